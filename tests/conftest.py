@@ -1,0 +1,72 @@
+"""Shared fixtures: a real feed server on 127.0.0.1, and a fresh database on each engine.
+
+PostgreSQL tests run when NEWSWIRE_TEST_POSTGRES_URL points at a server (``.ci/run`` sets it to
+postgresql://postgres@127.0.0.1:5432/test); each test session gets its own database created from
+that URL, and each test a clean schema.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Iterator
+
+import pytest
+
+from newswire.testing.feedserver import FeedServer
+
+POSTGRES_ENV = "NEWSWIRE_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _allow_loopback_feeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests serve feeds on 127.0.0.1; the address-guard tests switch this off themselves."""
+    monkeypatch.setenv("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES", "1")
+
+
+def _sqlalchemy_pg_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A throwaway database on the PostgreSQL server named by NEWSWIRE_TEST_POSTGRES_URL."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    import psycopg
+
+    name = f"newswire_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    prefix = base.rsplit("/", 1)[0]
+    yield f"{prefix}/{name}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A URL for an empty database: a SQLite file, or a clean schema on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'newswire.db'}"
+    url = request.getfixturevalue("postgres_server_url")
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'newswire.db'}"
