@@ -1,0 +1,263 @@
+"""The ``newswire`` command line. Each command is a thin edge over ``service``: it parses
+options, calls one service function and prints the outcome; errors are shown in words and
+exit with status 1."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from newswire import config
+from newswire.errors import NewswireError
+from newswire.fetch import Fetcher
+from newswire.service import subscribe
+from newswire.service.update import Refresher, UpdateResult, default_parse_processes
+from newswire.store import Store
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Newswire: follow publishers' feeds and keep every article.")
+console = Console()
+err_console = Console(stderr=True)
+
+Database = Annotated[str, typer.Option("--database", envvar="NEWSWIRE_DATABASE_URL",
+                                       help="sqlite:///path or postgresql://user@host/db",
+                                       show_default=True)]
+DEFAULT_DB = str(config.SETTINGS["database_url"].default)
+
+
+def _fail(error: Exception) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _open(database: str) -> Store:
+    try:
+        return Store(database)
+    except NewswireError as error:
+        _fail(error)
+
+
+@app.command()
+def add(url: str, database: Database = DEFAULT_DB,
+        name: Annotated[Optional[str], typer.Option(help="Display name; default: the feed's title")] = None,
+        full_text: Annotated[bool, typer.Option("--full-text", help="Fetch each article's page for its full text")] = False,
+        category: Annotated[Optional[str], typer.Option(help="Category path, e.g. News/Canada")] = None) -> None:
+    """Follow a feed, or discover the feed of a site from its page."""
+    store = _open(database)
+
+    async def go():
+        async with Fetcher() as fetcher:
+            return await subscribe.follow(store, fetcher, url, name=name, full_text=full_text, category=category)
+
+    try:
+        source = asyncio.run(go())
+    except NewswireError as error:
+        _fail(error)
+    finally:
+        store.close()
+    console.print(f"Following [bold]{source.name}[/] as source #{source.id}: {source.feed_url}", highlight=False)
+
+
+@app.command("import-opml")
+def import_opml(file: Path, database: Database = DEFAULT_DB) -> None:
+    """Follow every feed in an OPML file (nested outlines become categories)."""
+    store = _open(database)
+    try:
+        summary = subscribe.import_opml(store, file.read_bytes())
+    except (NewswireError, OSError) as error:
+        _fail(error)
+    finally:
+        store.close()
+    console.print(f"Imported {summary.added} feeds ({summary.already_followed} already followed).")
+
+
+@app.command("export-opml")
+def export_opml(file: Annotated[Optional[Path], typer.Argument(help="Write here instead of stdout")] = None,
+                database: Database = DEFAULT_DB) -> None:
+    """Write the followed feeds as OPML, with their names and categories."""
+    store = _open(database)
+    try:
+        text = subscribe.export_opml(store)
+    finally:
+        store.close()
+    if file:
+        file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = (moment - now).total_seconds()
+    span = abs(seconds)
+    text = (f"{int(span)}s" if span < 90 else f"{int(span // 60)}m" if span < 5400
+            else f"{int(span // 3600)}h" if span < 172800 else f"{int(span // 86400)}d")
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+@app.command()
+def sources(database: Database = DEFAULT_DB) -> None:
+    """Show each source with its health."""
+    store = _open(database)
+    try:
+        rows = store.list_sources()
+    finally:
+        store.close()
+    if not rows:
+        console.print("No sources yet: add one with [bold]newswire add URL[/].")
+        return
+    now = datetime.now(timezone.utc)
+    table = Table(show_lines=False)
+    for column in ("ID", "Name", "Feed URL", "Last fetch", "Status", "Failures", "Last error", "Next due", "Articles"):
+        table.add_column(column, overflow="fold")
+    for s in rows:
+        status = s.last_status or "new"
+        if not s.enabled:
+            status += " (disabled)"
+        next_due = "paused" if not s.enabled else ("now" if s.next_due_at is None or s.next_due_at <= now
+                                                    else _ago(s.next_due_at, now))
+        table.add_row(str(s.id), s.name, s.feed_url, _ago(s.last_fetched_at, now), status,
+                      str(s.consecutive_failures), s.last_error or "", next_due, str(s.article_count))
+    console.print(table)
+
+
+@app.command()
+def fetch(database: Database = DEFAULT_DB,
+          source: Annotated[Optional[int], typer.Option("--source", help="Only this source ID")] = None,
+          all_: Annotated[bool, typer.Option("--all", help="Ignore due times")] = False) -> None:
+    """Fetch due sources once, store new articles, and print a summary."""
+    store = _open(database)
+    try:
+        if source is not None:
+            targets = [store.get_source(source)]
+        else:
+            targets = store.due_sources(datetime.now(timezone.utc), include_all=all_)
+    except NewswireError as error:
+        store.close()
+        _fail(error)
+    started = time.perf_counter()
+    results = asyncio.run(_fetch_with_progress(store, targets))
+    store.close()
+    _print_summary(results, time.perf_counter() - started)
+
+
+async def _fetch_with_progress(store: Store, targets: list) -> list[UpdateResult]:
+    progress = Progress(TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.fields[new]} new"), console=err_console, transient=False)
+    with progress:
+        task = progress.add_task("fetch", total=len(targets), new=0)
+        new_so_far = 0
+
+        def done(result: UpdateResult) -> None:
+            nonlocal new_so_far
+            new_so_far += result.new
+            progress.update(task, advance=1, new=new_so_far)
+
+        async with Refresher(store, parse_processes=default_parse_processes(len(targets))) as refresher:
+            return await refresher.refresh_many(targets, on_done=done)
+
+
+def _print_summary(results: list[UpdateResult], elapsed: float) -> None:
+    outcomes = Counter(r.outcome for r in results)
+    failures = Counter(r.reason for r in results if r.outcome == "failed")
+    by_reason = ", ".join(f"{reason}: {n}" for reason, n in failures.most_common())
+    console.print(
+        f"fetched: {outcomes['fetched']}  not modified: {outcomes['not-modified']}  "
+        f"failed: {outcomes['failed']}{f' ({by_reason})' if by_reason else ''}\n"
+        f"new articles: {sum(r.new for r in results)}  updated articles: {sum(r.updated for r in results)}  "
+        f"elapsed: {elapsed:.2f}s", highlight=False)
+
+
+@app.command()
+def search(query: str, database: Database = DEFAULT_DB,
+           limit: Annotated[int, typer.Option(help="Most results shown")] = 20) -> None:
+    """Full-text search over titles, authors and text, best matches first."""
+    store = _open(database)
+    try:
+        hits = store.search(query, limit=limit)
+    finally:
+        store.close()
+    if not hits:
+        console.print(f"No articles match {query!r}.", highlight=False)
+        return
+    for hit in hits:
+        when = hit.published_at.astimezone().strftime("%B %d, %Y - %H:%M")
+        authors = ", ".join(hit.authors)
+        console.print(f"[bold]{_markup(hit.title)}[/]  [dim]#{hit.article_id}[/]", highlight=False)
+        console.print(f"  {when} | {_markup(authors)}{' | ' if authors else ''}{_markup(hit.source_name)}",
+                      highlight=False)
+        console.print(f"  {_snippet(hit.snippet)}", highlight=False)
+        if hit.url:
+            console.print(f"  [link={hit.url}]{_markup(hit.url)}[/link]", highlight=False)
+
+
+def _markup(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def _snippet(html_snippet: str) -> str:
+    """The store's snippet is HTML with <mark> around matches; show matches in bold."""
+    import html
+
+    parts = re.split(r"(</?mark>)", html_snippet)
+    out, bold = [], False
+    for part in parts:
+        if part in ("<mark>", "</mark>"):
+            bold = part == "<mark>"
+            continue
+        text = _markup(html.unescape(part))
+        out.append(f"[bold yellow]{text}[/]" if bold and text else text)
+    return "".join(out)
+
+
+@app.command()
+def run(database: Database = DEFAULT_DB) -> None:
+    """Keep every source fresh on its own schedule until stopped (Ctrl-C or SIGTERM)."""
+    import signal
+
+    from newswire.scheduler import run_scheduler
+
+    store = _open(database)
+    count = len(store.list_sources())
+    console.print(f"Newswire is following {count} sources in {database}; press Ctrl-C to stop.", highlight=False)
+    if not count:
+        console.print("Add one with [bold]newswire add URL[/] or [bold]newswire import-opml FILE[/].")
+
+    def report(results: list[UpdateResult]) -> None:
+        failed = sum(r.outcome == "failed" for r in results)
+        new = sum(r.new for r in results)
+        console.print(f"{datetime.now().strftime('%H:%M:%S')} refreshed {len(results)} sources: "
+                      f"{new} new articles, {failed} failed", highlight=False)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_scheduler(store, stop, on_pass=report)
+
+    try:
+        asyncio.run(go())
+    finally:
+        store.close()
+    console.print("Stopped cleanly.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

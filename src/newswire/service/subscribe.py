@@ -1,0 +1,94 @@
+"""Following feeds: by feed URL, by a site URL whose page advertises its feeds, or from OPML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from newswire import config
+from newswire.errors import FetchError, ParseError, SourceExistsError
+from newswire.fetch import Fetcher
+from newswire.models import ParsedFeed, Source
+from newswire.parse import parse_feed
+from newswire.sources.discover import find_feed_links
+from newswire.sources.opml import OpmlFeed, read_opml, write_opml
+from newswire.store import Store
+
+
+async def follow(store: Store, fetcher: Fetcher, url: str, *, name: str | None = None,
+                 full_text: bool = False, category: str | None = None) -> Source:
+    """Add the feed at ``url``, or the first working feed its page advertises.
+
+    Raises SourceExistsError when the feed is already followed, FetchError when the URL cannot be
+    fetched, and ParseError when it is neither a feed nor a page that links to one."""
+    url = url.strip()
+    _refuse_existing(store, url)
+    fetched = await fetcher.fetch(url)
+    try:
+        feed = _parse(fetched.content, fetched.url, fetched.headers.get("content-type"))
+        feed_url = fetched.permanent_url or url
+    except ParseError as not_a_feed:
+        candidates = find_feed_links(fetched.content, fetched.url)
+        if not candidates:
+            raise ParseError(f"discover: {url} is not a feed and its page links to none "
+                             f'(no <link rel="alternate"> feed): {not_a_feed}') from not_a_feed
+        feed_url, feed = await _first_working(store, fetcher, candidates)
+    _refuse_existing(store, feed_url)
+    return store.add_source(
+        feed_url,
+        name=name or feed.title or urlsplit(feed_url).hostname or feed_url,
+        site_url=feed.site_url,
+        category=category,
+        full_text=full_text,
+        poll_interval=int(config.get("poll_interval")),
+    )
+
+
+async def _first_working(store: Store, fetcher: Fetcher, candidates: list[str]) -> tuple[str, ParsedFeed]:
+    errors = []
+    for candidate in candidates:
+        _refuse_existing(store, candidate)
+        try:
+            fetched = await fetcher.fetch(candidate)
+            return fetched.permanent_url or candidate, _parse(
+                fetched.content, fetched.url, fetched.headers.get("content-type"))
+        except (FetchError, ParseError) as error:  # try the next advertised feed
+            errors.append(f"{candidate}: {error}")
+    raise ParseError("discover: none of the advertised feeds could be read: " + "; ".join(errors))
+
+
+def _parse(content: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    return parse_feed(content, url=url, content_type=content_type, seen_at=datetime.now(timezone.utc))
+
+
+def _refuse_existing(store: Store, feed_url: str) -> None:
+    existing = store.find_source(feed_url)
+    if existing is not None:
+        raise SourceExistsError(
+            f"already following {feed_url} as source #{existing.id} ({existing.name})", source_id=existing.id)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    added: int
+    already_followed: int
+
+
+def import_opml(store: Store, data: bytes) -> ImportSummary:
+    """Follow every feed in an OPML document, keeping names and categories; feeds already
+    followed are counted, not added twice. Nothing is fetched: the next pass does that."""
+    added = existing = 0
+    for feed in read_opml(data):
+        if store.find_source(feed.feed_url) is not None:
+            existing += 1
+            continue
+        store.add_source(feed.feed_url, name=feed.name or urlsplit(feed.feed_url).hostname or feed.feed_url,
+                         site_url=feed.site_url, category=feed.category,
+                         poll_interval=int(config.get("poll_interval")))
+        added += 1
+    return ImportSummary(added, existing)
+
+
+def export_opml(store: Store) -> str:
+    return write_opml([OpmlFeed(s.feed_url, s.name, s.site_url, s.category) for s in store.list_sources()])

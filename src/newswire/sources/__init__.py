@@ -1,0 +1,1 @@
+"""The list of followed feeds: OPML in and out, and feed discovery from a site's page."""
