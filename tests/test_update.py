@@ -1,0 +1,133 @@
+"""The refresh pipeline end to end: a real feed server on 127.0.0.1 → fetch → parse → store,
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from newswire.fetch import Fetcher
+from newswire.service.update import Refresher
+from newswire.store import Store
+from newswire.testing import samples
+from newswire.testing.feedserver import Response
+
+NOW = datetime(2025, 9, 17, 16, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def store(database_url):
+    s = Store(database_url)
+    yield s
+    s.close()
+
+
+def outlet_feed(server, i, render=samples.rss, n=5, seed=1, path=None):
+    outlet = samples.make_outlets(i + 1, seed=3, base_url=server.base_url)[i]
+    articles = samples.make_articles(outlet, n, seed=seed)
+    url = server.add(path or f"/{outlet.slug}/feed", render(outlet, articles))
+    return outlet, articles, url
+
+
+async def refresh_all(store, sources, **kwargs):
+    async with Fetcher(read_timeout=0.5, total_timeout=2) as fetcher:
+        async with Refresher(store, fetcher, clock=lambda: NOW, **kwargs) as refresher:
+            return await refresher.refresh_many(sources)
+
+
+async def test_three_formats_are_stored_with_bylines_and_second_pass_is_304(store, feed_server):
+    urls = [outlet_feed(feed_server, i, render)[2]
+            for i, render in enumerate([samples.rss, samples.atom, samples.json_feed])]
+    sources = [store.add_source(u) for u in urls]
+    results = await refresh_all(store, sources)
+    assert [(r.outcome, r.new) for r in results] == [("fetched", 5)] * 3
+    assert store.article_count() == 15
+    names = [s.name for s in store.list_sources()]
+    assert all(name.startswith("The ") for name in names), names  # taken from the feed title
+
+    again = await refresh_all(store, store.list_sources())
+    assert [(r.outcome, r.new, r.updated) for r in again] == [("not-modified", 0, 0)] * 3
+    assert store.article_count() == 15
+    last = feed_server.hits("/outlet0/feed")[-1]
+    assert last.headers.get("if-none-match")
+
+
+async def test_article_keeps_authors_source_and_time(store, feed_server):
+    outlet, articles, url = outlet_feed(feed_server, 0, n=1)
+    await refresh_all(store, [store.add_source(url)])
+    hit = store.search(articles[0].title.split()[-1])[0]
+    article = store.get_article(hit.article_id)
+    assert article["title"] == articles[0].title
+    assert article["authors"] == list(articles[0].authors)
+    assert article["published_at"] == articles[0].published
+    assert article["source_name"] == outlet.name
+    assert "utm_source" not in article["url"]
+
+
+async def test_one_broken_feed_never_stops_the_others(store, feed_server):
+    good = [outlet_feed(feed_server, i)[2] for i in range(2)]
+    feed_server.add("/html", "<html><body><h1>Not a feed</h1></body></html>", "text/html")
+    feed_server.route("/boom", lambda r: Response(500, b"oops"))
+    feed_server.route("/slow", lambda r: Response(200, b"<rss/>", delay=3))
+    feed_server.route("/missing", lambda r: Response(404, b"no"))
+    bad = [feed_server.url(p) for p in ("/html", "/boom", "/slow", "/missing")]
+    sources = [store.add_source(u) for u in good + bad]
+    results = {r.source_id: r for r in await refresh_all(store, sources)}
+    assert store.article_count() == 10
+    by_url = {s.feed_url: s for s in store.list_sources()}
+    expected = {"/html": "parse-error", "/boom": "http-500", "/slow": "timeout", "/missing": "http-404"}
+    for path, reason in expected.items():
+        source = by_url[feed_server.url(path)]
+        assert results[source.id].outcome == "failed"
+        assert (source.last_status, source.consecutive_failures) == (reason, 1)
+        assert source.last_error and source.next_due_at > NOW
+    assert "HTML" in by_url[feed_server.url("/html")].last_error
+
+
+async def test_changed_entry_is_updated_in_place(store, feed_server):
+    outlet, articles, url = outlet_feed(feed_server, 0, n=3)
+    source = store.add_source(url)
+    await refresh_all(store, [source])
+    edited = [articles[0].__class__(**{**articles[0].__dict__, "title": "Corrected headline"})] + articles[1:]
+    feed_server.add(f"/{outlet.slug}/feed", samples.rss(outlet, edited))
+    (result,) = await refresh_all(store, [store.get_source(source.id)])
+    assert (result.new, result.updated) == (0, 1)
+    assert store.article_count() == 3
+    assert store.search("corrected")[0].title == "Corrected headline"
+
+
+async def test_permanent_redirect_moves_the_feed_url_and_temporary_does_not(store, feed_server):
+    _, _, target = outlet_feed(feed_server, 0)
+    feed_server.route("/moved", lambda r: Response(301, b"", {"Location": target}))
+    feed_server.route("/detour", lambda r: Response(302, b"", {"Location": target}))
+    moved, detour = store.add_source(feed_server.url("/moved")), store.add_source(feed_server.url("/detour"))
+    await refresh_all(store, [moved])
+    assert store.get_source(moved.id).feed_url == target
+    await refresh_all(store, [detour])
+    assert store.get_source(detour.id).feed_url == feed_server.url("/detour")
+
+
+async def test_gone_disables_and_rate_limit_honours_retry_after(store, feed_server):
+    feed_server.route("/gone", lambda r: Response(410, b"gone"))
+    feed_server.route("/busy", lambda r: Response(429, b"slow down", {"Retry-After": "7200"}))
+    gone, busy = store.add_source(feed_server.url("/gone")), store.add_source(feed_server.url("/busy"))
+    await refresh_all(store, [gone, busy])
+    gone, busy = store.get_source(gone.id), store.get_source(busy.id)
+    assert gone.enabled is False and "disabled" in gone.last_error
+    assert busy.last_status == "rate-limited" and busy.next_due_at >= NOW + timedelta(seconds=7200)
+    assert [s.id for s in store.due_sources(NOW + timedelta(days=30))] == [busy.id]
+
+
+async def test_cache_headers_and_ttl_set_the_next_poll(store, feed_server):
+    outlet = samples.make_outlets(1, base_url=feed_server.base_url)[0]
+    url = feed_server.add("/ttl", samples.rss(outlet, samples.make_articles(outlet, 1), ttl=240))
+    source = store.add_source(url, poll_interval=600)
+    await refresh_all(store, [source])
+    assert store.get_source(source.id).next_due_at == NOW + timedelta(minutes=240)
+
+
+async def test_parsing_in_worker_processes_gives_the_same_articles(store, feed_server):
+    urls = [outlet_feed(feed_server, i)[2] for i in range(3)]
+    results = await refresh_all(store, [store.add_source(u) for u in urls], parse_processes=2)
+    assert sum(r.new for r in results) == 15 and store.article_count() == 15
