@@ -1,0 +1,256 @@
+"""Writing and reading articles.
+
+The write path of a refresh, in order:
+
+    entries ──dedupe by guid (last wins)──► SELECT stored (guid, id, hash, published_at)
+            ──decide() (pure: new / changed / unchanged)──► executemany INSERT … RETURNING id
+            ──executemany UPDATE by id──► author and category ids (cache, else INSERT … ON
+              CONFLICT DO NOTHING + SELECT)──► executemany link rows
+
+Everything runs on the caller's connection, inside the caller's transaction. Authors and
+categories are never deleted, so an id seen in a committed transaction stays valid; ``NameIds``
+keeps those, and ids found in a transaction are only added to it after that transaction commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from newswire.models import Entry, StoreResult
+
+from .search import strip_markers
+from .tables import article_authors, article_categories, articles, authors, categories, sources
+
+CHUNK = 500  # bound on IN (…) lists and parameters per statement
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    id: int
+    content_hash: str
+    published_at: datetime
+    published_estimated: bool
+
+
+@dataclass
+class Plan:
+    """What a batch of entries does to the stored articles of one source."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+    links: dict[str, Entry] = field(default_factory=dict)  # guid → entry, for new and changed
+
+
+@dataclass
+class NameIds:
+    """Ids of authors (by key) and categories (by name) known to be committed."""
+
+    authors: dict[str, int] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: "NameIds") -> None:
+        self.authors.update(other.authors)
+        self.categories.update(other.categories)
+
+
+def author_key(name: str) -> str:
+    """The identity of an author: case-folded, whitespace collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def clean_names(names: Iterable[str], key: Any = lambda n: n) -> list[str]:
+    """Names with whitespace collapsed, empties and repeats (by ``key``) dropped, order kept."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        name = " ".join(name.split())
+        if name and key(name) not in seen:
+            seen.add(key(name))
+            out.append(name)
+    return out
+
+
+def content_hash(entry: Entry) -> str:
+    """A digest of everything that makes an entry "changed". An estimated publication time is
+    left out: it is the time of first sight, and differs on every refresh."""
+    published = None if entry.published_estimated or entry.published is None else entry.published
+    fields = [
+        entry.title, entry.url, "\x1e".join(entry.authors), entry.summary, entry.content_html,
+        entry.text, entry.snippet, "\x1e".join(entry.categories),
+        "\x1e".join(f"{e.url}\x1d{e.type}\x1d{e.length}" for e in entry.enclosures),
+        entry.language, _iso(published), _iso(entry.updated),
+    ]
+    digest = hashlib.blake2b(digest_size=16)
+    for value in fields:  # a field separator no text contains; None differs from ""
+        digest.update(b"\x00" if value is None else value.encode("utf-8", "surrogatepass") + b"\x1f")
+    return digest.hexdigest()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def decide(entries: Sequence[Entry], stored: Mapping[str, Stored], now: datetime,
+           source_id: int) -> Plan:
+    """Sort entries into new, changed and unchanged rows. Pure: no I/O.
+
+    A repeated guid counts once, with its last entry. An update never replaces a stored
+    publication time with an estimated one."""
+    plan = Plan()
+    for entry in {e.guid: e for e in entries}.values():
+        digest = content_hash(entry)
+        old = stored.get(entry.guid)
+        if old is not None and old.content_hash == digest:
+            plan.unchanged += 1
+            continue
+        row = _row(entry, digest)
+        if old is None:
+            estimated = entry.published_estimated or entry.published is None
+            row.update(source_id=source_id, guid=entry.guid, first_seen_at=now,
+                       published_at=entry.published or now, published_estimated=estimated,
+                       updated_at=entry.updated)
+            plan.new.append(row)
+        else:
+            keep = entry.published_estimated or entry.published is None
+            row.update(b_id=old.id, updated_at=entry.updated or now,
+                       published_at=old.published_at if keep else entry.published,
+                       published_estimated=old.published_estimated if keep else False)
+            plan.changed.append(row)
+        plan.links[entry.guid] = entry
+    return plan
+
+
+def _row(entry: Entry, digest: str) -> dict[str, Any]:
+    return {
+        "url": entry.url, "title": entry.title,
+        "authors_text": ", ".join(clean_names(entry.authors, author_key)),
+        "summary": entry.summary, "content_html": entry.content_html,
+        "text": strip_markers(entry.text), "snippet": entry.snippet, "language": entry.language,
+        "enclosures": [{"url": e.url, "type": e.type, "length": e.length} for e in entry.enclosures],
+        "content_hash": digest,
+    }
+
+
+def upsert_entries(conn: Connection, source_id: int, entries: Sequence[Entry], now: datetime,
+                   known: NameIds, found: NameIds) -> StoreResult:
+    """Insert new entries and update changed ones; ids learnt go into ``found``."""
+    if not entries:
+        return StoreResult()
+    stored = _stored(conn, source_id, list({e.guid for e in entries}))
+    plan = decide(entries, stored, now, source_id)
+    ids: dict[str, int] = {}
+    if plan.new:
+        insert = sa.insert(articles).returning(articles.c.guid, articles.c.id, sort_by_parameter_order=True)
+        ids.update((guid, id_) for guid, id_ in conn.execute(insert, plan.new))
+    if plan.changed:
+        conn.execute(sa.update(articles).where(articles.c.id == sa.bindparam("b_id")), plan.changed)
+        changed_ids = [row["b_id"] for row in plan.changed]
+        for chunk in _chunks(changed_ids):
+            conn.execute(sa.delete(article_authors).where(article_authors.c.article_id.in_(chunk)))
+            conn.execute(sa.delete(article_categories).where(article_categories.c.article_id.in_(chunk)))
+        ids.update((guid, stored[guid].id) for guid in plan.links if guid in stored)
+    _write_links(conn, {ids[guid]: entry for guid, entry in plan.links.items()}, known, found)
+    return StoreResult(new=len(plan.new), updated=len(plan.changed), unchanged=plan.unchanged)
+
+
+def _stored(conn: Connection, source_id: int, guids: list[str]) -> dict[str, Stored]:
+    c = articles.c
+    out: dict[str, Stored] = {}
+    for chunk in _chunks(guids):
+        query = (sa.select(c.guid, c.id, c.content_hash, c.published_at, c.published_estimated)
+                 .where(c.source_id == source_id, c.guid.in_(chunk)))
+        for guid, *rest in conn.execute(query):
+            out[guid] = Stored(*rest)
+    return out
+
+
+def _write_links(conn: Connection, by_id: dict[int, Entry], known: NameIds, found: NameIds) -> None:
+    names = {id_: clean_names(e.authors, author_key) for id_, e in by_id.items()}
+    cats = {id_: clean_names(e.categories) for id_, e in by_id.items()}
+    author_ids = _ids(conn, authors, authors.c.key,
+                      {author_key(n): {"name": n, "key": author_key(n)} for ns in names.values() for n in ns},
+                      known.authors, found.authors)
+    category_ids = _ids(conn, categories, categories.c.name,
+                        {n: {"name": n} for ns in cats.values() for n in ns},
+                        known.categories, found.categories)
+    author_rows = [{"article_id": id_, "author_id": author_ids[author_key(n)], "position": i}
+                   for id_, ns in names.items() for i, n in enumerate(ns)]
+    category_rows = [{"article_id": id_, "category_id": category_ids[n]}
+                     for id_, ns in cats.items() for n in ns]
+    if author_rows:
+        conn.execute(sa.insert(article_authors), author_rows)
+    if category_rows:
+        conn.execute(sa.insert(article_categories), category_rows)
+
+
+def _ids(conn: Connection, table: sa.Table, key: sa.Column[str], wanted: dict[str, dict[str, str]],
+         known: dict[str, int], found: dict[str, int]) -> dict[str, int]:
+    """Ids for ``wanted`` keys, creating the missing rows. Safe against a concurrent writer:
+    the conflict is ignored and the winner's row selected."""
+    out = {k: known.get(k) or found.get(k) for k in wanted}
+    missing = [k for k, v in out.items() if v is None]
+    if missing:
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=[key]),
+                     [wanted[k] for k in missing])
+        for chunk in _chunks(missing):
+            for id_, k in conn.execute(sa.select(table.c.id, key).where(key.in_(chunk))):
+                out[k] = found[k] = id_
+    return out  # type: ignore[return-value]
+
+
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i:i + CHUNK]
+
+
+def count(conn: Connection, source_id: int | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(articles)
+    if source_id is not None:
+        query = query.where(articles.c.source_id == source_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def authors_of(conn: Connection, article_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Author names of each article, in byline order."""
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(article_ids):
+        query = (sa.select(article_authors.c.article_id, authors.c.name)
+                 .join(authors, authors.c.id == article_authors.c.author_id)
+                 .where(article_authors.c.article_id.in_(chunk))
+                 .order_by(article_authors.c.article_id, article_authors.c.position))
+        for article_id, name in conn.execute(query):
+            out.setdefault(article_id, []).append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def categories_of(conn: Connection, article_id: int) -> list[str]:
+    query = (sa.select(categories.c.name)
+             .join(article_categories, article_categories.c.category_id == categories.c.id)
+             .where(article_categories.c.article_id == article_id).order_by(categories.c.name))
+    return list(conn.execute(query).scalars())
+
+
+def get(conn: Connection, article_id: int) -> dict[str, Any] | None:
+    """One article as a plain dict, or None."""
+    c = articles.c
+    query = (sa.select(c.id, c.source_id, sources.c.name.label("source_name"), c.guid, c.url, c.title,
+                       c.published_at, c.updated_at, c.published_estimated, c.first_seen_at, c.summary,
+                       c.content_html, c.text, c.snippet, c.enclosures, c.language)
+             .join(sources, sources.c.id == c.source_id).where(c.id == article_id))
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        return None
+    article = dict(row)
+    article["authors"] = list(authors_of(conn, [article_id]).get(article_id, ()))
+    article["categories"] = categories_of(conn, article_id)
+    article["enclosures"] = list(article["enclosures"] or [])
+    return article

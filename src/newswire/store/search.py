@@ -1,0 +1,146 @@
+"""Full-text search: one query parser, two renderings, two engines.
+
+    user text ──parse_query──► [Term] ──to_fts5──────► SQLite FTS5 MATCH, ranked by bm25
+                                      └─to_tsquery───► PostgreSQL to_tsquery('english'), ts_rank_cd
+
+The parser keeps only words, "quoted phrases" and prefix* terms made of letters and digits, so
+nothing a user types can be query syntax: no error, no injection. Terms are ANDed.
+
+Snippets come back from the engine with matches between two control characters that the store
+strips from article text on write (``strip_markers``), so they cannot be confused with article
+text; the snippet is then HTML-escaped and only then are the markers replaced by <mark>.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newswire.models import SearchHit
+
+from .tables import UTCDateTime
+
+MARK_START = "\x02"
+MARK_END = "\x03"
+MAX_TERMS = 16
+TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT = 10.0, 5.0, 1.0
+
+_TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    kind: Literal["word", "phrase", "prefix"]
+    words: tuple[str, ...]
+
+
+def parse_query(query: str) -> list[Term]:
+    """Split user input into terms; everything but letters and digits is dropped.
+
+    An unclosed quote runs to the end of the input. ``word*`` is a prefix term only when the
+    star directly follows a word."""
+    terms: list[Term] = []
+    for phrase, token in _TOKEN.findall(unicodedata.normalize("NFC", query)):
+        if phrase:
+            words = tuple(_WORD.findall(phrase.lower()))
+            if len(words) > 1:
+                terms.append(Term("phrase", words))
+            elif words:
+                terms.append(Term("word", words))
+            continue
+        words = tuple(_WORD.findall(token.lower()))
+        for i, word in enumerate(words):
+            last = i == len(words) - 1
+            prefix = last and re.search(rf"{re.escape(word)}\*+\W*$", token.lower()) is not None
+            terms.append(Term("prefix" if prefix else "word", (word,)))
+    return terms[:MAX_TERMS]
+
+
+def to_fts5(terms: list[Term]) -> str:
+    """FTS5 MATCH syntax: every term a double-quoted string (implicitly ANDed)."""
+    parts = []
+    for term in terms:
+        quoted = '"' + " ".join(term.words) + '"'
+        parts.append(quoted + "*" if term.kind == "prefix" else quoted)
+    return " ".join(parts)
+
+
+def to_tsquery(terms: list[Term]) -> str:
+    """PostgreSQL to_tsquery syntax: phrases with <->, prefixes with :*, terms joined by &."""
+    parts = []
+    for term in terms:
+        if term.kind == "phrase":
+            parts.append("(" + " <-> ".join(term.words) + ")")
+        elif term.kind == "prefix":
+            parts.append(term.words[0] + ":*")
+        else:
+            parts.append(term.words[0])
+    return " & ".join(parts)
+
+
+def strip_markers(text: str) -> str:
+    """Remove the snippet marker characters from text before it is stored."""
+    if MARK_START in text or MARK_END in text:
+        return text.replace(MARK_START, "").replace(MARK_END, "")
+    return text
+
+
+def render_snippet(raw: str | None) -> str:
+    """Escape the engine's snippet, then turn the markers into <mark> elements."""
+    return html.escape(raw or "").replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+_SQLITE_SEARCH = sa.text(f"""
+    SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
+           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet,
+           -bm25(articles_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {TEXT_WEIGHT}) AS rank
+    FROM articles_fts
+    JOIN articles a ON a.id = articles_fts.rowid
+    JOIN sources s ON s.id = a.source_id
+    WHERE articles_fts MATCH :query
+    ORDER BY rank DESC, a.published_at DESC, a.id DESC
+    LIMIT :limit
+""")
+
+# Rank and limit first, then build headlines for the few rows kept: ts_headline is costly.
+_POSTGRES_SEARCH = sa.text("""
+    WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query),
+    hits AS (
+        SELECT a.id, ts_rank_cd(a.search_vector, q.query) AS rank
+        FROM articles a, q
+        WHERE a.search_vector @@ q.query
+        ORDER BY rank DESC, a.published_at DESC, a.id DESC
+        LIMIT :limit
+    )
+    SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
+           ts_headline('english'::regconfig, a.text, q.query, :options) AS snippet, hits.rank
+    FROM hits JOIN articles a ON a.id = hits.id JOIN sources s ON s.id = a.source_id, q
+    ORDER BY hits.rank DESC, a.published_at DESC, a.id DESC
+""")
+
+_HEADLINE_OPTIONS = (f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, MinWords=15, '
+                     'MaxFragments=2, FragmentDelimiter=" … "')
+
+
+def search(conn: Connection, query: str, limit: int) -> list[SearchHit]:
+    """Ranked hits for ``query``; authors are left empty for the caller to fill."""
+    terms = parse_query(query)
+    if not terms or limit <= 0:
+        return []
+    if conn.dialect.name == "sqlite":
+        statement = _SQLITE_SEARCH.bindparams(query=to_fts5(terms), start=MARK_START, end=MARK_END,
+                                              limit=limit)
+    else:
+        statement = _POSTGRES_SEARCH.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS,
+                                                limit=limit)
+    rows = conn.execute(statement.columns(published_at=UTCDateTime)).all()
+    return [SearchHit(article_id=r.id, title=r.title, url=r.url, source_id=r.source_id,
+                      source_name=r.source_name, authors=(), published_at=r.published_at,
+                      snippet=render_snippet(r.snippet), rank=float(r.rank)) for r in rows]

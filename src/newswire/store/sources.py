@@ -1,0 +1,81 @@
+"""Rows of the ``sources`` table: followed feeds and their health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+
+from newswire.models import Source, SourceUpdate
+
+from .tables import articles, sources
+
+_FIELDS = [name for name in Source.__dataclass_fields__ if name != "article_count"]
+
+# Fields of SourceUpdate where None means "leave as stored".
+_OPTIONAL = ("etag", "last_modified", "feed_url", "enabled", "name", "site_url")
+
+
+def to_source(row: Row[Any], article_count: int = 0) -> Source:
+    values = row._mapping
+    return Source(**{name: values[name] for name in _FIELDS}, article_count=article_count)
+
+
+def insert(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Insert a source; None when its feed URL is already followed."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = (dialect_insert(sources).values(**values)
+                 .on_conflict_do_nothing(index_elements=[sources.c.feed_url]).returning(sources.c.id))
+    return conn.execute(statement).scalar()
+
+
+def get(conn: Connection, source_id: int) -> Source | None:
+    count = (sa.select(sa.func.count()).where(articles.c.source_id == source_id)
+             .scalar_subquery().label("article_count"))
+    row = conn.execute(sa.select(sources, count).where(sources.c.id == source_id)).first()
+    return to_source(row, row.article_count) if row else None
+
+
+def find(conn: Connection, feed_url: str) -> Source | None:
+    row = conn.execute(sa.select(sources).where(sources.c.feed_url == feed_url)).first()
+    return to_source(row) if row else None
+
+
+def list_all(conn: Connection) -> list[Source]:
+    counts = (sa.select(articles.c.source_id, sa.func.count().label("n"))
+              .group_by(articles.c.source_id).subquery())
+    query = (sa.select(sources, sa.func.coalesce(counts.c.n, 0).label("article_count"))
+             .outerjoin(counts, counts.c.source_id == sources.c.id).order_by(sources.c.id))
+    return [to_source(row, row.article_count) for row in conn.execute(query)]
+
+
+def due(conn: Connection, now: datetime, include_all: bool) -> list[Source]:
+    query = sa.select(sources).where(sources.c.enabled.is_(True))
+    if not include_all:
+        query = query.where(sa.or_(sources.c.next_due_at.is_(None), sources.c.next_due_at <= now))
+    query = query.order_by(sources.c.next_due_at.asc().nulls_first(), sources.c.id)
+    return [to_source(row) for row in conn.execute(query)]
+
+
+def update(conn: Connection, source_id: int, values: dict[str, Any]) -> bool:
+    """Write ``values``; False when there is no such source."""
+    result = conn.execute(sa.update(sources).where(sources.c.id == source_id).values(**values))
+    return result.rowcount > 0
+
+
+def delete(conn: Connection, source_id: int) -> bool:
+    return conn.execute(sa.delete(sources).where(sources.c.id == source_id)).rowcount > 0
+
+
+def update_values(update: SourceUpdate) -> dict[str, Any]:
+    """The columns a refresh outcome writes: always its health, and the optional fields that
+    are set."""
+    values: dict[str, Any] = {
+        "last_fetched_at": update.fetched_at, "last_status": update.status, "last_error": update.error,
+        "consecutive_failures": update.consecutive_failures, "next_due_at": update.next_due_at,
+    }
+    values.update({name: getattr(update, name) for name in _OPTIONAL if getattr(update, name) is not None})
+    return values

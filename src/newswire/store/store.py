@@ -1,0 +1,162 @@
+"""``Store``: the only object in Newswire that talks to the database.
+
+Every public method opens its own transaction; every SQLAlchemy or driver exception leaving one
+becomes ``StorageError`` (cause kept) in ``engine.translate_errors``. Lookups that find nothing
+raise ``NotFound``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterator, Sequence
+
+from sqlalchemy.engine import Connection
+
+from newswire.errors import NotFound, SourceExistsError
+from newswire.models import Entry, SearchHit, Source, SourceUpdate, StoreResult
+
+from . import articles, search, sources
+from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
+
+
+class Store:
+    """Sources, articles and search on SQLite or PostgreSQL.
+
+    ``Store(url)`` connects and, unless ``migrate=False``, upgrades the schema to the newest
+    revision. Safe to share between threads (one pooled connection per transaction)."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        with translate_errors():
+            self._engine = create_engine(url)
+            if migrate:
+                upgrade(self._engine)
+        self.dialect: str = self._engine.dialect.name
+        self._names = articles.NameIds()
+
+    def close(self) -> None:
+        """Close all pooled connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with translate_errors(), self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with translate_errors(), self._engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    # sources
+
+    def add_source(self, feed_url: str, *, name: str = "", site_url: str | None = None,
+                   category: str | None = None, full_text: bool = False, timezone: str = "UTC",
+                   poll_interval: int = 1800) -> Source:
+        """Follow a feed. Raises SourceExistsError (with ``source_id``) if ``feed_url`` is
+        already followed, StorageError if the database fails."""
+        values = dict(feed_url=feed_url, name=name, site_url=site_url, category=category,
+                      full_text=full_text, timezone=timezone, poll_interval=poll_interval,
+                      created_at=_now())
+        with self._write() as conn:
+            source_id = sources.insert(conn, values)
+            if source_id is None:
+                existing = sources.find(conn, feed_url)
+                raise SourceExistsError(f"store: already following {feed_url}",
+                                        source_id=existing.id if existing else None)
+            return self._source(conn, source_id)
+
+    def get_source(self, source_id: int) -> Source:
+        """The source with its article count. Raises NotFound, StorageError."""
+        with self._read() as conn:
+            return self._source(conn, source_id)
+
+    @staticmethod
+    def _source(conn: Connection, source_id: int) -> Source:
+        source = sources.get(conn, source_id)
+        if source is None:
+            raise NotFound(f"store: no source {source_id}")
+        return source
+
+    def find_source(self, feed_url: str) -> Source | None:
+        """The source following exactly ``feed_url``, or None. Raises StorageError."""
+        with self._read() as conn:
+            return sources.find(conn, feed_url)
+
+    def list_sources(self) -> list[Source]:
+        """All sources by id, with ``article_count`` filled. Raises StorageError."""
+        with self._read() as conn:
+            return sources.list_all(conn)
+
+    def due_sources(self, now: datetime, *, include_all: bool = False) -> list[Source]:
+        """Enabled sources never fetched or due at ``now`` (all enabled ones with
+        ``include_all``), longest overdue first; ``article_count`` is left 0. Raises StorageError."""
+        with self._read() as conn:
+            return sources.due(conn, now, include_all)
+
+    def set_enabled(self, source_id: int, enabled: bool) -> None:
+        """Pause or resume a source. Raises NotFound, StorageError."""
+        with self._write() as conn:
+            if not sources.update(conn, source_id, {"enabled": enabled}):
+                raise NotFound(f"store: no source {source_id}")
+
+    def remove_source(self, source_id: int) -> None:
+        """Unfollow a source and delete its articles. Raises NotFound, StorageError."""
+        with self._write() as conn:
+            if not sources.delete(conn, source_id):
+                raise NotFound(f"store: no source {source_id}")
+
+    # the one write of a refresh
+
+    def save_refresh(self, source_id: int, update: SourceUpdate,
+                     entries: Sequence[Entry] = ()) -> StoreResult:
+        """One transaction: upsert the entries and record the fetch outcome on the source.
+
+        Either all of it is stored or none of it. Entries are keyed by guid within the source;
+        see ``articles.decide`` for what counts as new, changed and unchanged. Raises NotFound
+        if there is no such source, StorageError if the database refuses any part."""
+        found = articles.NameIds()
+        with self._write() as conn:
+            if not sources.update(conn, source_id, sources.update_values(update)):
+                raise NotFound(f"store: no source {source_id}")
+            result = articles.upsert_entries(conn, source_id, entries, update.fetched_at,
+                                             self._names, found)
+        self._names.merge(found)  # only now committed
+        return result
+
+    # reading
+
+    def article_count(self, source_id: int | None = None) -> int:
+        """Articles stored, in all or for one source. Raises StorageError."""
+        with self._read() as conn:
+            return articles.count(conn, source_id)
+
+    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        """Articles matching ``query`` (words, "phrases", prefix*), best first; [] when the query
+        holds no searchable word. Never a syntax error. Raises StorageError."""
+        with self._read() as conn:
+            hits = search.search(conn, query, limit)
+            names = articles.authors_of(conn, [hit.article_id for hit in hits])
+        return [dataclasses.replace(hit, authors=names.get(hit.article_id, ())) for hit in hits]
+
+    def get_article(self, article_id: int) -> dict[str, Any]:
+        """One article as a dict (see ``articles.get`` for its keys). Raises NotFound,
+        StorageError."""
+        with self._read() as conn:
+            article = articles.get(conn, article_id)
+        if article is None:
+            raise NotFound(f"store: no article {article_id}")
+        return article
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

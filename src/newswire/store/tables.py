@@ -1,0 +1,130 @@
+"""The schema as SQLAlchemy Core tables: the one description queries are written against.
+
+The migration in ``migrations/versions`` creates the same tables (a test compares them). Two
+engine-specific pieces live only in the migration, because Core cannot describe them portably:
+the SQLite FTS5 index ``articles_fts`` with its triggers, and the PostgreSQL generated
+``articles.search_vector`` column with its GIN index (see ``search.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out on every engine.
+
+    PostgreSQL keeps them in ``timestamptz``; SQLite stores naive UTC text, whose fixed format
+    sorts chronologically. A naive datetime is refused rather than guessed at.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"store: naive datetime {value!r}; times must be timezone-aware")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("feed_url", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("site_url", sa.Text),
+    sa.Column("category", sa.Text),
+    sa.Column("full_text", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("timezone", sa.Text, nullable=False, server_default="UTC"),
+    sa.Column("poll_interval", sa.Integer, nullable=False, server_default="1800"),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_fetched_at", UTCDateTime),
+    sa.Column("last_status", sa.Text),
+    sa.Column("last_error", sa.Text),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_due_at", UTCDateTime, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # Job lease for the PostgreSQL fetch workers (SELECT … FOR UPDATE SKIP LOCKED).
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", UTCDateTime),
+)
+
+articles = sa.Table(
+    "articles", metadata,
+    # Integer, not BigInteger: on SQLite only INTEGER PRIMARY KEY is the rowid FTS5 points at.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("guid", sa.Text, nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("title", sa.Text, nullable=False, server_default=""),
+    sa.Column("authors_text", sa.Text, nullable=False, server_default=""),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime),
+    sa.Column("published_estimated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("content_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("text", sa.Text, nullable=False, server_default=""),
+    sa.Column("snippet", sa.Text, nullable=False, server_default=""),
+    sa.Column("language", sa.Text),
+    sa.Column("enclosures", sa.JSON, nullable=False),
+    sa.Column("content_hash", sa.String(32), nullable=False),
+    # Filled by later stages (story clustering, syndicated-copy detection).
+    sa.Column("story_id", sa.Integer),
+    sa.Column("duplicate_of", sa.Integer),
+    sa.UniqueConstraint("source_id", "guid"),
+    sa.Index("ix_articles_published_at_id", "published_at", "id"),
+    sa.Index("ix_articles_source_id_published_at", "source_id", "published_at"),
+)
+
+authors = sa.Table(
+    "authors", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=False, unique=True),
+)
+
+article_authors = sa.Table(
+    "article_authors", metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+
+categories = sa.Table(
+    "categories", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+)
+
+article_categories = sa.Table(
+    "article_categories", metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category_id", sa.Integer, sa.ForeignKey("categories.id", ondelete="CASCADE"),
+              primary_key=True, index=True),
+)
