@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from newswire.cli import app
 from newswire.testing import samples
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "300"})
 
 
 def cli(db_url, *args):
