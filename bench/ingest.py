@@ -108,7 +108,9 @@ def main() -> None:
 
         reader_db = work / "reader.sqlite"
         out = subprocess.run([sys.executable, "-c", READER_SCRIPT, str(reader_db), str(work / "urls.txt")],
-                             check=True, capture_output=True, text=True)
+                             capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(f"reader failed:\n{out.stderr}")
         reader_time = float(out.stdout.strip().splitlines()[-1])
         reader_stored = count(reader_db, "entries")
 

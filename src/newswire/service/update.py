@@ -4,7 +4,8 @@
                                                                                   (one writer thread)
 
 ``Refresher.refresh`` handles one source and never raises for a feed's own failure: a broken
-feed is recorded on its source and the others go on. Parsing runs in worker processes when
+feed is recorded on its source and the others go on. Writes go through one writer thread
+that batches whatever is waiting (see ``_Writer``). Parsing runs in worker processes when
 refreshing many feeds so the writer thread (where SQLite does its work without the GIL) and the
 event loop keep a core to themselves.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
-from newswire.errors import FetchError, ParseError, StorageError
+from newswire.errors import FetchError, NewswireError, NotFound, ParseError, StorageError
 from newswire.fetch import Fetcher
 from newswire.models import Entry, FetchResult, ParsedFeed, Source, SourceUpdate, StoreResult
 from newswire.parse import parse_feed
@@ -53,7 +54,7 @@ class Refresher:
         self._fetcher = fetcher or Fetcher()
         self._owns_fetcher = fetcher is None
         self._clock = clock
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-writer")
+        self._writer = _Writer(store)
         self._parser: Executor | None = (
             ProcessPoolExecutor(max_workers=parse_processes) if parse_processes > 0 else None)
 
@@ -66,7 +67,7 @@ class Refresher:
     async def aclose(self) -> None:
         if self._owns_fetcher:
             await self._fetcher.aclose()
-        self._writer.shutdown(wait=True)
+        self._writer.close()
         if self._parser:
             self._parser.shutdown(wait=True, cancel_futures=True)
 
@@ -102,14 +103,14 @@ class Refresher:
         return await asyncio.get_running_loop().run_in_executor(self._parser, _parse, *args)
 
     async def _save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry]) -> UpdateResult:
-        loop = asyncio.get_running_loop()
         try:
-            stored = await loop.run_in_executor(self._writer, self._write, source, update, entries)
+            stored = await self._writer.save(source, update, entries)
+        except NotFound as error:  # removed while we fetched it
+            return UpdateResult(source.id, "failed", "removed", str(error))
         except StorageError as error:
-            failed = decide.after_failure(source, error, update.fetched_at)
             try:
-                await loop.run_in_executor(self._writer, self._write, source, failed, ())
-            except StorageError:
+                await self._writer.save(source, decide.after_failure(source, error, update.fetched_at), ())
+            except NewswireError:
                 pass
             return UpdateResult(source.id, "failed", "storage-error", str(error))
         if update.status in ("ok", "not-modified"):
@@ -117,14 +118,57 @@ class Refresher:
             return UpdateResult(source.id, outcome, new=stored.new, updated=stored.updated)
         return UpdateResult(source.id, "failed", update.status, update.error)
 
-    def _write(self, source: Source, update: SourceUpdate, entries: Sequence[Entry]) -> StoreResult:
+
+class _Writer:
+    """The one writer. Refreshes that arrive while a batch is being written are written together
+    in the next batch, one savepoint each and one commit for all: under load the batches grow
+    and commits (SQLite's costliest step with a full-text index) stay few; when idle, each
+    refresh is written at once."""
+
+    MAX_BATCH = 50
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-writer")
+        self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], asyncio.Future]] = []
+        self._drainer: asyncio.Task | None = None
+
+    async def save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry]) -> StoreResult:
+        """Raises NotFound or StorageError for this refresh alone."""
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._queue.append((source, update, entries, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._queue:
+            batch, self._queue = self._queue[:self.MAX_BATCH], self._queue[self.MAX_BATCH:]
+            try:
+                results = await loop.run_in_executor(self._executor, self._write, batch)
+            except NewswireError as error:  # the commit itself failed: none of the batch is stored
+                results = [error] * len(batch)
+            for (*_, future), result in zip(batch, results):
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    def _write(self, batch: list) -> list[StoreResult | NewswireError]:
         """Runs on the writer thread. A permanent redirect to a URL another source already
         follows keeps the old URL rather than breaking the unique constraint."""
-        if update.feed_url:
-            other = self._store.find_source(update.feed_url)
-            if other is not None and other.id != source.id:
-                update = replace(update, feed_url=None)
-        return self._store.save_refresh(source.id, update, entries)
+        refreshes = []
+        for source, update, entries, _ in batch:
+            if update.feed_url:
+                other = self._store.find_source(update.feed_url)
+                if other is not None and other.id != source.id:
+                    update = replace(update, feed_url=None)
+            refreshes.append((source.id, update, entries))
+        return self._store.save_refreshes(refreshes)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
 
 
 def default_parse_processes(feed_count: int) -> int:

@@ -148,8 +148,10 @@ def upsert_entries(conn: Connection, source_id: int, entries: Sequence[Entry], n
     plan = decide(entries, stored, now, source_id)
     ids: dict[str, int] = {}
     if plan.new:
-        insert = sa.insert(articles).returning(articles.c.guid, articles.c.id, sort_by_parameter_order=True)
-        ids.update((guid, id_) for guid, id_ in conn.execute(insert, plan.new))
+        # A plain executemany is one driver call; INSERT … RETURNING would be one per row on
+        # SQLite. The new ids are then read back in one query.
+        conn.execute(sa.insert(articles), plan.new)
+        ids.update((guid, row.id) for guid, row in _stored(conn, source_id, [r["guid"] for r in plan.new]).items())
     if plan.changed:
         conn.execute(sa.update(articles).where(articles.c.id == sa.bindparam("b_id")), plan.changed)
         changed_ids = [row["b_id"] for row in plan.changed]

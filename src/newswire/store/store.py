@@ -8,13 +8,14 @@ raise ``NotFound``.
 from __future__ import annotations
 
 import dataclasses
+from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
 from sqlalchemy.engine import Connection
 
-from newswire.errors import NotFound, SourceExistsError
+from newswire.errors import NewswireError, NotFound, SourceExistsError, StorageError
 from newswire.models import Entry, SearchHit, Source, SourceUpdate, StoreResult
 
 from . import articles, search, sources
@@ -126,12 +127,39 @@ class Store:
         if there is no such source, StorageError if the database refuses any part."""
         found = articles.NameIds()
         with self._write() as conn:
-            if not sources.update(conn, source_id, sources.update_values(update)):
-                raise NotFound(f"store: no source {source_id}")
-            result = articles.upsert_entries(conn, source_id, entries, update.fetched_at,
-                                             self._names, found)
+            result = self._save(conn, source_id, update, entries, self._names, found)
         self._names.merge(found)  # only now committed
         return result
+
+    def save_refreshes(self, refreshes: Sequence[tuple[int, SourceUpdate, Sequence[Entry]]],
+                       ) -> list[StoreResult | NewswireError]:
+        """Several refreshes in one transaction, each in a savepoint of its own: one refresh's
+        failure rolls back only that refresh and comes back in its place as the error
+        (NotFound or StorageError); the others are stored. One commit for many feeds is what
+        keeps SQLite's full-text index fast. Raises StorageError only if the commit fails."""
+        found = articles.NameIds()  # ids from savepoints that were released, not rolled back
+        known = articles.NameIds(ChainMap(found.authors, self._names.authors),  # type: ignore[arg-type]
+                                 ChainMap(found.categories, self._names.categories))  # type: ignore[arg-type]
+        results: list[StoreResult | NewswireError] = []
+        with self._write() as conn:
+            for source_id, update, entries in refreshes:
+                found_here = articles.NameIds()
+                try:
+                    with translate_errors(), conn.begin_nested():
+                        results.append(self._save(conn, source_id, update, entries, known, found_here))
+                except (StorageError, NotFound) as error:
+                    results.append(error)
+                else:
+                    found.merge(found_here)
+        self._names.merge(found)
+        return results
+
+    @staticmethod
+    def _save(conn: Connection, source_id: int, update: SourceUpdate, entries: Sequence[Entry],
+              known: articles.NameIds, found: articles.NameIds) -> StoreResult:
+        if not sources.update(conn, source_id, sources.update_values(update)):
+            raise NotFound(f"store: no source {source_id}")
+        return articles.upsert_entries(conn, source_id, entries, update.fetched_at, known, found)
 
     # reading
 
