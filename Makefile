@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(BIN)/newswire run
 
 test: $(STAMP)
+	$(BIN)/ruff check --select F,E9 src tests bench
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

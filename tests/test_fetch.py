@@ -26,20 +26,6 @@ from newswire.testing.feedserver import FeedServer, Request, Response
 RSS = "<rss version='2.0'><channel><title>Wire</title></channel></rss>"
 
 
-@pytest.fixture(scope="module")
-def _one_server() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        yield server
-
-
-@pytest.fixture
-def feed_server(_one_server: FeedServer) -> FeedServer:
-    """One server for the module (stopping one costs 0.5 s); each test starts with no requests
-    recorded and installs the routes it uses."""
-    _one_server.requests.clear()
-    return _one_server
-
-
 async def fetch(url: str, **options: object) -> FetchResult:
     async with Fetcher(**options) as fetcher:  # type: ignore[arg-type]
         return await fetcher.fetch(url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterator
 
 import httpx
 import pytest
@@ -14,20 +13,6 @@ from newswire.fetch.guard import AddressPolicy, IPAddress, Resolver
 from newswire.testing.feedserver import FeedServer, Response
 
 RSS = b"<rss version='2.0'><channel><title>Wire</title></channel></rss>"
-
-
-@pytest.fixture(scope="module")
-def _one_server() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        yield server
-
-
-@pytest.fixture
-def feed_server(_one_server: FeedServer) -> FeedServer:
-    """One server for the module (stopping one costs 0.5 s); each test starts with no requests
-    recorded and installs the routes it uses."""
-    _one_server.requests.clear()
-    return _one_server
 
 
 def port_of(server: FeedServer) -> int:
