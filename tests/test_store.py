@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from newswire.errors import NotFound, SourceExistsError, StorageError
-from newswire.models import Enclosure, Entry, SourceUpdate, StoreResult
+from newswire.models import Article, Enclosure, Entry, SourceUpdate, StoreResult
 from newswire.store import Store
 from newswire.store import articles as articles_module
 from newswire.store.tables import metadata
@@ -153,7 +153,7 @@ def test_duplicate_guids_in_one_batch_last_wins(store, source):
     later = to_entry_like(first, title="Final title")
     result = store.save_refresh(source.id, ok(), [first, second, later])
     assert result == StoreResult(new=2)
-    titles = {store.get_article(h)["title"] for h in article_ids(store)}
+    titles = {store.get_article(h).title for h in article_ids(store)}
     assert titles == {"Final title", second.title}
 
 
@@ -182,14 +182,10 @@ def test_changed_entry_is_updated_in_place(store, source, change):
     assert result == StoreResult(updated=1)
     assert article_ids(store) == [article_id]
     article = store.get_article(article_id)
-    assert article["updated_at"] == change.get("updated", refreshed)
-    assert article["first_seen_at"] == T0
-    key = {"enclosures": "enclosures"}.get(next(iter(change)), next(iter(change)))
-    expected = {
-        "authors": ["Someone Else"], "categories": ["Other"],
-        "enclosures": [{"url": "http://example.test/a.mp3", "type": "audio/mpeg", "length": 10}],
-    }.get(key, change[key])
-    assert article[key if key != "updated" else "updated_at"] == expected
+    assert article.updated_at == change.get("updated", refreshed)
+    assert article.first_seen_at == T0
+    key = next(iter(change))
+    assert getattr(article, "updated_at" if key == "updated" else key) == change[key]
 
 
 def test_estimated_publication_time_never_overwrites(store, source):
@@ -197,11 +193,11 @@ def test_estimated_publication_time_never_overwrites(store, source):
     store.save_refresh(source.id, ok(), [to_entry_like(entry, published=None, published_estimated=True)])
     (article_id,) = article_ids(store)
     stored = store.get_article(article_id)
-    assert (stored["published_at"], stored["published_estimated"]) == (T0, True)
+    assert (stored.published_at, stored.published_estimated) == (T0, True)
     later = T0 + timedelta(hours=1)
     again = to_entry_like(entry, title="Edited", published=later, published_estimated=True)
     assert store.save_refresh(source.id, ok(at=later), [again]) == StoreResult(updated=1)
-    assert store.get_article(article_id)["published_at"] == T0
+    assert store.get_article(article_id).published_at == T0
     # Only an estimate that moved: not a change at all.
     moved = to_entry_like(again, published=later + timedelta(hours=1))
     assert store.save_refresh(source.id, ok(at=later), [moved]) == StoreResult(unchanged=1)
@@ -209,7 +205,7 @@ def test_estimated_publication_time_never_overwrites(store, source):
     real = to_entry_like(again, published=T0 - timedelta(days=1), published_estimated=False)
     store.save_refresh(source.id, ok(at=later), [real])
     got = store.get_article(article_id)
-    assert (got["published_at"], got["published_estimated"]) == (T0 - timedelta(days=1), False)
+    assert (got.published_at, got.published_estimated) == (T0 - timedelta(days=1), False)
 
 
 def test_get_article_round_trips_an_entry(store, source):
@@ -221,17 +217,17 @@ def test_get_article_round_trips_an_entry(store, source):
                   enclosures=(Enclosure("http://example.test/p.jpg", "image/jpeg"),), language="fr")
     store.save_refresh(source.id, ok(), [entry])
     (article_id,) = article_ids(store)
-    assert store.get_article(article_id) == {
-        "id": article_id, "source_id": source.id, "source_name": "The Gazette", "guid": "g1",
-        "url": "http://example.test/1", "title": "Ferry <b>delays</b>",
-        "authors": ["Chloé Bélanger", "Omar Okafor"],
-        "published_at": datetime(2025, 9, 17, 15, 1, tzinfo=timezone.utc), "updated_at": None,
-        "published_estimated": False, "first_seen_at": T0, "summary": "Short.",
-        "content_html": "<p>Body</p>", "text": "Body", "snippet": "Body",
-        "categories": ["Local", "Transit"],
-        "enclosures": [{"url": "http://example.test/p.jpg", "type": "image/jpeg", "length": None}],
-        "language": "fr",
-    }
+    assert store.get_article(article_id) == Article(
+        id=article_id, source_id=source.id, source_name="The Gazette", guid="g1",
+        url="http://example.test/1", title="Ferry <b>delays</b>",
+        authors=("Chloé Bélanger", "Omar Okafor"),
+        published_at=datetime(2025, 9, 17, 15, 1, tzinfo=timezone.utc), updated_at=None,
+        published_estimated=False, first_seen_at=T0, summary="Short.",
+        content_html="<p>Body</p>", text="Body", snippet="Body",
+        categories=("Local", "Transit"),
+        enclosures=(Enclosure("http://example.test/p.jpg", "image/jpeg", None),),
+        language="fr",
+    )
     with pytest.raises(NotFound):
         store.get_article(article_id + 100)
 
@@ -286,7 +282,7 @@ def test_failure_after_articles_written_rolls_back(store, source, monkeypatch):
     assert store.get_source(source.id).last_fetched_at is None
     # The author ids created in the failed transaction were not cached: a retry still links them.
     assert store.save_refresh(source.id, ok(), sample_entries(3)) == StoreResult(new=3)
-    assert all(store.get_article(i)["authors"] for i in article_ids(store))
+    assert all(store.get_article(i).authors for i in article_ids(store))
 
 
 # engine and schema

@@ -28,4 +28,4 @@ def test_one_failing_refresh_rolls_back_alone(store):  # noqa: F811
     # The author created inside the rolled-back savepoint was not cached as existing.
     fixed = Entry(guid="fixed", url=None, title="fixed", authors=(shared_author,))
     assert store.save_refreshes([(b.id, ok(), [fixed])]) == [StoreResult(new=1)]
-    assert store.get_article(store.search("fixed")[0].article_id)["authors"] == [shared_author]
+    assert store.get_article(store.search("fixed")[0].article_id).authors == (shared_author,)

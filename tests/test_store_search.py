@@ -38,7 +38,7 @@ def store(database_url):
 
 
 def guids(store: Store, query: str) -> list[str]:
-    return [store.get_article(h.article_id)["guid"] for h in store.search(query)]
+    return [store.get_article(h.article_id).guid for h in store.search(query)]
 
 
 # the parser
@@ -86,7 +86,7 @@ def test_two_terms_are_anded(store):
 
 def test_title_match_ranks_first(store):
     hits = store.search("winter schedule")
-    assert [store.get_article(h.article_id)["guid"] for h in hits] == ["ferry"]
+    assert [store.get_article(h.article_id).guid for h in hits] == ["ferry"]
     assert guids(store, "council")[0] == "budget"
     assert hits[0].rank > 0
 

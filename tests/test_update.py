@@ -58,11 +58,11 @@ async def test_article_keeps_authors_source_and_time(store, feed_server):
     await refresh_all(store, [store.add_source(url)])
     hit = store.search(articles[0].title.split()[-1])[0]
     article = store.get_article(hit.article_id)
-    assert article["title"] == articles[0].title
-    assert article["authors"] == list(articles[0].authors)
-    assert article["published_at"] == articles[0].published
-    assert article["source_name"] == outlet.name
-    assert "utm_source" not in article["url"]
+    assert article.title == articles[0].title
+    assert article.authors == articles[0].authors
+    assert article.published_at == articles[0].published
+    assert article.source_name == outlet.name
+    assert "utm_source" not in article.url
 
 
 async def test_one_broken_feed_never_stops_the_others(store, feed_server):

@@ -139,3 +139,41 @@ class SourceUpdate:
     enabled: bool | None = None
     name: str | None = None
     site_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article as readers see it. List views leave ``content_html`` empty and
+    ``categories``/``enclosures`` unloaded; ``Store.get_article`` fills everything.
+    ``published_at`` is always set: the feed's date, or the first-seen time when
+    ``published_estimated``."""
+
+    id: int
+    source_id: int
+    source_name: str
+    guid: str
+    url: str | None
+    title: str
+    authors: tuple[str, ...]
+    published_at: datetime
+    published_estimated: bool
+    updated_at: datetime | None
+    first_seen_at: datetime
+    summary: str
+    snippet: str
+    language: str | None = None
+    content_html: str = ""
+    text: str = ""
+    categories: tuple[str, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
+    story_id: int | None = None
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePage:
+    """One page of a newest-first listing. ``next`` is an opaque cursor for the following
+    (older) page, None at the end; keyset paging, so arriving articles never shift a page."""
+
+    items: tuple[Article, ...]
+    next: str | None

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from newswire.models import Entry, StoreResult
 
 from .search import strip_markers
-from .tables import article_authors, article_categories, articles, authors, categories, sources
+from .tables import article_authors, article_categories, articles, authors, categories
 
 CHUNK = 500  # bound on IN (…) lists and parameters per statement
 
@@ -239,20 +239,3 @@ def categories_of(conn: Connection, article_id: int) -> list[str]:
              .join(article_categories, article_categories.c.category_id == categories.c.id)
              .where(article_categories.c.article_id == article_id).order_by(categories.c.name))
     return list(conn.execute(query).scalars())
-
-
-def get(conn: Connection, article_id: int) -> dict[str, Any] | None:
-    """One article as a plain dict, or None."""
-    c = articles.c
-    query = (sa.select(c.id, c.source_id, sources.c.name.label("source_name"), c.guid, c.url, c.title,
-                       c.published_at, c.updated_at, c.published_estimated, c.first_seen_at, c.summary,
-                       c.content_html, c.text, c.snippet, c.enclosures, c.language)
-             .join(sources, sources.c.id == c.source_id).where(c.id == article_id))
-    row = conn.execute(query).mappings().first()
-    if row is None:
-        return None
-    article = dict(row)
-    article["authors"] = list(authors_of(conn, [article_id]).get(article_id, ()))
-    article["categories"] = categories_of(conn, article_id)
-    article["enclosures"] = list(article["enclosures"] or [])
-    return article

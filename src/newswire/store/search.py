@@ -109,6 +109,21 @@ _SQLITE_SEARCH = sa.text(f"""
     LIMIT :limit
 """)
 
+# Newest first: choose the rows by date before any snippet is built.
+_SQLITE_NEWEST = sa.text(f"""
+    SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
+           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet,
+           -bm25(articles_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {TEXT_WEIGHT}) AS rank
+    FROM articles_fts
+    JOIN articles a ON a.id = articles_fts.rowid
+    JOIN sources s ON s.id = a.source_id
+    WHERE articles_fts MATCH :query AND articles_fts.rowid IN (
+        SELECT id FROM articles
+        WHERE id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query)
+        ORDER BY published_at DESC, id DESC LIMIT :limit)
+    ORDER BY a.published_at DESC, a.id DESC
+""")
+
 # Rank and limit first, then build headlines for the few rows kept: ts_headline is costly.
 _POSTGRES_SEARCH = sa.text("""
     WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query),
@@ -125,21 +140,46 @@ _POSTGRES_SEARCH = sa.text("""
     ORDER BY hits.rank DESC, a.published_at DESC, a.id DESC
 """)
 
+_POSTGRES_NEWEST = sa.text("""
+    WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query),
+    hits AS (
+        SELECT a.id, ts_rank_cd(a.search_vector, q.query) AS rank
+        FROM articles a, q
+        WHERE a.search_vector @@ q.query
+        ORDER BY a.published_at DESC, a.id DESC
+        LIMIT :limit
+    )
+    SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
+           ts_headline('english'::regconfig, a.text, q.query, :options) AS snippet, hits.rank
+    FROM hits JOIN articles a ON a.id = hits.id JOIN sources s ON s.id = a.source_id, q
+    ORDER BY a.published_at DESC, a.id DESC
+""")
+
 _HEADLINE_OPTIONS = (f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, MinWords=15, '
                      'MaxFragments=2, FragmentDelimiter=" … "')
 
 
-def search(conn: Connection, query: str, limit: int) -> list[SearchHit]:
-    """Ranked hits for ``query``; authors are left empty for the caller to fill."""
+def match_clause(dialect: str, terms: list[Term]) -> sa.ColumnElement[bool]:
+    """A WHERE condition on ``articles`` that keeps the articles matching ``terms``."""
+    if dialect == "sqlite":
+        return sa.text("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts_query)"
+                       ).bindparams(fts_query=to_fts5(terms))
+    return sa.text("articles.search_vector @@ to_tsquery('english'::regconfig, :ts_query)"
+                   ).bindparams(ts_query=to_tsquery(terms))
+
+
+def search(conn: Connection, query: str, limit: int, order: Literal["rank", "newest"] = "rank") -> list[SearchHit]:
+    """Hits for ``query``, best first or newest first; authors are left empty for the caller
+    to fill."""
     terms = parse_query(query)
     if not terms or limit <= 0:
         return []
     if conn.dialect.name == "sqlite":
-        statement = _SQLITE_SEARCH.bindparams(query=to_fts5(terms), start=MARK_START, end=MARK_END,
-                                              limit=limit)
+        template = _SQLITE_SEARCH if order == "rank" else _SQLITE_NEWEST
+        statement = template.bindparams(query=to_fts5(terms), start=MARK_START, end=MARK_END, limit=limit)
     else:
-        statement = _POSTGRES_SEARCH.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS,
-                                                limit=limit)
+        template = _POSTGRES_SEARCH if order == "rank" else _POSTGRES_NEWEST
+        statement = template.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS, limit=limit)
     rows = conn.execute(statement.columns(published_at=UTCDateTime)).all()
     return [SearchHit(article_id=r.id, title=r.title, url=r.url, source_id=r.source_id,
                       source_name=r.source_name, authors=(), published_at=r.published_at,

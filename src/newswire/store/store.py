@@ -11,14 +11,14 @@ import dataclasses
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Literal, Sequence
 
 from sqlalchemy.engine import Connection
 
 from newswire.errors import NewswireError, NotFound, SourceExistsError, StorageError
-from newswire.models import Entry, SearchHit, Source, SourceUpdate, StoreResult
+from newswire.models import Article, ArticlePage, Entry, SearchHit, Source, SourceUpdate, StoreResult
 
-from . import articles, search, sources
+from . import articles, reading, search, sources
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
 
 
@@ -168,22 +168,48 @@ class Store:
         with self._read() as conn:
             return articles.count(conn, source_id)
 
-    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
-        """Articles matching ``query`` (words, "phrases", prefix*), best first; [] when the query
-        holds no searchable word. Never a syntax error. Raises StorageError."""
+    def search(self, query: str, *, limit: int = 20, order: Literal["rank", "newest"] = "rank") -> list[SearchHit]:
+        """Articles matching ``query`` (words, "phrases", prefix*), best first or newest first;
+        [] when the query holds no searchable word. Never a syntax error. Raises StorageError."""
         with self._read() as conn:
-            hits = search.search(conn, query, limit)
+            hits = search.search(conn, query, limit, order)
             names = articles.authors_of(conn, [hit.article_id for hit in hits])
         return [dataclasses.replace(hit, authors=names.get(hit.article_id, ())) for hit in hits]
 
-    def get_article(self, article_id: int) -> dict[str, Any]:
-        """One article as a dict (see ``articles.get`` for its keys). Raises NotFound,
+    def get_article(self, article_id: int) -> Article:
+        """One article with its content, categories and enclosures. Raises NotFound,
         StorageError."""
         with self._read() as conn:
-            article = articles.get(conn, article_id)
+            article = reading.get(conn, article_id)
         if article is None:
             raise NotFound(f"store: no article {article_id}")
         return article
+
+    def list_articles(self, *, source_id: int | None = None, author: str | None = None,
+                      story_id: int | None = None, query: str | None = None, before: str | None = None,
+                      limit: int = 50) -> ArticlePage:
+        """Newest first, filtered, one page (``limit`` at most 200) after the cursor ``before``.
+        Raises ValueError for a malformed cursor, StorageError."""
+        filters = reading.Filters(source_id=source_id, author=author, story_id=story_id, query=query)
+        with self._read() as conn:
+            items, next_cursor = reading.list_articles(conn, filters, before, limit)
+        return ArticlePage(tuple(items), next_cursor)
+
+    def arrived_after(self, article_id: int, *, limit: int = 50) -> list[Article]:
+        """Articles stored after ``article_id``, in arrival order: what a live wire adds.
+        Raises StorageError."""
+        with self._read() as conn:
+            return reading.arrived_after(conn, article_id, limit)
+
+    def last_article_id(self) -> int:
+        """The id of the newest stored article, 0 when there is none. Raises StorageError."""
+        with self._read() as conn:
+            return reading.last_article_id(conn)
+
+    def author_name(self, name: str) -> str | None:
+        """The stored display name of an author, by any spelling of the name. Raises StorageError."""
+        with self._read() as conn:
+            return reading.author_name(conn, name)
 
 
 def _now() -> datetime:

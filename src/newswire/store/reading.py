@@ -1,0 +1,125 @@
+"""Reading articles for the wire, article pages, the API and feeds out.
+
+Listings are newest first by (published_at, id) and paged by keyset: the cursor is the last
+item's (published_at, id), so articles arriving while a reader pages never make a page skip or
+repeat an item. List queries leave the heavy columns (content, text) unread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newswire.models import Article, Enclosure
+
+from .articles import authors_of, categories_of
+from .search import match_clause, parse_query
+from .tables import article_authors, articles, authors, sources
+
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    source_id: int | None = None
+    author: str | None = None  # a display name or key; matched case-insensitively
+    story_id: int | None = None
+    query: str | None = None  # full-text: words, "phrases", prefix*
+
+
+def encode_cursor(published_at: datetime, article_id: int) -> str:
+    micros = round(published_at.timestamp() * 1_000_000)
+    return f"{micros}.{article_id}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Raises ValueError for anything that is not a cursor this module made."""
+    micros, _, article_id = cursor.partition(".")
+    if not micros.lstrip("-").isdigit() or not article_id.isdigit():
+        raise ValueError(f"store: invalid cursor {cursor!r}")
+    moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=timezone.utc)
+    return moment, int(article_id)
+
+
+def _columns() -> list[Any]:
+    c = articles.c
+    return [c.id, c.source_id, sources.c.name.label("source_name"), c.guid, c.url, c.title,
+            c.published_at, c.published_estimated, c.updated_at, c.first_seen_at, c.summary,
+            c.snippet, c.language, c.story_id, c.duplicate_of]
+
+
+def list_articles(conn: Connection, filters: Filters, before: str | None, limit: int) -> tuple[list[Article], str | None]:
+    """A page of articles newest first, and the cursor of the next page (None at the end).
+    Raises ValueError for a bad cursor."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    c = articles.c
+    query = sa.select(*_columns()).join(sources, sources.c.id == c.source_id)
+    if filters.source_id is not None:
+        query = query.where(c.source_id == filters.source_id)
+    if filters.story_id is not None:
+        query = query.where(c.story_id == filters.story_id)
+    if filters.author:
+        key = " ".join(filters.author.split()).casefold()
+        by_author = (sa.select(article_authors.c.article_id)
+                     .join(authors, authors.c.id == article_authors.c.author_id)
+                     .where(authors.c.key == key))
+        query = query.where(c.id.in_(by_author))
+    if filters.query is not None:
+        terms = parse_query(filters.query)
+        if not terms:
+            return [], None
+        query = query.where(match_clause(conn.dialect.name, terms))
+    if before:
+        moment, article_id = decode_cursor(before)
+        query = query.where(sa.or_(c.published_at < moment,
+                                   sa.and_(c.published_at == moment, c.id < article_id)))
+    query = query.order_by(c.published_at.desc(), c.id.desc()).limit(limit + 1)
+    rows = conn.execute(query).all()
+    items = _articles(conn, rows[:limit])
+    last = items[-1] if len(rows) > limit else None
+    return items, encode_cursor(last.published_at, last.id) if last else None
+
+
+def arrived_after(conn: Connection, article_id: int, limit: int) -> list[Article]:
+    """Articles stored after the one with ``article_id`` (ids grow with arrival), oldest
+    arrival first, at most ``limit``: what a live wire must add."""
+    query = (sa.select(*_columns()).join(sources, sources.c.id == articles.c.source_id)
+             .where(articles.c.id > article_id).order_by(articles.c.id).limit(max(1, min(limit, MAX_LIMIT))))
+    return _articles(conn, conn.execute(query).all())
+
+
+def last_article_id(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(articles.c.id), 0))).scalar_one())
+
+
+def get(conn: Connection, article_id: int) -> Article | None:
+    c = articles.c
+    query = (sa.select(*_columns(), c.content_html, c.text, c.enclosures)
+             .join(sources, sources.c.id == c.source_id).where(c.id == article_id))
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    (article,) = _articles(conn, [row])
+    enclosures = tuple(Enclosure(e["url"], e.get("type"), e.get("length")) for e in (row.enclosures or []))
+    return replace(article, content_html=row.content_html or "", text=row.text or "",
+                   categories=tuple(categories_of(conn, article_id)), enclosures=enclosures)
+
+
+def author_name(conn: Connection, name: str) -> str | None:
+    """The display name stored for an author, found by any spelling of the same key."""
+    key = " ".join(name.split()).casefold()
+    return conn.execute(sa.select(authors.c.name).where(authors.c.key == key)).scalar_one_or_none()
+
+
+def _articles(conn: Connection, rows: Sequence[Any]) -> list[Article]:
+    names = authors_of(conn, [r.id for r in rows])
+    return [Article(id=r.id, source_id=r.source_id, source_name=r.source_name, guid=r.guid, url=r.url,
+                    title=r.title, authors=names.get(r.id, ()), published_at=r.published_at,
+                    published_estimated=bool(r.published_estimated), updated_at=r.updated_at,
+                    first_seen_at=r.first_seen_at, summary=r.summary or "", snippet=r.snippet or "",
+                    language=r.language, story_id=r.story_id, duplicate_of=r.duplicate_of)
+            for r in rows]

@@ -1,0 +1,78 @@
+"""Reading: newest-first listings with keyset cursors, filters, live arrivals; both engines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from newswire.models import Entry
+from test_store import T0, ok, store  # noqa: F401 - the fixture is reused
+
+
+def entry(guid: str, minutes: int, authors=("Ada Moreau",), title=None, text="harbour budget vote") -> Entry:
+    return Entry(guid=guid, url=f"http://example.test/{guid}", title=title or f"Story {guid}", authors=authors,
+                 published=T0 + timedelta(minutes=minutes), content_html=f"<p>{text}</p>", text=text,
+                 snippet=text)
+
+
+def test_pages_are_newest_first_and_never_skip_or_repeat_while_news_arrives(store):  # noqa: F811
+    source = store.add_source("http://example.test/a")
+    store.save_refresh(source.id, ok(), [entry(f"g{i}", i) for i in range(25)])
+    seen, cursor = [], None
+    first = store.list_articles(limit=10)
+    seen += [a.guid for a in first.items]
+    # News arrives between pages, newer than everything and with a time equal to a seen item.
+    store.save_refresh(source.id, ok(), [entry("late-new", 100), entry("same-time", 20)])
+    cursor = first.next
+    while cursor:
+        page = store.list_articles(limit=10, before=cursor)
+        seen += [a.guid for a in page.items]
+        cursor = page.next
+    assert seen == [f"g{i}" for i in range(24, -1, -1)]
+    assert store.list_articles(limit=1).items[0].guid == "late-new"
+
+
+def test_filters_by_source_author_and_query(store):  # noqa: F811
+    a, b = store.add_source("http://example.test/a"), store.add_source("http://example.test/b")
+    store.save_refresh(a.id, ok(), [entry("a1", 1, ("Ada Moreau", "Liam Okafor")), entry("a2", 2, ("Omar Iqbal",))])
+    store.save_refresh(b.id, ok(), [entry("b1", 3, ("ada  MOREAU",), text="ferry schedule delayed")])
+    guids = lambda page: [x.guid for x in page.items]  # noqa: E731
+    assert guids(store.list_articles(source_id=a.id)) == ["a2", "a1"]
+    assert guids(store.list_articles(author="Ada Moreau")) == ["b1", "a1"]
+    assert guids(store.list_articles(query="ferry")) == ["b1"]
+    assert guids(store.list_articles(query='"budget vote"', source_id=a.id)) == ["a2", "a1"]
+    assert guids(store.list_articles(query="!!!")) == []
+    assert store.author_name("ADA moreau") == "Ada Moreau"
+    assert store.author_name("Nobody") is None
+    listed = store.list_articles(source_id=a.id).items[1]
+    assert (listed.authors, listed.source_name, listed.content_html) == (("Ada Moreau", "Liam Okafor"), "", "")
+
+
+def test_arrivals_after_an_id_in_arrival_order(store):  # noqa: F811
+    source = store.add_source("http://example.test/a")
+    assert store.last_article_id() == 0
+    store.save_refresh(source.id, ok(), [entry("old", 1)])
+    mark = store.last_article_id()
+    store.save_refresh(source.id, ok(), [entry("n1", -50), entry("n2", 60)])
+    assert [a.guid for a in store.arrived_after(mark)] == ["n1", "n2"]
+    assert store.arrived_after(store.last_article_id()) == []
+
+
+def test_search_newest_first(store):  # noqa: F811
+    source = store.add_source("http://example.test/a")
+    store.save_refresh(source.id, ok(), [entry("old", 1), entry("new", 9)])
+    ranked = [h.article_id for h in store.search("harbour")]
+    newest = [h.article_id for h in store.search("harbour", order="newest")]
+    assert sorted(ranked) == sorted(newest)
+    assert [store.get_article(i).guid for i in newest] == ["new", "old"]
+    assert "<mark>" in store.search("harbour", order="newest")[0].snippet
+
+
+@pytest.mark.parametrize("cursor", ["", "abc", "1.x", "x.1", "..", "1"])
+def test_bad_cursor_is_a_value_error(store, cursor):  # noqa: F811
+    if cursor == "":
+        assert store.list_articles(before=cursor).items == ()
+        return
+    with pytest.raises(ValueError):
+        store.list_articles(before=cursor)
