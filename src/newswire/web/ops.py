@@ -1,0 +1,5 @@
+"""(being built: see the issue) """
+
+from fastapi import APIRouter
+
+router = APIRouter()
