@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 from newswire.models import Article, Enclosure
 
 from .articles import authors_of, categories_of
-from .search import match_clause, parse_query
+from . import recent
+from .search import match_clause, parse_query, to_fts5
 from .tables import article_authors, articles, authors, sources
 
 MAX_LIMIT = 200
@@ -68,13 +69,20 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
                      .join(authors, authors.c.id == article_authors.c.author_id)
                      .where(authors.c.key == key))
         query = query.where(c.id.in_(by_author))
+    keyset = decode_cursor(before) if before else None
     if filters.query is not None:
         terms = parse_query(filters.query)
         if not terms:
             return [], None
-        query = query.where(match_clause(conn.dialect.name, terms))
-    if before:
-        moment, article_id = decode_cursor(before)
+        if conn.dialect.name == "sqlite":  # choose the page's ids without sorting every match
+            conditions = query.whereclause
+            ids = recent.newest_ids(conn, to_fts5(terms), limit + 1, before=keyset,
+                                    conditions=[conditions] if conditions is not None else [])
+            query = query.where(c.id.in_(ids))
+        else:
+            query = query.where(match_clause(conn.dialect.name, terms))
+    if keyset:
+        moment, article_id = keyset
         query = query.where(sa.or_(c.published_at < moment,
                                    sa.and_(c.published_at == moment, c.id < article_id)))
     query = query.order_by(c.published_at.desc(), c.id.desc()).limit(limit + 1)

@@ -17,13 +17,14 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newswire.models import SearchHit
 
+from . import recent
 from .tables import UTCDateTime
 
 MARK_START = "\x02"
@@ -97,32 +98,15 @@ def render_snippet(raw: str | None) -> str:
     return html.escape(raw or "").replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
 
 
-_SQLITE_SEARCH = sa.text(f"""
+# The chosen hits with their snippets. No bm25 here: FTS5 would count the whole doclist again.
+_SQLITE_HITS = sa.text("""
     SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
-           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet,
-           -bm25(articles_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {TEXT_WEIGHT}) AS rank
+           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet, 0.0 AS rank
     FROM articles_fts
     JOIN articles a ON a.id = articles_fts.rowid
     JOIN sources s ON s.id = a.source_id
-    WHERE articles_fts MATCH :query
-    ORDER BY rank DESC, a.published_at DESC, a.id DESC
-    LIMIT :limit
-""")
-
-# Newest first: choose the rows by date before any snippet is built.
-_SQLITE_NEWEST = sa.text(f"""
-    SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
-           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet,
-           -bm25(articles_fts, {TITLE_WEIGHT}, {AUTHORS_WEIGHT}, {TEXT_WEIGHT}) AS rank
-    FROM articles_fts
-    JOIN articles a ON a.id = articles_fts.rowid
-    JOIN sources s ON s.id = a.source_id
-    WHERE articles_fts MATCH :query AND articles_fts.rowid IN (
-        SELECT id FROM articles
-        WHERE id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query)
-        ORDER BY published_at DESC, id DESC LIMIT :limit)
-    ORDER BY a.published_at DESC, a.id DESC
-""")
+    WHERE articles_fts MATCH :query AND articles_fts.rowid IN :ids
+""").bindparams(sa.bindparam("ids", expanding=True))
 
 # Rank and limit first, then build headlines for the few rows kept: ts_headline is costly.
 _POSTGRES_SEARCH = sa.text("""
@@ -175,12 +159,25 @@ def search(conn: Connection, query: str, limit: int, order: Literal["rank", "new
     if not terms or limit <= 0:
         return []
     if conn.dialect.name == "sqlite":
-        template = _SQLITE_SEARCH if order == "rank" else _SQLITE_NEWEST
-        statement = template.bindparams(query=to_fts5(terms), start=MARK_START, end=MARK_END, limit=limit)
+        rows = _sqlite_hits(conn, to_fts5(terms), limit, order)
     else:
         template = _POSTGRES_SEARCH if order == "rank" else _POSTGRES_NEWEST
         statement = template.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS, limit=limit)
-    rows = conn.execute(statement.columns(published_at=UTCDateTime)).all()
-    return [SearchHit(article_id=r.id, title=r.title, url=r.url, source_id=r.source_id,
-                      source_name=r.source_name, authors=(), published_at=r.published_at,
-                      snippet=render_snippet(r.snippet), rank=float(r.rank)) for r in rows]
+        rows = [dict(r._mapping) for r in conn.execute(statement.columns(published_at=UTCDateTime))]
+    return [SearchHit(article_id=r["id"], title=r["title"], url=r["url"], source_id=r["source_id"],
+                      source_name=r["source_name"], authors=(), published_at=r["published_at"],
+                      snippet=render_snippet(r["snippet"]), rank=float(r["rank"])) for r in rows]
+
+
+def _sqlite_hits(conn: Connection, fts_query: str, limit: int, order: str) -> list[dict[str, Any]]:
+    """Choose the ids first (see ``recent``), then build snippets for those few rows only."""
+    if order == "rank":
+        scored = recent.ranked_ids(conn, fts_query, limit, (TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT))
+    else:
+        scored = [(id_, 0.0) for id_ in recent.newest_ids(conn, fts_query, limit)]
+    if not scored:
+        return []
+    statement = _SQLITE_HITS.columns(published_at=UTCDateTime)
+    rows = {row.id: row for row in conn.execute(statement, {
+        "query": fts_query, "start": MARK_START, "end": MARK_END, "ids": [id_ for id_, _ in scored]})}
+    return [{**rows[id_]._mapping, "rank": score} for id_, score in scored if id_ in rows]

@@ -1,0 +1,200 @@
+"""Serving benchmark: the web app over a SQLite database of 1,000,000 generated articles from
+1,000 sources, under load from a second process on loopback.
+
+    python bench/serve.py [--articles 1000000] [--sources 1000] [--concurrency 4] [--seconds 8]
+
+Builds (once, cached under bench/.out/) a database through the real schema and migrations,
+starts `newswire serve` on a free port, then for each endpoint class drives a fixed number of
+concurrent keep-alive connections (httpx, in this process) for a fixed time and prints p50/p99
+latency and requests/s: `/`, `/articles/{id}`, `/api/v1/articles`, `/feed.atom`, and `/search`
+for five query classes: a rare term, a term in 10 % of articles, two terms, a phrase and a
+prefix (newest matches first, the default order of the search page's benchmark).
+
+For orientation (from the issue): the `reader` library's FTS5 search took 2.5 s for a term in
+every entry and 0.5 s for a prefix, at 20,000 entries, on this kind of machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+from newswire.store import Store  # noqa: E402
+
+QUERIES = {
+    "rare term": "zephyrine",
+    "term in 10%": "quorum",
+    "two terms": "quorum ferry",
+    "phrase": '"harbour authority"',
+    "prefix": "transpo*",
+}
+SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "ba", "do", "fi", "gu", "ha", "je", "pl",
+             "tr", "st", "an", "or", "el", "is", "um", "ex"]
+
+
+def vocabulary(rng: random.Random, size: int = 20000) -> list[str]:
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+def build(path: Path, n_articles: int, n_sources: int) -> None:
+    """Generate the corpus straight into the migrated schema (the benchmark's own loader; the
+    product's write path is measured by bench/ingest.py)."""
+    Store(f"sqlite:///{path}").close()
+    rng = random.Random(42)
+    vocab = vocabulary(rng)
+    weights = [1 / (i + 1) for i in range(len(vocab))]
+    cum = list(itertools.accumulate(weights))
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    fmt = "%Y-%m-%d %H:%M:%S.%f"
+    now = datetime(2025, 9, 17, 18, 56, tzinfo=timezone.utc)
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO sources (id, feed_url, name, created_at, next_due_at) VALUES (?,?,?,?,?)",
+                   [(i + 1, f"http://127.0.0.1/outlet{i}/feed.xml", f"The Outlet {i} Gazette",
+                     now.strftime(fmt), (now + timedelta(days=3650)).strftime(fmt)) for i in range(n_sources)])
+    n_authors = 5000
+    db.executemany("INSERT INTO authors (id, name, key) VALUES (?,?,?)",
+                   [(i + 1, f"Author{i} Writer", f"author{i} writer") for i in range(n_authors)])
+    db.execute("COMMIT")
+    start = now - timedelta(days=730)
+    step = timedelta(days=730) / n_articles
+    chunk = 10000
+    for base in range(0, n_articles, chunk):
+        rows, links = [], []
+        for i in range(base, min(base + chunk, n_articles)):
+            words = rng.choices(vocab, cum_weights=cum, k=60)
+            if i % 10 == 0:
+                words[5] = "quorum"
+            if i % 5 == 0:
+                words[9] = "ferry"
+            if i % 20 == 0:
+                words[12:14] = ["harbour", "authority"]
+            if i % 33 == 0:
+                words[20] = rng.choice(["transport", "transportation", "transponder"])
+            if i % 50000 == 7:
+                words[30] = "zephyrine"
+            text = " ".join(words)
+            title = " ".join(rng.choices(vocab, cum_weights=cum, k=7)).capitalize()
+            published = (start + step * i + timedelta(seconds=rng.randint(-3600, 3600))).strftime(fmt)
+            author = rng.randrange(n_authors)
+            rows.append((i + 1, i % n_sources + 1, f"g{i}", f"http://127.0.0.1/a/{i}.html", title,
+                         f"Author{author} Writer", published, published, "", f"<p>{text}</p>", text,
+                         text[:280], "[]", "0" * 32))
+            links.append((i + 1, author + 1, 0))
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO articles (id, source_id, guid, url, title, authors_text, published_at, first_seen_at,"
+            " summary, content_html, text, snippet, enclosures, content_hash, published_estimated)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)", rows)
+        db.executemany("INSERT INTO article_authors (article_id, author_id, position) VALUES (?,?,?)", links)
+        db.execute("COMMIT")
+        print(f"\rbuilding: {base + len(rows):,}/{n_articles:,} articles", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    db.execute("INSERT INTO articles_fts(articles_fts) VALUES('optimize')")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def load(base: str, paths: list[str], concurrency: int, seconds: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    rng = random.Random(1)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                path = rng.choice(paths)
+                t0 = time.perf_counter()
+                response = await client.get(path)
+                latencies.append(time.perf_counter() - t0)
+                errors += response.status_code != 200
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, errors
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument("--sources", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=8)
+    args = parser.parse_args()
+
+    out = HERE / ".out"
+    out.mkdir(exist_ok=True)
+    db = out / f"serve-{args.articles}-{args.sources}.db"
+    if not db.exists():
+        started = time.perf_counter()
+        build(db.with_suffix(".tmp"), args.articles, args.sources)
+        db.with_suffix(".tmp").rename(db)
+        print(f"built {db.name} in {time.perf_counter() - started:.0f}s")
+    port = free_port()
+    env = {**os.environ, "NEWSWIRE_TIMEZONE": "America/Toronto"}
+    server = subprocess.Popen([sys.executable, "-m", "newswire.cli", "serve", "--port", str(port),
+                               "--database", f"sqlite:///{db}"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code in (200, 404):
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        rng = random.Random(7)
+        ids = [rng.randint(1, args.articles) for _ in range(2000)]
+        classes = {
+            "/": ["/"],
+            "/articles/{id}": [f"/articles/{i}" for i in ids],
+            "/api/v1/articles": ["/api/v1/articles"],
+            "/feed.atom": ["/feed.atom"],
+            **{f"/search ({name})": [f"/search?q={httpx.QueryParams({'q': q})['q']}&order=newest"]
+               for name, q in QUERIES.items()},
+        }
+        print(f"{args.articles:,} articles from {args.sources:,} sources; concurrency {args.concurrency}, "
+              f"{args.seconds:.0f}s per endpoint class, client in a second process")
+        print(f"{'endpoint':32} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+        for name, paths in classes.items():
+            asyncio.run(load(base, paths, 1, 1.0))  # warm up
+            latencies, errors = asyncio.run(load(base, paths, args.concurrency, args.seconds))
+            print(f"{name:32} {pct(latencies, 50) * 1000:8.1f} {pct(latencies, 99) * 1000:8.1f} "
+                  f"{len(latencies) / args.seconds:8.0f} {errors:7d}")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
