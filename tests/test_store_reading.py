@@ -76,3 +76,12 @@ def test_bad_cursor_is_a_value_error(store, cursor):  # noqa: F811
         return
     with pytest.raises(ValueError):
         store.list_articles(before=cursor)
+
+
+def test_bulk_read_keeps_order_and_skips_missing(store):  # noqa: F811
+    source = store.add_source("http://example.test/a")
+    store.save_refresh(source.id, ok(), [entry("x", 1), entry("y", 2)])
+    x, y = (store.list_articles(source_id=source.id).items[i].id for i in (1, 0))
+    got = store.get_articles([y, 999999, x])
+    assert [a.guid for a in got] == ["y", "x"]
+    assert got == [store.get_article(y), store.get_article(x)] and got[0].content_html == "<p>harbour budget vote</p>"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
+from newswire import metrics
 from newswire.errors import FetchError, NewswireError, NotFound, ParseError, StorageError
 from newswire.fetch import Fetcher
 from newswire.models import Entry, FetchResult, ParsedFeed, Source, SourceUpdate, StoreResult
@@ -86,15 +87,18 @@ class Refresher:
     async def refresh(self, source: Source) -> UpdateResult:
         now = self._clock()
         entries: Sequence[Entry] = ()
+        watch = metrics.Stopwatch()
         try:
-            fetched = await self._fetcher.fetch(source.feed_url, etag=source.etag,
-                                                last_modified=source.last_modified)
+            fetched = await watch.time(self._fetcher.fetch(source.feed_url, etag=source.etag,
+                                                           last_modified=source.last_modified))
             feed = None if fetched.not_modified else await self._parse_in_pool(fetched, source, now)
             update = decide.after_fetch(source, fetched, feed, now)
             entries = feed.entries if feed else ()
         except (FetchError, ParseError) as error:
             update = decide.after_failure(source, error, now)
-        return await self._save(source, update, entries)
+        result = await self._save(source, update, entries)
+        metrics.REGISTRY.record_fetch(result.outcome, result.reason, watch.seconds)
+        return result
 
     async def _parse_in_pool(self, fetched: FetchResult, source: Source, now: datetime) -> ParsedFeed:
         args = (fetched.content, fetched.url, fetched.headers.get("content-type"), source.timezone, now)

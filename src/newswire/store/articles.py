@@ -234,8 +234,14 @@ def authors_of(conn: Connection, article_ids: list[int]) -> dict[int, tuple[str,
     return {k: tuple(v) for k, v in out.items()}
 
 
-def categories_of(conn: Connection, article_id: int) -> list[str]:
-    query = (sa.select(categories.c.name)
-             .join(article_categories, article_categories.c.category_id == categories.c.id)
-             .where(article_categories.c.article_id == article_id).order_by(categories.c.name))
-    return list(conn.execute(query).scalars())
+def categories_of(conn: Connection, article_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Category names of each article, sorted by name."""
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(article_ids):
+        query = (sa.select(article_categories.c.article_id, categories.c.name)
+                 .join(categories, article_categories.c.category_id == categories.c.id)
+                 .where(article_categories.c.article_id.in_(chunk))
+                 .order_by(article_categories.c.article_id, categories.c.name))
+        for article_id, name in conn.execute(query):
+            out.setdefault(article_id, []).append(name)
+    return {k: tuple(v) for k, v in out.items()}

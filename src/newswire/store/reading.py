@@ -104,17 +104,20 @@ def last_article_id(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(articles.c.id), 0))).scalar_one())
 
 
-def get(conn: Connection, article_id: int) -> Article | None:
+def get_many(conn: Connection, article_ids: Sequence[int]) -> list[Article]:
+    """Full articles (content, categories, enclosures) in the order of ``article_ids``; ids
+    that do not exist are left out. A handful of queries whatever the count."""
     c = articles.c
     query = (sa.select(*_columns(), c.content_html, c.text, c.enclosures)
-             .join(sources, sources.c.id == c.source_id).where(c.id == article_id))
-    row = conn.execute(query).first()
-    if row is None:
-        return None
-    (article,) = _articles(conn, [row])
-    enclosures = tuple(Enclosure(e["url"], e.get("type"), e.get("length")) for e in (row.enclosures or []))
-    return replace(article, content_html=row.content_html or "", text=row.text or "",
-                   categories=tuple(categories_of(conn, article_id)), enclosures=enclosures)
+             .join(sources, sources.c.id == c.source_id).where(c.id.in_(list(article_ids))))
+    rows = {row.id: row for row in conn.execute(query)}
+    found = [rows[i] for i in article_ids if i in rows]
+    cats = categories_of(conn, [row.id for row in found])
+    return [replace(article, content_html=row.content_html or "", text=row.text or "",
+                    categories=cats.get(row.id, ()),
+                    enclosures=tuple(Enclosure(e["url"], e.get("type"), e.get("length"))
+                                     for e in (row.enclosures or [])))
+            for article, row in zip(_articles(conn, found), found)]
 
 
 def author_name(conn: Connection, name: str) -> str | None:

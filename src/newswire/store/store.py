@@ -104,6 +104,19 @@ class Store:
         with self._read() as conn:
             return sources.due(conn, now, include_all)
 
+    def next_due_at(self) -> datetime | None:
+        """When the earliest enabled source is due, without counting articles: None when no
+        source is enabled, ``datetime.min`` (UTC) when one was never fetched. Raises StorageError."""
+        import sqlalchemy as sa
+
+        from .tables import sources as table
+
+        enabled = table.c.enabled.is_(True)
+        with self._read() as conn:
+            if conn.execute(sa.select(table.c.id).where(enabled, table.c.next_due_at.is_(None)).limit(1)).first():
+                return datetime.min.replace(tzinfo=timezone.utc)
+            return conn.execute(sa.select(sa.func.min(table.c.next_due_at)).where(enabled)).scalar()
+
     def set_enabled(self, source_id: int, enabled: bool) -> None:
         """Pause or resume a source. Raises NotFound, StorageError."""
         with self._write() as conn:
@@ -180,10 +193,15 @@ class Store:
         """One article with its content, categories and enclosures. Raises NotFound,
         StorageError."""
         with self._read() as conn:
-            article = reading.get(conn, article_id)
-        if article is None:
+            found = reading.get_many(conn, [article_id])
+        if not found:
             raise NotFound(f"store: no article {article_id}")
-        return article
+        return found[0]
+
+    def get_articles(self, article_ids: Sequence[int]) -> list[Article]:
+        """Full articles in the order given, skipping ids that do not exist. Raises StorageError."""
+        with self._read() as conn:
+            return reading.get_many(conn, article_ids)
 
     def list_articles(self, *, source_id: int | None = None, author: str | None = None,
                       story_id: int | None = None, query: str | None = None, before: str | None = None,

@@ -1,5 +1,280 @@
-"""(being built: see the issue) """
+"""The JSON API, ``/api/v1/...``: the same reads as the pages, as JSON documented in
+``/openapi.json``.
 
-from fastapi import APIRouter
+    request ─► JsonErrorRoute (errors → JSON) ─► endpoint ─► Store ─► pydantic model ─► JSON
 
-router = APIRouter()
+Errors are JSON ``{"message": ..., "status": ...}`` everywhere under ``/api/``, on the feeds out
+and on the operations endpoints: each of their routes is a ``JsonErrorRoute``, which turns
+validation errors into 400, ``NotFound`` into 404, a database failure into 503 and anything
+else into a bare 500, without touching how the HTML pages report errors.
+``json_error_response`` is the one way to write such an error, for other modules too.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Annotated, Any, Callable, Coroutine
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, PlainSerializer, WithJsonSchema
+
+from newswire.errors import NotFound, StorageError
+from newswire.models import Article, Source
+from newswire.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+JSON_PATH_PREFIXES = ("/api/",)
+CURSOR_PATTERN = r"^(\d{1,17}|-\d{1,16})\.\d{1,10}$"  # what Store.list_articles hands out as `next`
+
+
+class BadRequest(ValueError):
+    """A request parameter that validation could not catch (a cursor, a NUL byte)."""
+
+
+def json_error_response(request: Request | None, status: int, message: str) -> JSONResponse:
+    """The JSON error every API, feed and operations path answers with."""
+    return JSONResponse({"message": message, "status": status}, status_code=status)
+
+
+def is_json_error_path(path: str) -> bool:
+    """Paths whose errors are JSON (the API, the feeds out, operations), not HTML pages."""
+    return path.startswith(JSON_PATH_PREFIXES) or path.endswith(("/feed.atom", "/feed.rss", "/feed.json")) \
+        or path in ("/healthz", "/metrics")
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p not in ("query", "path", "header"))
+        parts.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid")))
+    return "invalid parameters: " + "; ".join(parts)
+
+
+class JsonErrorRoute(APIRoute):
+    """A route whose failures come back as JSON errors (see the module docstring)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                return json_error_response(request, 400, _validation_message(error))
+            except BadRequest as error:
+                return json_error_response(request, 400, str(error))
+            except NotFound as error:
+                return json_error_response(request, 404, str(error).removeprefix("store: "))
+            except StorageError:
+                log.exception("database error on %s", request.url.path)
+                return json_error_response(request, 503, "the database is unavailable")
+            except Exception:
+                log.exception("unexpected error on %s", request.url.path)
+                return json_error_response(request, 500, "internal server error")
+
+        return handle
+
+
+# the documents
+
+UtcDateTime = Annotated[
+    datetime,
+    PlainSerializer(lambda d: _utc(d).isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+class ErrorOut(BaseModel):
+    message: str
+    status: int
+
+
+class SourceRef(BaseModel):
+    id: int
+    name: str
+
+
+class EnclosureOut(BaseModel):
+    url: str
+    type: str | None
+    length: int | None
+
+
+class ArticleSummaryOut(BaseModel):
+    """An article in a listing: everything but the content."""
+
+    id: int
+    title: str
+    url: str | None
+    source: SourceRef
+    authors: list[str]
+    published_at: UtcDateTime
+    published_estimated: bool
+    updated_at: UtcDateTime | None
+    summary: str
+    snippet: str
+    language: str | None
+    story_id: int | None
+    duplicate_of: int | None
+
+
+class ArticleOut(ArticleSummaryOut):
+    """One article with its sanitised content."""
+
+    content_html: str
+    categories: list[str]
+    enclosures: list[EnclosureOut]
+
+
+class ArticlePageOut(BaseModel):
+    items: list[ArticleSummaryOut]
+    next: str | None
+
+
+class SourceOut(BaseModel):
+    id: int
+    name: str
+    feed_url: str
+    site_url: str | None
+    category: str | None
+    enabled: bool
+    full_text: bool
+    poll_interval: int
+    health: str
+    last_fetched_at: UtcDateTime | None
+    last_status: str | None
+    last_error: str | None
+    consecutive_failures: int
+    next_due_at: UtcDateTime | None
+    article_count: int
+
+
+class SourceListOut(BaseModel):
+    items: list[SourceOut]
+
+
+def source_health(source: Source) -> str:
+    """"disabled", "new" (never fetched), "failing" or "ok"."""
+    if not source.enabled:
+        return "disabled"
+    if source.last_fetched_at is None:
+        return "new"
+    return "failing" if source.consecutive_failures > 0 else "ok"
+
+
+def _summary_fields(a: Article) -> dict[str, Any]:
+    return dict(id=a.id, title=a.title, url=a.url, source=SourceRef(id=a.source_id, name=a.source_name),
+                authors=list(a.authors), published_at=a.published_at, published_estimated=a.published_estimated,
+                updated_at=a.updated_at, summary=a.summary, snippet=a.snippet, language=a.language,
+                story_id=a.story_id, duplicate_of=a.duplicate_of)
+
+
+def article_summary_out(a: Article) -> ArticleSummaryOut:
+    return ArticleSummaryOut(**_summary_fields(a))
+
+
+def article_out(a: Article) -> ArticleOut:
+    return ArticleOut(**_summary_fields(a), content_html=a.content_html, categories=list(a.categories),
+                      enclosures=[EnclosureOut(url=e.url, type=e.type, length=e.length) for e in a.enclosures])
+
+
+def source_out(s: Source) -> SourceOut:
+    return SourceOut(id=s.id, name=s.name, feed_url=s.feed_url, site_url=s.site_url, category=s.category,
+                     enabled=s.enabled, full_text=s.full_text, poll_interval=s.poll_interval,
+                     health=source_health(s), last_fetched_at=s.last_fetched_at, last_status=s.last_status,
+                     last_error=s.last_error, consecutive_failures=s.consecutive_failures,
+                     next_due_at=s.next_due_at, article_count=s.article_count)
+
+
+# parameters shared with the feeds out
+
+def error_responses(not_found: str = "Not found") -> dict[int | str, dict[str, Any]]:
+    """The JSON errors, documented as JSON whatever the route's own media type."""
+    def as_json(description: str) -> dict[str, Any]:
+        return {"description": description,
+                "content": {"application/json": {"schema": ErrorOut.model_json_schema()}}}
+
+    return {400: as_json("Bad parameters"), 404: as_json(not_found),
+            503: as_json("The database is unavailable")}
+
+SourceParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only articles of this source id.")]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+AuthorParam = Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
+                                          description="Only articles by this author (any spelling).")]
+QueryParam = Annotated[str | None, Query(max_length=500, pattern=NO_NUL,
+                                         description='Full-text query: words, "phrases", prefix*.')]
+
+
+def store_of(request: Request) -> Store:
+    return request.app.state.store
+
+
+def check_text(name: str, value: str | None) -> str | None:
+    """Raise BadRequest for text no database can take (NUL)."""
+    if value is not None and "\x00" in value:
+        raise BadRequest(f"invalid parameters: {name} must not contain NUL")
+    return value
+
+
+def list_page(store: Store, *, source: int | None = None, author: str | None = None, q: str | None = None,
+              story: int | None = None, before: str | None = None, limit: int = 50):
+    """``Store.list_articles`` with the request's text checked; BadRequest for a bad cursor."""
+    check_text("author", author)
+    check_text("q", q)
+    if before:
+        micros, _, article_id = before.partition(".")
+        if article_id.isdigit() and int(article_id) > MAX_ID:  # past every id: the same page
+            before = f"{micros}.{MAX_ID}"
+    try:
+        return store.list_articles(source_id=source, author=author, story_id=story, query=q or None,
+                                   before=before or None, limit=limit)
+    except (ValueError, OverflowError, OSError) as error:
+        raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
+
+
+# the endpoints
+
+router = APIRouter(prefix="/api/v1", tags=["api"], route_class=JsonErrorRoute, responses=error_responses())
+
+
+@router.get("/articles", response_model=ArticlePageOut, summary="Articles, newest first")
+def list_articles(
+    request: Request,
+    source: SourceParam = None,
+    author: AuthorParam = None,
+    q: QueryParam = None,
+    story: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only articles of this story id.")] = None,
+    before: Annotated[str | None, Query(pattern=CURSOR_PATTERN,
+                                        description="The `next` cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+) -> ArticlePageOut:
+    """One page of articles, newest first; pass ``next`` as ``before`` for the following page.
+    Articles that arrive while paging never make a page skip or repeat an item."""
+    page = list_page(store_of(request), source=source, author=author, q=q, story=story, before=before,
+                     limit=limit)
+    return ArticlePageOut(items=[article_summary_out(a) for a in page.items], next=page.next)
+
+
+@router.get("/articles/{article_id}", response_model=ArticleOut, summary="One article with its content")
+def get_article(request: Request, article_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> ArticleOut:
+    return article_out(store_of(request).get_article(article_id))
+
+
+@router.get("/sources", response_model=SourceListOut, summary="Followed sources with their health")
+def list_sources(request: Request) -> SourceListOut:
+    return SourceListOut(items=[source_out(s) for s in store_of(request).list_sources()])
+
+
+@router.get("/sources/{source_id}", response_model=SourceOut, summary="One source with its health")
+def get_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> SourceOut:
+    return source_out(store_of(request).get_source(source_id))

@@ -1,5 +1,339 @@
-"""(being built: see the issue) """
+"""Feeds out: the wire re-published as Atom 1.0, RSS 2.0 and JSON Feed 1.1.
 
-from fastapi import APIRouter
+    GET /feed.{atom,rss,json}                    the wire (latest 50); ?source= ?author= ?q=
+    GET /sources/{id}/feed.{atom,rss,json}       one source's articles; ?author= ?q=
+    GET /authors/{name}/feed.{atom,rss,json}     one author's articles; ?source= ?q=
 
-router = APIRouter()
+    request ─► title, links, filters ─► Store.list_articles ─► Store.get_articles ─► Feed
+            ─► render_atom / render_rss / render_json ─► bytes ─► ETag / 304
+
+Entries without a byline carry their outlet as the author of their ``atom:source``, so the feed
+itself needs no made-up author. XML is built with lxml, never by pasting strings, and every text is first stripped of the
+characters XML 1.0 forbids. Each response carries a strong ETag (a hash of the body) and
+Last-Modified, and answers 304 to a matching conditional GET. Entry ids are the article's page
+URL on this server (``{base}articles/{id}``): stable as long as the server's address is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any, Callable
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Path, Request, Response
+from lxml import etree
+
+from newswire import __version__
+from newswire.errors import NotFound
+from newswire.models import Article
+from newswire.store import Store
+from newswire.web.api import (MAX_ID, AuthorParam, error_responses, JsonErrorRoute, QueryParam, SourceParam,
+                              list_page, store_of)
+
+FEED_SIZE = 50
+ATOM_NS = "http://www.w3.org/2005/Atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ILLEGAL_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str | None) -> str:
+    """``value`` without the characters XML 1.0 cannot carry (controls, surrogates, U+FFFE/F)."""
+    return _ILLEGAL_XML.sub("", value or "")
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What every format renders: the feed's own metadata and its full articles, newest first."""
+
+    title: str
+    description: str
+    self_url: str
+    home_url: str
+    base_url: str  # ends with "/"
+    items: tuple[Article, ...]
+
+    @property
+    def updated(self) -> datetime:
+        return max((_updated(a) for a in self.items), default=EPOCH)
+
+    @property
+    def last_modified(self) -> datetime:
+        """When the newest change among the items was stored."""
+        return max((max(a.first_seen_at, a.updated_at or a.first_seen_at) for a in self.items), default=EPOCH)
+
+    def item_id(self, article: Article) -> str:
+        return f"{self.base_url}articles/{article.id}"
+
+    def item_link(self, article: Article) -> str:
+        return article.url or self.item_id(article)
+
+
+def _updated(article: Article) -> datetime:
+    return max(article.published_at, article.updated_at or article.published_at)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).isoformat()
+
+
+# renderers: Feed -> bytes
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
+    element = etree.SubElement(parent, tag, {k: xml_text(v) for k, v in attrib.items()})
+    if text is not None:
+        element.text = xml_text(text)
+    return element
+
+
+def render_atom(feed: Feed) -> bytes:
+    a = "{%s}" % ATOM_NS
+    root = etree.Element(a + "feed", nsmap={None: ATOM_NS})
+    _sub(root, a + "id", feed.self_url)
+    _sub(root, a + "title", feed.title)
+    _sub(root, a + "subtitle", feed.description)
+    _sub(root, a + "updated", _iso(feed.updated))
+    _sub(root, a + "link", rel="self", type="application/atom+xml", href=feed.self_url)
+    _sub(root, a + "link", rel="alternate", type="text/html", href=feed.home_url)
+    _sub(root, a + "generator", "Newswire", version=__version__)
+    for article in feed.items:
+        entry = _sub(root, a + "entry")
+        _sub(entry, a + "id", feed.item_id(article))
+        _sub(entry, a + "title", article.title, type="text")
+        _sub(entry, a + "updated", _iso(_updated(article)))
+        _sub(entry, a + "published", _iso(article.published_at))
+        for name in article.authors:
+            _sub(_sub(entry, a + "author"), a + "name", name)
+        _sub(entry, a + "link", rel="alternate", type="text/html", href=feed.item_link(article))
+        for enclosure in article.enclosures:
+            attrib = {"rel": "enclosure", "href": enclosure.url}
+            if enclosure.type:
+                attrib["type"] = enclosure.type
+            if enclosure.length:
+                attrib["length"] = str(enclosure.length)
+            _sub(entry, a + "link", **attrib)
+        for category in article.categories:
+            _sub(entry, a + "category", term=category)
+        _sub(entry, a + "summary", article.summary or article.snippet, type="text")
+        _sub(entry, a + "content", article.content_html, type="html")
+        source = _sub(entry, a + "source")
+        _sub(source, a + "id", f"{feed.base_url}sources/{article.source_id}")
+        _sub(source, a + "title", article.source_name)
+        _sub(_sub(source, a + "author"), a + "name", article.source_name)  # Atom: every entry has an author
+        _sub(source, a + "link", rel="self", type="application/atom+xml",
+             href=f"{feed.base_url}sources/{article.source_id}/feed.atom")
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def render_rss(feed: Feed) -> bytes:
+    root = etree.Element("rss", version="2.0", nsmap={"atom": ATOM_NS, "dc": DC_NS, "content": CONTENT_NS})
+    channel = _sub(root, "channel")
+    _sub(channel, "title", feed.title)
+    _sub(channel, "link", feed.home_url)
+    _sub(channel, "description", feed.description)
+    _sub(channel, "{%s}link" % ATOM_NS, rel="self", type="application/rss+xml", href=feed.self_url)
+    _sub(channel, "lastBuildDate", format_datetime(_utc(feed.updated), usegmt=True))
+    _sub(channel, "generator", f"Newswire {__version__}")
+    for article in feed.items:
+        item = _sub(channel, "item")
+        _sub(item, "title", article.title)
+        _sub(item, "link", feed.item_link(article))
+        _sub(item, "guid", feed.item_id(article), isPermaLink="false")
+        _sub(item, "pubDate", format_datetime(_utc(article.published_at), usegmt=True))
+        for name in article.authors:
+            _sub(item, "{%s}creator" % DC_NS, name)
+        for category in article.categories:
+            _sub(item, "category", category)
+        _sub(item, "description", article.summary or article.snippet)
+        _sub(item, "{%s}encoded" % CONTENT_NS, article.content_html)
+        if article.enclosures:  # RSS 2.0 allows one
+            first = article.enclosures[0]
+            _sub(item, "enclosure", url=first.url, length=str(first.length or 0),
+                 type=first.type or "application/octet-stream")
+        _sub(item, "source", article.source_name, url=f"{feed.base_url}sources/{article.source_id}/feed.rss")
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def render_json(feed: Feed) -> bytes:
+    def item(article: Article) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": feed.item_id(article), "url": feed.item_link(article), "title": article.title,
+            "content_html": article.content_html, "summary": article.summary or article.snippet,
+            "date_published": _iso(article.published_at), "date_modified": _iso(_updated(article)),
+            "authors": [{"name": name} for name in article.authors],
+            "tags": list(article.categories),
+            "_newswire": {"source": {"id": article.source_id, "name": article.source_name},
+                          "published_estimated": article.published_estimated},
+        }
+        if article.language:
+            out["language"] = article.language
+        if article.enclosures:
+            out["attachments"] = [{"url": e.url, "mime_type": e.type or "application/octet-stream",
+                                   **({"size_in_bytes": e.length} if e.length else {})} for e in article.enclosures]
+        return out
+
+    document = {"version": "https://jsonfeed.org/version/1.1", "title": feed.title,
+                "home_page_url": feed.home_url, "feed_url": feed.self_url, "description": feed.description,
+                "items": [item(a) for a in feed.items]}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class AtomResponse(Response):
+    media_type = "application/atom+xml"
+
+
+class RssResponse(Response):
+    media_type = "application/rss+xml"
+
+
+class JsonFeedResponse(Response):
+    media_type = "application/feed+json"
+
+
+FORMATS: dict[str, tuple[type[Response], Callable[[Feed], bytes], str]] = {
+    "atom": (AtomResponse, render_atom, "Atom 1.0"),
+    "rss": (RssResponse, render_rss, "RSS 2.0"),
+    "json": (JsonFeedResponse, render_json, "JSON Feed 1.1"),
+}
+
+
+# building a feed from a request
+
+def build_feed(request: Request, store: Store, *, title: str, description: str, home_path: str,
+               source: int | None, author: str | None, q: str | None) -> Feed:
+    page = list_page(store, source=source, author=author, q=q, limit=FEED_SIZE)
+    items = store.get_articles([listed.id for listed in page.items])
+    base = str(request.base_url)
+    if q:
+        title += f" — search: {q}"
+        description += f", matching “{q}”"
+        home_path = "/search?" + urlencode({"q": q})
+    return Feed(title=title, description=description, self_url=str(request.url),
+                home_url=base + home_path.lstrip("/"), base_url=base, items=tuple(items))
+
+
+def _source_name(store: Store, source: int | None) -> str | None:
+    return None if source is None else (store.get_source(source).name or f"source {source}")
+
+
+def _author_name(store: Store, name: str) -> str:
+    stored = store.author_name(name) if "\x00" not in name else None
+    if stored is None:
+        raise NotFound(f"no author {name}")
+    return stored
+
+
+def conditional_response(request: Request, body: bytes, last_modified: datetime,
+                         response_class: type[Response]) -> Response:
+    """The body with validators, or 304 when the client's copy is current. If-None-Match
+    wins over If-Modified-Since (RFC 9110 13.2.2)."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Last-Modified": format_datetime(_utc(last_modified), usegmt=True),
+               "Cache-Control": "public, max-age=60"}
+    if _not_modified(request, etag, last_modified):
+        return Response(status_code=304, headers=headers)
+    return response_class(content=body, headers=headers)
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    since = request.headers.get("if-modified-since")
+    if not since:
+        return False
+    try:
+        client_time = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if client_time.tzinfo is None:
+        client_time = client_time.replace(tzinfo=timezone.utc)
+    return _utc(last_modified).replace(microsecond=0) <= client_time
+
+
+# the routes
+
+router = APIRouter(tags=["feeds"], route_class=JsonErrorRoute)
+
+
+JSON_FEED_SCHEMA = {"type": "object", "required": ["version", "title", "home_page_url", "feed_url", "items"],
+                    "properties": {"version": {"type": "string"}, "title": {"type": "string"},
+                                   "items": {"type": "array", "items": {
+                                       "type": "object", "required": ["id", "url", "title", "content_html",
+                                                                      "date_published", "authors"]}}}}
+
+
+def _responses(kind: str, response_class: type[Response]) -> dict[int | str, dict[str, Any]]:
+    body = JSON_FEED_SCHEMA if response_class is JsonFeedResponse else {"type": "string"}
+    return {
+        200: {"description": f"The feed as {kind}", "content": {response_class.media_type: {"schema": body}}},
+        304: {"description": "Not modified since the copy named by If-None-Match / If-Modified-Since"},
+        **error_responses("No such source or author"),
+    }
+
+
+def _add_routes(fmt: str) -> None:
+    response_class, render, kind = FORMATS[fmt]
+
+    def respond(request: Request, feed: Feed) -> Response:
+        return conditional_response(request, render(feed), feed.last_modified, response_class)
+
+    def wire(request: Request, source: SourceParam = None, author: AuthorParam = None,
+             q: QueryParam = None) -> Response:
+        store = store_of(request)
+        title, description = "Newswire", "The latest articles from every source"
+        source_name = _source_name(store, source)
+        if source_name:
+            title, description = f"{title} — {source_name}", f"The latest articles from {source_name}"
+        if author:
+            author = _author_name(store, author)
+            title, description = f"{title} — {author}", f"{description}, by {author}"
+        home = "/" + (("?" + urlencode({"source": source})) if source else "")
+        return respond(request, build_feed(request, store, title=title, description=description,
+                                           home_path=home, source=source, author=author, q=q))
+
+    def by_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                  author: AuthorParam = None, q: QueryParam = None) -> Response:
+        store = store_of(request)
+        name = _source_name(store, source_id)
+        title, description = f"Newswire — {name}", f"The latest articles from {name}"
+        if author:
+            author = _author_name(store, author)
+            title, description = f"{title} — {author}", f"{description}, by {author}"
+        return respond(request, build_feed(request, store, title=title, description=description,
+                                           home_path=f"/sources/{source_id}", source=source_id, author=author, q=q))
+
+    def by_author(request: Request, name: Annotated[str, Path(min_length=1, max_length=200)],
+                  source: SourceParam = None, q: QueryParam = None) -> Response:
+        store = store_of(request)
+        author = _author_name(store, name)
+        title, description = f"Newswire — {author}", f"The latest articles by {author}"
+        source_name = _source_name(store, source)
+        if source_name:
+            title, description = f"{title} — {source_name}", f"{description} in {source_name}"
+        return respond(request, build_feed(request, store, title=title, description=description,
+                                           home_path=f"/authors/{quote(author, safe='')}", source=source,
+                                           author=author, q=q))
+
+    for path, endpoint, what in ((f"/feed.{fmt}", wire, "the wire"),
+                                 (f"/sources/{{source_id}}/feed.{fmt}", by_source, "one source"),
+                                 (f"/authors/{{name}}/feed.{fmt}", by_author, "one author")):
+        router.add_api_route(path, endpoint, methods=["GET"], response_class=response_class,
+                             responses=_responses(kind, response_class), summary=f"{kind} feed of {what}",
+                             operation_id=f"feed_{endpoint.__name__}_{fmt}")
+
+
+for _fmt in FORMATS:
+    _add_routes(_fmt)
+

@@ -1,5 +1,73 @@
-"""(being built: see the issue) """
+"""Operations: ``/healthz`` for load balancers and ``/metrics`` for Prometheus.
 
-from fastapi import APIRouter
+``/metrics`` writes the process-wide fetch counters and histogram of ``newswire.metrics`` (the
+refresher records them when the scheduler runs in this process) and reads the gauges from the
+store at scrape time: articles stored and sources by health.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from newswire import __version__, metrics
+from newswire.errors import NewswireError
+from newswire.web.api import JsonErrorRoute, source_health, store_of
+
+log = logging.getLogger(__name__)
+
+HEALTH_STATES = ("ok", "failing", "disabled", "new")
+
+router = APIRouter(tags=["operations"], route_class=JsonErrorRoute)
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "error"]
+    database: Literal["ok", "unavailable"]
+    articles: int | None = None
+    message: str | None = None
+
+
+@router.get("/healthz", response_model=HealthOut, response_model_exclude_none=True, summary="Liveness and database check",
+            responses={503: {"model": HealthOut, "description": "The database cannot be read"}})
+def healthz(request: Request) -> HealthOut | JSONResponse:
+    """200 with the article count when the database answers, 503 when it cannot be read."""
+    try:
+        count = store_of(request).article_count()
+    except (NewswireError, OSError):
+        log.exception("health check: database unreadable")
+        body = HealthOut(status="error", database="unavailable", message="the database cannot be read")
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=503)
+    return HealthOut(status="ok", database="ok", articles=count)
+
+
+class MetricsResponse(Response):
+    media_type = metrics.CONTENT_TYPE
+
+
+@router.get("/metrics", response_class=MetricsResponse, summary="Prometheus metrics",
+            responses={200: {"description": "Prometheus text exposition format 0.0.4",
+                             "content": {"text/plain": {"schema": {"type": "string"}}}}})
+def metrics_endpoint(request: Request) -> Response:
+    store = store_of(request)
+    return MetricsResponse(metrics.REGISTRY.render() + store_gauges(store.article_count(), store.list_sources())
+                           + build_info())
+
+
+def store_gauges(article_count: int, sources: list) -> str:
+    by_health = Counter(source_health(s) for s in sources)
+    return (metrics.family("newswire_articles_stored", "gauge", "Articles in the database.",
+                           [metrics.sample("newswire_articles_stored", {}, article_count)])
+            + metrics.family("newswire_sources", "gauge", "Followed sources by health (ok, failing, disabled, new).",
+                             [metrics.sample("newswire_sources", {"health": h}, by_health.get(h, 0))
+                              for h in HEALTH_STATES]))
+
+
+def build_info() -> str:
+    return metrics.family("newswire_build_info", "gauge", "The running Newswire version; always 1.",
+                          [metrics.sample("newswire_build_info", {"version": __version__}, 1)])

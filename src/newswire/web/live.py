@@ -1,0 +1,146 @@
+"""The live wire: Server-Sent Events of newly stored articles.
+
+    GET /live?after=<article id>[&source=<id>][&author=<name>][&level=2|3]
+
+Each new article is one event, ``event: article``, ``id: <article id>``, its data the HTML of the
+wire item (``_item.html``, the same partial the pages render). Article ids grow with arrival, so
+the id is a resume point: the browser's automatic reconnect sends ``Last-Event-ID`` and the
+stream carries on exactly where it stopped, across a server restart too. Articles a filter skips
+still move the resume point (an event with an id and no data dispatches nothing).
+
+The stream polls ``Store.arrived_after`` in a worker thread about once a second, sends a comment
+every ~15 s so proxies keep the connection, and ends when the client goes away or the server
+shuts down.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any, AsyncIterator, Callable
+
+import anyio
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+
+from newswire.models import Article
+from newswire.web import pages
+
+router = APIRouter(include_in_schema=False)
+
+POLL_SECONDS = 1.0
+PING_SECONDS = 15.0
+RETRY_MILLISECONDS = 3000
+BATCH = 100
+
+
+def event(article_id: int, html: str | None = None, name: str = "article") -> str:
+    """One SSE event block. With no ``html``: only the id, which moves the client's resume point."""
+    if html is None:
+        return f"id: {article_id}\n\n"
+    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
+    return f"event: {name}\nid: {article_id}\n{data}\n\n"
+
+
+def _matches(article: Article, source_id: int | None, author_key: str | None) -> bool:
+    if source_id is not None and article.source_id != source_id:
+        return False
+    if author_key is not None and author_key not in (_key(name) for name in article.authors):
+        return False
+    return True
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+class _Stopping:
+    """Whether the server is going down. Two signals: ``app.state.live_stop`` (a
+    ``threading.Event`` any runner may set), and, under uvicorn, the connection's cycle losing
+    keep-alive, which is what uvicorn's graceful shutdown does to responses still in flight (it
+    then waits for them to finish: an endless stream would hold the shutdown forever)."""
+
+    def __init__(self, request: Request):
+        self._event = getattr(request.app.state, "live_stop", None)
+        cycle = getattr(request.receive, "__self__", None)
+        self._cycle = cycle if isinstance(getattr(cycle, "keep_alive", None), bool) else None
+        self._kept_alive = bool(self._cycle and self._cycle.keep_alive)
+
+    def __call__(self) -> bool:
+        if self._event is not None and self._event.is_set():
+            return True
+        return bool(self._kept_alive and self._cycle is not None and not self._cycle.keep_alive)
+
+
+async def stream(request: Request, after: int, *, source_id: int | None, author: str | None,
+                 render: Callable[[Article], str], poll: float = POLL_SECONDS,
+                 ping: float = PING_SECONDS) -> AsyncIterator[str]:
+    """Events for articles stored after ``after``, until the client or the server goes."""
+    store = request.app.state.store
+    stopping = _Stopping(request)
+    author_key = _key(author) if author else None
+    yield f"retry: {RETRY_MILLISECONDS}\n: newswire live after {after}\n\n"
+    last_sent = time.monotonic()
+    while not stopping() and not await request.is_disconnected():
+        arrivals: list[Article] = await anyio.to_thread.run_sync(
+            functools.partial(store.arrived_after, after, limit=BATCH))
+        skipped = False
+        for article in arrivals:
+            after = article.id
+            if _matches(article, source_id, author_key):
+                yield event(article.id, render(article))
+                last_sent, skipped = time.monotonic(), False
+            else:
+                skipped = True
+        if skipped:
+            yield event(after)
+            last_sent = time.monotonic()
+        if len(arrivals) >= BATCH:
+            continue  # more waiting: no pause
+        if time.monotonic() - last_sent >= ping:
+            yield ": ping\n\n"
+            last_sent = time.monotonic()
+        await _sleep_watching(poll, stopping)
+
+
+async def _sleep_watching(seconds: float, stopping: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while not stopping():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        await anyio.sleep(min(left, 0.2))
+
+
+def _number(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@router.get("/live")
+async def live(request: Request, after: str | None = None, source: str | None = None,
+               author: str | None = None, level: int = 2,
+               last_event_id: str | None = Header(default=None)) -> Response:
+    """The live wire as ``text/event-stream``; see the module docstring."""
+    if source not in (None, "") and _number(source) is None:
+        return PlainTextResponse("live: source must be a source id\n", status_code=400)
+    if after not in (None, "") and _number(after) is None:
+        return PlainTextResponse("live: after must be an article id\n", status_code=400)
+    store = request.app.state.store
+    start = _number(last_event_id)  # a reconnect resumes from the last event received
+    if start is None:
+        start = _number(after)
+    if start is None:
+        start = await anyio.to_thread.run_sync(store.last_article_id)
+    zone = request.app.state.zone
+    heading = 3 if level == 3 else 2
+
+    def render(article: Article) -> str:
+        return pages.render_item(pages.WireItem.of(article), zone, level=heading)
+
+    state: Any = request.app.state
+    body = stream(request, start, source_id=_number(source), author=(author or "").strip() or None,
+                  render=render, poll=getattr(state, "live_poll_seconds", POLL_SECONDS),
+                  ping=getattr(state, "live_ping_seconds", PING_SECONDS))
+    return StreamingResponse(body, media_type="text/event-stream", headers={
+        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,124 @@
+/* Newswire: the live wire (Server-Sent Events) and keyboard navigation. No dependencies. */
+(function () {
+  "use strict";
+
+  var NEW_FOR_MS = 8000;
+  var RETRY_MS = 5000;
+
+  function wireItems() {
+    return Array.prototype.slice.call(document.querySelectorAll(".wire-item"));
+  }
+
+  /* -- live: prepend items pushed by /live, resuming after the last one seen -- */
+
+  function startLive(list) {
+    var base = list.getAttribute("data-live");
+    var lastId = list.getAttribute("data-after") || "0";
+    var max = parseInt(list.getAttribute("data-max") || "0", 10);
+    var status = document.querySelector("[data-live-status]");
+    var statusText = status && status.querySelector("[data-live-text]");
+    var source = null;
+
+    function setStatus(state, text) {
+      if (!status) return;
+      status.hidden = false;
+      status.setAttribute("data-state", state);
+      if (statusText) statusText.textContent = text;
+    }
+
+    function add(html) {
+      var template = document.createElement("template");
+      template.innerHTML = html.trim();
+      var item = template.content.firstElementChild;
+      if (!item || (item.id && document.getElementById(item.id))) return;
+      item.classList.add("is-new");
+      list.insertBefore(item, list.firstElementChild);
+      window.setTimeout(function () { item.classList.remove("is-new"); }, NEW_FOR_MS);
+      if (max > 0) {
+        while (list.children.length > max) list.removeChild(list.lastElementChild);
+      }
+      var hint = document.querySelector("[data-empty-hint]");
+      if (hint) hint.hidden = true;
+    }
+
+    function connect() {
+      var url = base + (base.indexOf("?") >= 0 ? "&" : "?") + "after=" + encodeURIComponent(lastId);
+      source = new EventSource(url);
+      source.addEventListener("open", function () { setStatus("live", "Live"); });
+      source.addEventListener("article", function (event) {
+        if (event.lastEventId) lastId = event.lastEventId;
+        add(event.data);
+      });
+      source.addEventListener("error", function () {
+        if (source.readyState === EventSource.CLOSED) {
+          /* The browser gave up (an HTTP error, say): start over from the last item seen. */
+          source.close();
+          setStatus("offline", "Offline, retrying");
+          window.setTimeout(connect, RETRY_MS);
+        } else {
+          setStatus("reconnecting", "Reconnecting");
+        }
+      });
+    }
+
+    if (window.EventSource) connect();
+  }
+
+  /* -- keyboard: j / k move through the wire, o or Enter opens -- */
+
+  function focusItem(item) {
+    wireItems().forEach(function (other) { other.classList.remove("is-focused"); });
+    item.classList.add("is-focused");
+    item.focus({ preventScroll: true });
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  function openItem(item) {
+    var link = item.querySelector(".wire-title a");
+    if (link) window.location.href = link.href;
+  }
+
+  function typing(target) {
+    return target && target.closest && target.closest("input, textarea, select, [contenteditable]");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+    var items = wireItems();
+    if (!items.length) return;
+    var active = document.activeElement;
+    var current = active && active.closest ? active.closest(".wire-item") : null;
+    if (!current) current = document.querySelector(".wire-item.is-focused");
+    var index = current ? items.indexOf(current) : -1;
+    if (event.key === "j") {
+      focusItem(items[Math.min(index + 1, items.length - 1)]);
+      event.preventDefault();
+    } else if (event.key === "k") {
+      focusItem(items[Math.max(index - 1, 0)]);
+      event.preventDefault();
+    } else if ((event.key === "o" || (event.key === "Enter" && active === current)) && current) {
+      openItem(current);
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var item = event.target && event.target.classList && event.target.classList.contains("wire-item") ? event.target : null;
+    if (item && !item.contains(event.relatedTarget)) item.classList.remove("is-focused");
+  });
+
+  /* -- forms that ask first (removing a source) -- */
+
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  function start() {
+    var lists = document.querySelectorAll("ol.wire[data-live]");
+    for (var i = 0; i < lists.length; i++) startLive(lists[i]);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
