@@ -5,15 +5,21 @@ exit with status 1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import signal
+import socket
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Iterator, NoReturn, Optional
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -70,11 +76,24 @@ def add(url: str, database: Database = DEFAULT_DB,
 
 
 @app.command("import-opml")
-def import_opml(file: Path, database: Database = DEFAULT_DB) -> None:
-    """Follow every feed in an OPML file (nested outlines become categories)."""
+def import_opml(file: Annotated[Optional[Path], typer.Argument(help="An OPML file")] = None,
+                database: Database = DEFAULT_DB,
+                starter: Annotated[bool, typer.Option(
+                    "--starter", help="Follow the shipped starter list of major Canadian publishers")] = False,
+                ) -> None:
+    """Follow every feed in an OPML file (nested outlines become categories), or the starter list."""
+    if (file is None) == (not starter):
+        _fail(ValueError("give an OPML FILE or --starter, not both" if starter else "give an OPML FILE or --starter"))
     store = _open(database)
     try:
-        summary = subscribe.import_opml(store, file.read_bytes())
+        if starter:
+            from newswire.sources.starter import starter_opml_bytes
+
+            data = starter_opml_bytes()
+        else:
+            assert file is not None
+            data = file.read_bytes()
+        summary = subscribe.import_opml(store, data)
     except (NewswireError, OSError) as error:
         _fail(error)
     finally:
@@ -222,37 +241,148 @@ def _snippet(html_snippet: str) -> str:
     return "".join(out)
 
 
+Host = Annotated[str, typer.Option("--host", help="Address to listen on")]
+Port = Annotated[int, typer.Option("--port", help="Port to listen on")]
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+
+
 @app.command()
-def run(database: Database = DEFAULT_DB) -> None:
-    """Keep every source fresh on its own schedule until stopped (Ctrl-C or SIGTERM)."""
-    import signal
-
-    from newswire.scheduler import run_scheduler
-
+def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT) -> None:
+    """Serve the web reader and the API only; another process keeps the sources fresh."""
     store = _open(database)
-    count = len(store.list_sources())
-    console.print(f"Newswire is following {count} sources in {database}; press Ctrl-C to stop.", highlight=False)
-    if not count:
-        console.print("Add one with [bold]newswire add URL[/] or [bold]newswire import-opml FILE[/].")
+    listener = _listen(host, port)
+    console.print(f"Newswire is serving {database} at {_url(listener)} ; press Ctrl-C to stop.",
+                  highlight=False, soft_wrap=True)
+    _run_until_stopped(store, listener, schedule=False)
 
-    def report(results: list[UpdateResult]) -> None:
-        failed = sum(r.outcome == "failed" for r in results)
-        new = sum(r.new for r in results)
+
+@app.command()
+def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT) -> None:
+    """Keep every source fresh on its own schedule and serve the newswire, until Ctrl-C or SIGTERM."""
+    store = _open(database)
+    listener = _listen(host, port)
+    count = len(store.list_sources())
+    console.print(f"Newswire is following {count} sources in {database}.", highlight=False, soft_wrap=True)
+    if not count:
+        console.print("Add one with [bold]newswire add URL[/], [bold]newswire import-opml --starter[/], "
+                      "or try [bold]newswire demo[/].", soft_wrap=True)
+    console.print(f"Open {_url(listener)} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
+    _run_until_stopped(store, listener, schedule=True)
+
+
+@app.command()
+def demo(database: Annotated[Optional[str], typer.Option(
+             "--database", help="Keep the demo here (default: a new temporary SQLite file)")] = None,
+         host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT,
+         interval: Annotated[float, typer.Option(help="Seconds between two bursts of demo news")] = 3.0) -> None:
+    """An offline demo: fictional outlets publish on 127.0.0.1 and Newswire follows them live."""
+    from newswire.demo import DEMO_SETTINGS, DemoFeeds
+
+    os.environ.update(DEMO_SETTINGS)
+    if database is None:
+        database = f"sqlite:///{Path(tempfile.mkdtemp(prefix='newswire-demo-')) / 'demo.db'}"
+    store = _open(database)
+    listener = _listen(host, port)
+    with DemoFeeds(interval=interval) as feeds:
+        try:
+            summary = subscribe.import_opml(store, feeds.opml_bytes())
+        except NewswireError as error:
+            store.close()
+            _fail(error)
+        console.print(f"Demo: {len(feeds.feed_urls())} fictional outlets publishing on {feeds.base_url} "
+                      f"(new stories every {interval:g}s), followed in {database} "
+                      f"({summary.added} new sources).", highlight=False, soft_wrap=True)
+        console.print(f"Open {_url(listener)} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
+        _run_until_stopped(store, listener, schedule=True)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the web server's socket now, so a busy port is an error before anything starts."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        _fail(OSError(f"cannot listen on {host}:{port}: {error.strerror or error}"))
+
+
+def _url(listener: socket.socket) -> str:
+    host, port = listener.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _report_pass(results: list[UpdateResult]) -> None:
+    failed = sum(r.outcome == "failed" for r in results)
+    new = sum(r.new for r in results)
+    if new or failed:
         console.print(f"{datetime.now().strftime('%H:%M:%S')} refreshed {len(results)} sources: "
                       f"{new} new articles, {failed} failed", highlight=False)
 
-    async def go() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_scheduler(store, stop, on_pass=report)
 
+def _run_until_stopped(store: Store, listener: socket.socket, *, schedule: bool) -> None:
+    """Serve (and schedule) until SIGINT/SIGTERM, then close everything and say so."""
     try:
-        asyncio.run(go())
+        asyncio.run(_serve(store, listener, schedule=schedule))
+    except NewswireError as error:
+        _fail(error)
     finally:
+        listener.close()
         store.close()
     console.print("Stopped cleanly.")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling: ours stops the web server and the
+    scheduler together (uvicorn's would re-raise the signal after shutting down)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+        pass
+
+
+async def _serve(store: Store, listener: socket.socket, *, schedule: bool) -> None:
+    """The web server and, with ``schedule``, the scheduler, as two tasks on one event loop.
+    SIGINT/SIGTERM stop both: the server stops accepting and closes its connections (5 s
+    grace), the scheduler's pass in flight finishes its writes. Another signal a second later
+    stops the server at once; the writes in flight still finish."""
+    from newswire.scheduler import run_scheduler
+    from newswire.web import create_app
+
+    server = _Server(uvicorn.Config(create_app(store), log_level="warning", timeout_graceful_shutdown=5))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    first_signal: list[float] = []
+
+    def shut_down() -> None:
+        # A forked parse worker echoes a terminal's Ctrl-C through the loop's wakeup fd within
+        # milliseconds; only a signal a second later is the user insisting.
+        if not first_signal:
+            first_signal.append(loop.time())
+            console.print("Stopping: letting the writes in flight finish…")
+        elif loop.time() - first_signal[0] > 1.0:
+            server.force_exit = True
+        stop.set()
+        server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, shut_down)
+    tasks = [asyncio.create_task(server.serve(sockets=[listener]), name="web")]
+    if schedule:
+        tasks.append(asyncio.create_task(run_scheduler(store, stop, on_pass=_report_pass), name="scheduler"))
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()  # one ended (stopped, or failed): end the other too
+        server.should_exit = True
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def main() -> None:

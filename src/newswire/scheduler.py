@@ -1,45 +1,89 @@
 """Keeping every source fresh: refresh what is due, sleep until the next source is due, repeat.
 
-Stopping (SIGINT/SIGTERM set ``stop``) lets the pass in flight finish its writes, so nothing is
-left half-written; the next start picks up where the due times say.
+    Scheduler.run(stop) ─► step(): due sources ─► Refresher.refresh_many ─► on_pass(results)
+                      └─► wait until the earliest next_due_at (or ``stop``)
+
+When each source is due is decided per source by ``service.decide`` (adaptive interval, jitter,
+backoff, server hints); the scheduler only follows the due times. ``step`` is one pass and can be
+driven by tests one at a time. Stopping (``stop`` set, e.g. by SIGINT/SIGTERM) lets the pass in
+flight finish its writes, so nothing is left half-written; the next start picks up where the due
+times say.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timezone
 from typing import Callable
 
+from newswire.errors import NewswireError
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.store import Store
 
 MIN_SLEEP = 1.0
 MAX_SLEEP = 60.0
+ERROR_SLEEP = 10.0  # after a pass the database refused
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def seconds_until_next_due(store: Store, now: datetime) -> float:
     """How long until the earliest enabled source is due, bounded so that sources added by
     another process are noticed within a minute."""
-    pending = [s.next_due_at for s in store.list_sources() if s.enabled]
-    if not pending:
+    due = store.next_due_at()
+    if due is None:
         return MAX_SLEEP
-    if any(d is None for d in pending):
-        return MIN_SLEEP
-    wait = (min(d for d in pending if d is not None) - now).total_seconds()
-    return max(MIN_SLEEP, min(MAX_SLEEP, wait))
+    return max(MIN_SLEEP, min(MAX_SLEEP, (due - now).total_seconds()))
 
 
-async def run_scheduler(store: Store, stop: asyncio.Event,
-                        on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
-    async with Refresher(store, parse_processes=default_parse_processes(len(store.list_sources()))) as refresher:
+class Scheduler:
+    """Refreshes due sources through one ``Refresher``; ``step`` is one pass, ``run`` loops."""
+
+    def __init__(self, store: Store, refresher: Refresher, *, clock: Callable[[], datetime] = utcnow,
+                 on_pass: Callable[[list[UpdateResult]], None] | None = None):
+        self._store = store
+        self._refresher = refresher
+        self._clock = clock
+        self._on_pass = on_pass
+
+    async def step(self) -> list[UpdateResult]:
+        """Refresh every source due now and return what each refresh did ([] if none was due).
+        Returns only once every refresh's write has finished."""
+        due = await asyncio.to_thread(self._store.due_sources, self._clock())
+        if not due:
+            return []
+        results = await self._refresher.refresh_many(due)
+        if self._on_pass:
+            self._on_pass(results)
+        return results
+
+    async def wait_seconds(self) -> float:
+        return await asyncio.to_thread(seconds_until_next_due, self._store, self._clock())
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Pass after pass until ``stop`` is set; a pass in flight when it is set finishes first."""
         while not stop.is_set():
-            due = store.due_sources(datetime.now(timezone.utc))
-            if due:
-                results = await refresher.refresh_many(due)
-                if on_pass:
-                    on_pass(results)
-            wait = seconds_until_next_due(store, datetime.now(timezone.utc))
+            wait = ERROR_SLEEP
+            try:
+                await self.step()
+                if stop.is_set():
+                    break
+                wait = await self.wait_seconds()
+            except NewswireError as error:  # e.g. the database busy or gone for a moment: retry
+                log.warning("scheduler: pass failed, retrying: %s", error)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
             except asyncio.TimeoutError:
                 pass
+
+
+async def run_scheduler(store: Store, stop: asyncio.Event,
+                        on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
+    """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set."""
+    async with Refresher(store, parse_processes=default_parse_processes(len(store.list_sources()))) as refresher:
+        await Scheduler(store, refresher, on_pass=on_pass).run(stop)

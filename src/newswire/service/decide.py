@@ -1,21 +1,30 @@
 """What a refresh outcome means for the source: pure functions from (source, outcome, now) to
-the ``SourceUpdate`` the store records. No I/O, so every rule is a one-line test."""
+the ``SourceUpdate`` the store records. No I/O, so every rule is a one-line test; the jitter's
+random numbers come from ``rng`` (tests pass a seeded ``random.Random``)."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
+from typing import Protocol
 
 from newswire import config
 from newswire.errors import FetchError, NewswireError
 from newswire.fetch import freshness_seconds
 from newswire.models import FetchResult, ParsedFeed, Source, SourceUpdate
+from newswire.service import schedule
 from newswire.service.schedule import next_poll_after_failure, next_poll_after_success
 
 
-def after_fetch(source: Source, result: FetchResult, feed: ParsedFeed | None, now: datetime) -> SourceUpdate:
+class Uniform(Protocol):
+    def uniform(self, a: float, b: float) -> float: ...
+
+
+def after_fetch(source: Source, result: FetchResult, feed: ParsedFeed | None, now: datetime, *,
+                rng: Uniform | None = None) -> SourceUpdate:
     """A 200 (with its parsed feed) or a 304 (``feed`` is None)."""
     next_due = next_poll_after_success(
-        now, source.poll_interval,
+        now, poll_interval(source, feed, now, rng=rng),
         freshness=freshness_seconds(result.headers, now),
         ttl_minutes=feed.ttl_minutes if feed else None,
     )
@@ -51,6 +60,30 @@ def after_failure(source: Source, error: NewswireError, now: datetime) -> Source
         error=message,
         enabled=False if gone else None,
     )
+
+
+def poll_interval(source: Source, feed: ParsedFeed | None, now: datetime, *,
+                  rng: Uniform | None = None) -> float:
+    """Seconds until the next poll after a success, before server hints: adapted to the feed's
+    publication times (or, after a 304, a little longer than last time), jittered, and within
+    NEWSWIRE_MIN_POLL_INTERVAL..NEWSWIRE_MAX_POLL_INTERVAL. ``source.poll_interval`` is the
+    fallback when the feed says nothing."""
+    bounds = {"minimum": float(config.get("min_poll_interval")),  # type: ignore[arg-type]
+              "maximum": float(config.get("max_poll_interval"))}  # type: ignore[arg-type]
+    if feed is not None:
+        published = [e.published for e in feed.entries if e.published and not e.published_estimated]
+        interval = schedule.adaptive_interval(published, now, fallback=source.poll_interval, **bounds)
+    else:
+        interval = schedule.interval_after_not_modified(
+            _previous_wait(source), fallback=source.poll_interval, **bounds)
+    return schedule.with_jitter(interval, (rng or random).uniform(-1.0, 1.0), **bounds)
+
+
+def _previous_wait(source: Source) -> float | None:
+    """The wait chosen after the last poll, when that poll succeeded."""
+    if source.consecutive_failures or source.last_fetched_at is None or source.next_due_at is None:
+        return None
+    return (source.next_due_at - source.last_fetched_at).total_seconds()
 
 
 def failure_reason(error: NewswireError) -> str:

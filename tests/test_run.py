@@ -1,0 +1,167 @@
+"""``newswire run`` as a user runs it: a subprocess that schedules and serves, stopped by a
+signal. Whatever moment the signal lands, the process exits 0, says so, and leaves every feed
+either wholly stored or not at all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from typing import Callable
+
+import httpx
+import pytest
+
+from newswire.store import Store
+from newswire.testing import samples
+
+DEADLINE = 90  # seconds; generous, only to fail instead of hanging
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    """A ``newswire`` subprocess whose output is collected as it comes."""
+
+    def __init__(self, *args: str):
+        env = {**os.environ, "NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1", "PYTHONUNBUFFERED": "1",
+               "COLUMNS": "300"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "newswire.cli", *args], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self, sig: int) -> int:
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=DEADLINE)
+        self._reader.join(timeout=10)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wait_until(condition: Callable[[], object], what: str, process: Process) -> object:
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if process.proc.poll() is not None:
+            pytest.fail(f"newswire exited ({process.proc.returncode}) before {what}:\n{process.output}")
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}:\n{process.output}")
+
+
+def web_answers(port: int) -> bool:
+    """/healthz, or /openapi.json where there is no /healthz yet."""
+    try:
+        with httpx.Client(timeout=2) as client:
+            for path in ("/healthz", "/openapi.json"):
+                if client.get(f"http://127.0.0.1:{port}{path}").status_code == 200:
+                    return True
+    except httpx.HTTPError:
+        pass
+    return False
+
+
+def article_counts(db_path) -> dict[int, int]:
+    """Articles per source, read straight from the SQLite file."""
+    if not os.path.exists(db_path):
+        return {}
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as conn:
+            rows = conn.execute("SELECT s.id, COUNT(a.id) FROM sources s LEFT JOIN articles a "
+                                "ON a.source_id = s.id GROUP BY s.id").fetchall()
+    except sqlite3.OperationalError:  # tables not made yet, or busy
+        return {}
+    return dict(rows)
+
+
+def integrity(db_path) -> str:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+FEEDS, PER_FEED = 16, 30
+
+
+@pytest.fixture
+def followed(tmp_path, feed_server):
+    """A database following FEEDS feeds of PER_FEED articles each, none fetched yet."""
+    db = tmp_path / "run.db"
+    outlets = samples.make_outlets(FEEDS, seed=11, base_url=feed_server.base_url)
+    renders = [samples.rss, samples.atom, samples.json_feed]
+    with Store(f"sqlite:///{db}") as store:
+        for i, outlet in enumerate(outlets):
+            body = renders[i % 3](outlet, samples.make_articles(outlet, PER_FEED, seed=3))
+            store.add_source(feed_server.add(f"/{outlet.slug}/feed", body))
+    return db
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_run_serves_refreshes_and_stops_cleanly_on_a_signal(followed, sig):
+    port = free_port()
+    process = Process("run", "--port", str(port), "--database", f"sqlite:///{followed}")
+    try:
+        wait_until(lambda: f"http://127.0.0.1:{port}" in process.output, "the URL to open", process)
+        wait_until(lambda: web_answers(port), "the web server", process)
+        wait_until(lambda: sum(article_counts(followed).values()), "the first articles", process)
+        code = process.stop(sig)  # most likely while the first pass is still writing
+    finally:
+        process.kill()
+    assert code == 0, process.output
+    assert "Stopped cleanly." in process.output
+    assert integrity(followed) == "ok"
+    counts = article_counts(followed)
+    assert set(counts.values()) <= {0, PER_FEED}, counts  # each feed all or nothing
+    with Store(f"sqlite:///{followed}") as store:
+        sources = store.list_sources()
+    assert all(s.last_status == "ok" for s in sources)  # the pass in flight finished
+    assert all(s.article_count == PER_FEED for s in sources)
+
+
+def test_serve_answers_without_fetching_and_stops_on_sigterm(followed):
+    port = free_port()
+    process = Process("serve", "--port", str(port), "--database", f"sqlite:///{followed}")
+    try:
+        wait_until(lambda: web_answers(port), "the web server", process)
+        code = process.stop(signal.SIGTERM)
+    finally:
+        process.kill()
+    assert code == 0 and "Stopped cleanly." in process.output, process.output
+    assert sum(article_counts(followed).values()) == 0
+
+
+def test_run_refuses_a_port_in_use(followed):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "newswire.cli", "run", "--port", str(port),
+                                 "--database", f"sqlite:///{followed}"],
+                                capture_output=True, text=True, timeout=DEADLINE,
+                                env={**os.environ, "COLUMNS": "300"})
+    assert result.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert sum(article_counts(followed).values()) == 0

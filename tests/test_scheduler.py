@@ -1,0 +1,158 @@
+"""The scheduler one step at a time: a real feed server, a real store, a clock we move by hand;
+after each pass the database says what was refreshed and when each source is due next."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from newswire.fetch import Fetcher
+from newswire.scheduler import MAX_SLEEP, MIN_SLEEP, Scheduler, seconds_until_next_due
+from newswire.service.update import Refresher
+from newswire.store import Store
+from newswire.testing import samples
+from newswire.testing.feedserver import Response
+
+NOW = datetime(2025, 9, 17, 16, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def store(sqlite_url):
+    s = Store(sqlite_url)
+    yield s
+    s.close()
+
+
+def publish(server, i, *, newest: datetime, n=8):
+    """An outlet whose articles are 17 minutes apart, the newest at ``newest``."""
+    outlet = samples.make_outlets(i + 1, seed=4, base_url=server.base_url)[i]
+    articles = samples.make_articles(outlet, n, seed=1, start=newest)
+    return server.add(f"/{outlet.slug}/feed", samples.rss(outlet, articles))
+
+
+async def scheduler(store, clock):
+    fetcher = Fetcher(read_timeout=2, total_timeout=5)
+    refresher = Refresher(store, fetcher, clock=clock)
+    return Scheduler(store, refresher, clock=clock), refresher, fetcher
+
+
+async def close(refresher, fetcher):
+    await refresher.aclose()
+    await fetcher.aclose()
+
+
+def due_in(store, source_id, clock) -> float:
+    return (store.get_source(source_id).next_due_at - clock.now).total_seconds()
+
+
+async def test_one_pass_refreshes_due_sources_only_and_sets_adaptive_due_times(store, feed_server):
+    clock = Clock(NOW)
+    busy = store.add_source(publish(feed_server, 0, newest=NOW))  # 17-minute gaps, just published
+    quiet = store.add_source(publish(feed_server, 1, newest=NOW - timedelta(hours=10)))  # quiet for 10 h
+    sched, refresher, fetcher = await scheduler(store, clock)
+    try:
+        results = await sched.step()
+        assert sorted((r.source_id, r.outcome, r.new) for r in results) == [
+            (busy.id, "fetched", 8), (quiet.id, "fetched", 8)]
+        # half the median gap (17 min → 510 s), ±10 % jitter
+        assert 459 <= due_in(store, busy.id, clock) <= 561
+        # a quarter of the quiet time (10 h → 9000 s), ±10 % jitter
+        assert 8100 <= due_in(store, quiet.id, clock) <= 9900
+
+        assert await sched.step() == []  # nothing due yet
+        clock.now = NOW + timedelta(seconds=600)
+        results = await sched.step()
+        assert [(r.source_id, r.outcome) for r in results] == [(busy.id, "not-modified")]
+        # nothing new: a little longer than last time
+        assert due_in(store, busy.id, clock) > 459
+        assert len(feed_server.hits(f"/{samples.make_outlets(2, seed=4)[1].slug}/feed")) == 1
+    finally:
+        await close(refresher, fetcher)
+
+
+async def test_failing_source_backs_off_exponentially(store, feed_server):
+    clock = Clock(NOW)
+    url = feed_server.route("/broken", lambda request: Response(500, b"oops"))
+    source = store.add_source(url, poll_interval=600)
+    sched, refresher, fetcher = await scheduler(store, clock)
+    try:
+        waits = []
+        for _ in range(3):
+            [result] = await sched.step()
+            assert result.outcome == "failed" and result.reason == "http-500"
+            waits.append(due_in(store, source.id, clock))
+            clock.now = store.get_source(source.id).next_due_at
+        assert waits == [600, 1200, 2400]
+        assert store.get_source(source.id).consecutive_failures == 3
+    finally:
+        await close(refresher, fetcher)
+
+
+async def test_stop_ends_the_loop_after_the_pass_in_flight(store, feed_server):
+    outlet = samples.make_outlets(1, seed=4, base_url=feed_server.base_url)[0]
+    body = samples.rss(outlet, samples.make_articles(outlet, 6, seed=1)).encode()
+    url = feed_server.route("/slow", lambda request: Response(200, body, {"Content-Type": "application/rss+xml"},
+                                                              delay=0.5))
+    source = store.add_source(url)
+    stop = asyncio.Event()
+    sched, refresher, fetcher = await scheduler(store, Clock(NOW))
+    try:
+        loop = asyncio.create_task(sched.run(stop))
+        for _ in range(500):  # until the fetch is in flight
+            if feed_server.hits("/slow"):
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(loop, timeout=30)
+        assert store.article_count(source.id) == 6  # the pass in flight was written, whole
+        assert store.get_source(source.id).last_status == "ok"
+        assert len(feed_server.hits("/slow")) == 1  # and no pass after it
+    finally:
+        await close(refresher, fetcher)
+
+
+async def test_run_waits_for_the_next_due_source_and_stops_while_waiting(store, feed_server):
+    store.add_source(publish(feed_server, 0, newest=NOW))
+    stop = asyncio.Event()
+    passes = []
+    clock = Clock(NOW)
+    fetcher = Fetcher(read_timeout=2, total_timeout=5)
+    refresher = Refresher(store, fetcher, clock=clock)
+    sched = Scheduler(store, refresher, clock=clock, on_pass=passes.append)
+    try:
+        loop = asyncio.create_task(sched.run(stop))
+        for _ in range(500):
+            if passes:
+                break
+            await asyncio.sleep(0.01)
+        assert await sched.wait_seconds() == 60  # next due in ~8 minutes: wake within a minute
+        stop.set()
+        await asyncio.wait_for(loop, timeout=30)
+        assert len(passes) == 1
+    finally:
+        await close(refresher, fetcher)
+
+
+async def test_next_due_time_comes_from_the_store_without_counting_articles(store, feed_server):
+    assert store.next_due_at() is None
+    assert seconds_until_next_due(store, NOW) == MAX_SLEEP
+    source = store.add_source(publish(feed_server, 0, newest=NOW))
+    assert seconds_until_next_due(store, NOW) == MIN_SLEEP  # never fetched: due now
+    sched, refresher, fetcher = await scheduler(store, Clock(NOW))
+    try:
+        await sched.step()
+    finally:
+        await close(refresher, fetcher)
+    assert store.next_due_at() == store.get_source(source.id).next_due_at
+    store.set_enabled(source.id, False)
+    assert store.next_due_at() is None
