@@ -29,6 +29,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -180,7 +181,7 @@ def main() -> None:
             "/articles/{id}": [f"/articles/{i}" for i in ids],
             "/api/v1/articles": ["/api/v1/articles"],
             "/feed.atom": ["/feed.atom"],
-            **{f"/search ({name})": [f"/search?q={httpx.QueryParams({'q': q})['q']}&order=newest"]
+            **{f"/search ({name})": ["/search?" + urlencode({"q": q, "order": "newest"})]
                for name, q in QUERIES.items()},
         }
         print(f"{args.articles:,} articles from {args.sources:,} sources; concurrency {args.concurrency}, "

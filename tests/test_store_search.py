@@ -8,7 +8,7 @@ import pytest
 
 from newswire.models import Entry, SourceUpdate
 from newswire.store import Store
-from newswire.store.search import Term, parse_query, render_snippet, to_fts5, to_tsquery
+from newswire.store.search import expand_prefixes, Term, parse_query, render_snippet, to_fts5, to_tsquery
 
 T0 = datetime(2025, 9, 17, 18, 56, tzinfo=timezone.utc)
 
@@ -52,6 +52,7 @@ def guids(store: Store, query: str) -> list[str]:
     ("it's AND (x OR y) -z NEAR/2 col:val ^a", [Term("word", (w,)) for w in
                                                ["it", "s", "and", "x", "or", "y", "z", "near", "2", "col", "val", "a"]]),
     ("*** \"\" () ; -- ' :*", []),
+    ("tr* ferr*", [Term("word", ("tr",)), Term("prefix", ("ferr",))]),  # too short to be a prefix
     ("", []),
 ])
 def test_parse_query(query, terms):
@@ -60,7 +61,9 @@ def test_parse_query(query, terms):
 
 def test_renderings():
     terms = parse_query('"budget plan" counc* ferry')
-    assert to_fts5(terms) == '"budget plan" "counc"* "ferry"'
+    assert to_fts5(terms) == '"budget plan" AND "counc"* AND "ferry"'
+    assert to_fts5([Term("any", ("council", "counsel")), Term("word", ("ferry",))]) == \
+        '("council" OR "counsel") AND "ferry"'
     assert to_tsquery(terms) == "(budget <-> plan) & counc:* & ferry"
 
 
@@ -153,3 +156,16 @@ def test_index_follows_updates_and_deletes(store):
     assert guids(store, "commuters") == []
     store.remove_source(source.id)
     assert store.search("harbour") == []
+
+
+def test_prefix_expands_to_indexed_words_on_sqlite(sqlite_url):
+    store = Store(sqlite_url)
+    source = store.add_source("http://example.test/x")
+    store.save_refresh(source.id, SourceUpdate(fetched_at=T0, status="ok", next_due_at=T0), [
+        Entry(guid=g, url=None, title=t, content_html=t, text=t, snippet=t)
+        for g, t in [("a", "Transport minister"), ("b", "Transponder fault"), ("c", "Transit plan")]])
+    with store._read() as conn:
+        (term,) = expand_prefixes(conn, parse_query("transpo*"))
+    assert term.kind == "any" and set(term.words) == {"transport", "transpond"}
+    assert sorted(guids(store, "transpo*")) == ["a", "b"]
+    assert sorted(guids(store, "transpo* minister")) == ["a"]

@@ -300,7 +300,11 @@ def _listen(host: str, port: int) -> socket.socket:
     """Bind the web server's socket now, so a busy port is an error before anything starts."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
-        return socket.create_server((host, port), family=family)
+        listener = socket.create_server((host, port), family=family)
+        # Accepted connections inherit this: without it a response written in two parts waits
+        # for the client's delayed ACK, 40 ms a request on Linux.
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return listener
     except OSError as error:
         _fail(OSError(f"cannot listen on {host}:{port}: {error.strerror or error}"))
 

@@ -18,7 +18,7 @@ from newswire.models import Article, Enclosure
 
 from .articles import authors_of, categories_of
 from . import recent
-from .search import match_clause, parse_query, to_fts5
+from .search import expand_prefixes, match_clause, parse_query, to_fts5
 from .tables import article_authors, articles, authors, sources
 
 MAX_LIMIT = 200
@@ -76,7 +76,7 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
             return [], None
         if conn.dialect.name == "sqlite":  # choose the page's ids without sorting every match
             conditions = query.whereclause
-            ids = recent.newest_ids(conn, to_fts5(terms), limit + 1, before=keyset,
+            ids = recent.newest_ids(conn, to_fts5(expand_prefixes(conn, terms)), limit + 1, before=keyset,
                                     conditions=[conditions] if conditions is not None else [])
             query = query.where(c.id.in_(ids))
         else:

@@ -30,6 +30,7 @@ from .tables import UTCDateTime
 MARK_START = "\x02"
 MARK_END = "\x03"
 MAX_TERMS = 16
+MIN_PREFIX = 3  # "a*" would read most of the index; shorter prefixes are searched as words
 TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT = 10.0, 5.0, 1.0
 
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
@@ -38,7 +39,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    kind: Literal["word", "phrase", "prefix"]
+    kind: Literal["word", "phrase", "prefix", "any"]  # "any": one of ``words`` (an expanded prefix)
     words: tuple[str, ...]
 
 
@@ -46,7 +47,7 @@ def parse_query(query: str) -> list[Term]:
     """Split user input into terms; everything but letters and digits is dropped.
 
     An unclosed quote runs to the end of the input. ``word*`` is a prefix term only when the
-    star directly follows a word."""
+    star directly follows a word of at least ``MIN_PREFIX`` letters."""
     terms: list[Term] = []
     for phrase, token in _TOKEN.findall(unicodedata.normalize("NFC", query)):
         if phrase:
@@ -59,7 +60,8 @@ def parse_query(query: str) -> list[Term]:
         words = tuple(_WORD.findall(token.lower()))
         for i, word in enumerate(words):
             last = i == len(words) - 1
-            prefix = last and re.search(rf"{re.escape(word)}\*+\W*$", token.lower()) is not None
+            prefix = (last and len(word) >= MIN_PREFIX
+                      and re.search(rf"{re.escape(word)}\*+\W*$", token.lower()) is not None)
             terms.append(Term("prefix" if prefix else "word", (word,)))
     return terms[:MAX_TERMS]
 
@@ -68,9 +70,32 @@ def to_fts5(terms: list[Term]) -> str:
     """FTS5 MATCH syntax: every term a double-quoted string (implicitly ANDed)."""
     parts = []
     for term in terms:
+        if term.kind == "any":
+            parts.append("(" + " OR ".join(f'"{word}"' for word in term.words) + ")")
+            continue
         quoted = '"' + " ".join(term.words) + '"'
         parts.append(quoted + "*" if term.kind == "prefix" else quoted)
-    return " ".join(parts)
+    return " AND ".join(parts)
+
+
+MAX_EXPANSION = 64
+
+
+def expand_prefixes(conn: Connection, terms: list[Term]) -> list[Term]:
+    """SQLite: replace each prefix term by the indexed words it stands for, when there are at
+    most ``MAX_EXPANSION`` of them. FTS5 evaluates ``word*`` by merging every matching doclist
+    again for each row it looks at; an OR of known words is read incrementally."""
+    out = []
+    for term in terms:
+        if term.kind == "prefix":
+            prefix = term.words[0]
+            words = conn.execute(sa.text(
+                "SELECT term FROM articles_fts_terms WHERE term >= :low AND term < :high LIMIT :n"),
+                {"low": prefix, "high": prefix + "\U0010ffff", "n": MAX_EXPANSION + 1}).scalars().all()
+            if 0 < len(words) <= MAX_EXPANSION:
+                term = Term("any", tuple(words))
+        out.append(term)
+    return out
 
 
 def to_tsquery(terms: list[Term]) -> str:
@@ -159,7 +184,7 @@ def search(conn: Connection, query: str, limit: int, order: Literal["rank", "new
     if not terms or limit <= 0:
         return []
     if conn.dialect.name == "sqlite":
-        rows = _sqlite_hits(conn, to_fts5(terms), limit, order)
+        rows = _sqlite_hits(conn, to_fts5(expand_prefixes(conn, terms)), limit, order)
     else:
         template = _POSTGRES_SEARCH if order == "rank" else _POSTGRES_NEWEST
         statement = template.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS, limit=limit)
