@@ -425,3 +425,18 @@ def test_live_stream_ends_when_the_server_shuts_down(seeded, app):
     reader.join(20)
     assert ended.is_set(), "the stream did not end with the server"
     assert not server._thread.is_alive()
+
+
+def test_search_is_newest_first_by_default_and_pages_to_older_matches(store, client):
+    source = store.add_source("http://example.test/pager", name="The Pager Post")
+    store.save_refresh(source.id, ok(), [
+        make_entry(f"p{i}", f"Quarry report {i}", T0 - timedelta(hours=i)) for i in range(25)])
+    first = client.get("/search", params={"q": "quarry"}).text
+    assert '<option value="newest" selected>' in first
+    guids = lambda page: [store.get_article(i).guid for i in item_ids(page)]  # noqa: E731
+    assert guids(first) == [f"p{i}" for i in range(20)]
+    older = re.search(r'href="(/search\?[^"]*before=[^"]*)"', first)
+    assert older, "no link to older matches"
+    second = client.get(older.group(1).replace("&amp;", "&")).text
+    assert "Older matches" in second and guids(second) == [f"p{i}" for i in range(20, 25)]
+    assert client.get("/search", params={"q": "quarry", "before": "bogus"}).status_code == 400

@@ -85,3 +85,18 @@ def test_bulk_read_keeps_order_and_skips_missing(store):  # noqa: F811
     got = store.get_articles([y, 999999, x])
     assert [a.guid for a in got] == ["y", "x"]
     assert got == [store.get_article(y), store.get_article(x)] and got[0].content_html == "<p>harbour budget vote</p>"
+
+
+def test_search_newest_pages_with_a_cursor(store):  # noqa: F811
+    source = store.add_source("http://example.test/a")
+    store.save_refresh(source.id, ok(), [entry(f"s{i}", i) for i in range(25)])
+    seen, cursor = [], None
+    while True:
+        hits = store.search("harbour", limit=10, order="newest", before=cursor)
+        seen += [store.get_article(h.article_id).guid for h in hits]
+        if len(hits) < 10:
+            break
+        cursor = store.cursor_after(hits[-1].published_at, hits[-1].article_id)
+    assert seen == [f"s{i}" for i in range(24, -1, -1)]
+    with pytest.raises(ValueError):
+        store.search("harbour", order="newest", before="nonsense")

@@ -17,6 +17,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -155,6 +156,7 @@ _POSTGRES_NEWEST = sa.text("""
         SELECT a.id, ts_rank_cd(a.search_vector, q.query) AS rank
         FROM articles a, q
         WHERE a.search_vector @@ q.query
+          AND (a.published_at, a.id) < (:before_at, :before_id)
         ORDER BY a.published_at DESC, a.id DESC
         LIMIT :limit
     )
@@ -177,29 +179,36 @@ def match_clause(dialect: str, terms: list[Term]) -> sa.ColumnElement[bool]:
                    ).bindparams(ts_query=to_tsquery(terms))
 
 
-def search(conn: Connection, query: str, limit: int, order: Literal["rank", "newest"] = "rank") -> list[SearchHit]:
-    """Hits for ``query``, best first or newest first; authors are left empty for the caller
-    to fill."""
+def search(conn: Connection, query: str, limit: int, order: Literal["rank", "newest"] = "rank",
+           before: tuple[datetime, int] | None = None) -> list[SearchHit]:
+    """Hits for ``query``, best first or newest first (then only those older than the keyset
+    ``before``); authors are left empty for the caller to fill."""
     terms = parse_query(query)
     if not terms or limit <= 0:
         return []
     if conn.dialect.name == "sqlite":
-        rows = _sqlite_hits(conn, to_fts5(expand_prefixes(conn, terms)), limit, order)
+        rows = _sqlite_hits(conn, to_fts5(expand_prefixes(conn, terms)), limit, order, before)
     else:
-        template = _POSTGRES_SEARCH if order == "rank" else _POSTGRES_NEWEST
-        statement = template.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS, limit=limit)
+        if order == "rank":
+            statement = _POSTGRES_SEARCH.bindparams(limit=limit)
+        else:
+            before_at, before_id = before or (datetime.max.replace(tzinfo=timezone.utc), 2**62)
+            statement = _POSTGRES_NEWEST.bindparams(
+                sa.bindparam("before_at", before_at, type_=UTCDateTime), before_id=before_id, limit=limit)
+        statement = statement.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS)
         rows = [dict(r._mapping) for r in conn.execute(statement.columns(published_at=UTCDateTime))]
     return [SearchHit(article_id=r["id"], title=r["title"], url=r["url"], source_id=r["source_id"],
                       source_name=r["source_name"], authors=(), published_at=r["published_at"],
                       snippet=render_snippet(r["snippet"]), rank=float(r["rank"])) for r in rows]
 
 
-def _sqlite_hits(conn: Connection, fts_query: str, limit: int, order: str) -> list[dict[str, Any]]:
+def _sqlite_hits(conn: Connection, fts_query: str, limit: int, order: str,
+                 before: tuple[datetime, int] | None) -> list[dict[str, Any]]:
     """Choose the ids first (see ``recent``), then build snippets for those few rows only."""
     if order == "rank":
         scored = recent.ranked_ids(conn, fts_query, limit, (TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT))
     else:
-        scored = [(id_, 0.0) for id_ in recent.newest_ids(conn, fts_query, limit)]
+        scored = [(id_, 0.0) for id_ in recent.newest_ids(conn, fts_query, limit, before=before)]
     if not scored:
         return []
     statement = _SQLITE_HITS.columns(published_at=UTCDateTime)

@@ -181,13 +181,22 @@ class Store:
         with self._read() as conn:
             return articles.count(conn, source_id)
 
-    def search(self, query: str, *, limit: int = 20, order: Literal["rank", "newest"] = "rank") -> list[SearchHit]:
+    def search(self, query: str, *, limit: int = 20, order: Literal["rank", "newest"] = "rank",
+               before: str | None = None) -> list[SearchHit]:
         """Articles matching ``query`` (words, "phrases", prefix*), best first or newest first;
-        [] when the query holds no searchable word. Never a syntax error. Raises StorageError."""
+        [] when the query holds no searchable word. Never a syntax error. In newest order,
+        ``before`` (see ``cursor_after``) continues a previous page. Raises ValueError for a
+        malformed cursor, StorageError."""
+        keyset = reading.decode_cursor(before) if before else None
         with self._read() as conn:
-            hits = search.search(conn, query, limit, order)
+            hits = search.search(conn, query, limit, order, keyset if order == "newest" else None)
             names = articles.authors_of(conn, [hit.article_id for hit in hits])
         return [dataclasses.replace(hit, authors=names.get(hit.article_id, ())) for hit in hits]
+
+    @staticmethod
+    def cursor_after(published_at: datetime, article_id: int) -> str:
+        """The cursor of the page that follows an item, for ``list_articles`` and ``search``."""
+        return reading.encode_cursor(published_at, article_id)
 
     def get_article(self, article_id: int) -> Article:
         """One article with its content, categories and enclosures. Raises NotFound,

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 WIRE_PAGE_SIZE = 30
 SIDEBAR_SIZE = 20
-SEARCH_LIMIT = 50
+SEARCH_LIMIT = 20
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -249,22 +249,33 @@ _WORD = re.compile(r"\w")
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, q: str = "", order: str = "rank") -> HTMLResponse:
+def search_page(request: Request, q: str = "", order: str = "newest", before: str | None = None) -> HTMLResponse:
+    """Newest matches first by default (a newswire's question is usually "what is new about
+    this?"), twenty a page with an "Older matches" cursor; "Best match" ranks recent matches."""
     q = q.strip()[:500]
-    order = "newest" if order == "newest" else "rank"
+    order = "rank" if order == "rank" else "newest"
     items: list[WireItem] = []
-    message = None
+    message = older = None
     if not q:
         message = ("Search every stored article: words, “a phrase in quotes”, or a prefix with a star "
                    "(harbo*).")
     elif not _WORD.search(q):
         message = f"“{q}” holds no words to search for. Try a name, a place or a phrase."
     else:
-        items = [WireItem.of_hit(hit) for hit in _store(request).search(q, limit=SEARCH_LIMIT, order=order)]
+        store = _store(request)
+        try:
+            hits = store.search(q, limit=SEARCH_LIMIT, order=order, before=before)
+        except ValueError:
+            raise StarletteHTTPException(400, "That link to older matches is not valid.") from None
+        items = [WireItem.of_hit(hit) for hit in hits]
+        if order == "newest" and len(hits) == SEARCH_LIMIT:
+            last = hits[-1]
+            older = "/search?" + urlencode({"q": q, "order": order,
+                                            "before": store.cursor_after(last.published_at, last.article_id)})
         if not items:
-            message = f"No articles match “{q}”."
+            message = f"No {'older ' if before else ''}articles match “{q}”."
     return _page(request, "search.html", {
-        "q": q, "order": order, "items": items, "message": message,
+        "q": q, "order": order, "items": items, "message": message, "older": older, "more": bool(before),
         "feed_url": "/feed.atom?" + urlencode({"q": q}) if q else None,
     })
 
