@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from .tables import articles
 
-SMALL = 5000
+SMALL = 500
 FIRST_WINDOW = 2000
 RANK_POOL = 2000
 
