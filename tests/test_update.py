@@ -131,3 +131,28 @@ async def test_parsing_in_worker_processes_gives_the_same_articles(store, feed_s
     urls = [outlet_feed(feed_server, i)[2] for i in range(3)]
     results = await refresh_all(store, [store.add_source(u) for u in urls], parse_processes=2)
     assert sum(r.new for r in results) == 15 and store.article_count() == 15
+
+
+async def test_enrichers_see_new_and_changed_ids_and_cannot_break_ingest(store, feed_server):
+    outlet, articles, url = outlet_feed(feed_server, 0, n=3)
+    seen = []
+
+    class Recorder:
+        def after_store(self, store, new_ids, updated_ids):
+            seen.append((sorted(new_ids), sorted(updated_ids)))
+
+    class Broken:
+        def after_store(self, store, new_ids, updated_ids):
+            raise RuntimeError("enricher bug")
+
+    source = store.add_source(url)
+    async with Fetcher() as fetcher:
+        async with Refresher(store, fetcher, clock=lambda: NOW, enrichers=[Broken(), Recorder()]) as refresher:
+            (result,) = await refresher.refresh_many([source])
+            assert result.new == 3
+            edited = [articles[0].__class__(**{**articles[0].__dict__, "title": "Edited"})] + articles[1:]
+            feed_server.add(f"/{outlet.slug}/feed", samples.rss(outlet, edited))
+            await refresher.refresh_many([store.get_source(source.id)])
+    ids = sorted(a.id for a in store.list_articles().items)
+    edited_id = store.search("edited")[0].article_id
+    assert seen == [(ids, []), ([], [edited_id])]

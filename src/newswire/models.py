@@ -98,6 +98,7 @@ class Source:
     consecutive_failures: int = 0
     next_due_at: datetime | None = None
     created_at: datetime | None = None
+    merge_stories: bool = True  # off: this source's articles never join other sources' stories
     article_count: int = 0
 
 
@@ -106,6 +107,9 @@ class StoreResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Ids of the new and the changed articles, for the enrichment steps that follow a write.
+    new_ids: tuple[int, ...] = field(default=(), compare=False)
+    updated_ids: tuple[int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +172,20 @@ class Article:
     enclosures: tuple[Enclosure, ...] = ()
     story_id: int | None = None
     duplicate_of: int | None = None
+    page_html: str = ""  # the full text extracted from the article's page, when fetched
+    extraction_status: str | None = None  # None (not wanted), "pending", "done" or "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Coverage of one event: articles from one or more sources within a sliding window."""
+
+    id: int
+    title: str  # its most central headline
+    first_seen_at: datetime
+    last_updated_at: datetime
+    article_count: int
+    source_count: int
 
 
 @dataclass(frozen=True, slots=True)

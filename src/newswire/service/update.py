@@ -13,11 +13,12 @@ event loop keep a core to themselves.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 from newswire import metrics
 from newswire.errors import FetchError, NewswireError, NotFound, ParseError, StorageError
@@ -26,6 +27,18 @@ from newswire.models import Entry, FetchResult, ParsedFeed, Source, SourceUpdate
 from newswire.parse import parse_feed
 from newswire.service import decide
 from newswire.store import Store
+
+
+log = logging.getLogger(__name__)
+
+
+class Enricher(Protocol):
+    """A step that runs on the writer thread right after refreshes are committed, in the order
+    articles were stored: syndicated-copy detection and story clustering keep their indexes
+    here, with one writer and no locks. It must not raise for bad input; if it does, the error
+    is logged and ingest goes on."""
+
+    def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -50,12 +63,12 @@ class Refresher:
     """Fetch, parse and store sources. Use as ``async with Refresher(store) as r``."""
 
     def __init__(self, store: Store, fetcher: Fetcher | None = None, *, parse_processes: int = 0,
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime] = utcnow, enrichers: Sequence[Enricher] = ()):
         self._store = store
         self._fetcher = fetcher or Fetcher()
         self._owns_fetcher = fetcher is None
         self._clock = clock
-        self._writer = _Writer(store)
+        self._writer = _Writer(store, enrichers)
         self._parser: Executor | None = (
             ProcessPoolExecutor(max_workers=parse_processes) if parse_processes > 0 else None)
 
@@ -131,8 +144,9 @@ class _Writer:
 
     MAX_BATCH = 50
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, enrichers: Sequence[Enricher] = ()):
         self._store = store
+        self._enrichers = tuple(enrichers)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-writer")
         self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], asyncio.Future]] = []
         self._drainer: asyncio.Task | None = None
@@ -169,7 +183,18 @@ class _Writer:
                 if other is not None and other.id != source.id:
                     update = replace(update, feed_url=None)
             refreshes.append((source.id, update, entries))
-        return self._store.save_refreshes(refreshes)
+        results = self._store.save_refreshes(refreshes)
+        stored = [r for r in results if isinstance(r, StoreResult)]
+        new_ids = [i for r in stored for i in r.new_ids]
+        updated_ids = [i for r in stored for i in r.updated_ids]
+        if new_ids or updated_ids:
+            for enricher in self._enrichers:
+                try:
+                    enricher.after_store(self._store, new_ids, updated_ids)
+                except Exception:  # noqa: BLE001 - enrichment must never lose or block a write
+                    log.exception("enrich: %s failed after storing %d articles", type(enricher).__name__,
+                                  len(new_ids) + len(updated_ids))
+        return results
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

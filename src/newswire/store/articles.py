@@ -160,7 +160,10 @@ def upsert_entries(conn: Connection, source_id: int, entries: Sequence[Entry], n
             conn.execute(sa.delete(article_categories).where(article_categories.c.article_id.in_(chunk)))
         ids.update((guid, stored[guid].id) for guid in plan.links if guid in stored)
     _write_links(conn, {ids[guid]: entry for guid, entry in plan.links.items()}, known, found)
-    return StoreResult(new=len(plan.new), updated=len(plan.changed), unchanged=plan.unchanged)
+    new_guids = {row["guid"] for row in plan.new}
+    return StoreResult(new=len(plan.new), updated=len(plan.changed), unchanged=plan.unchanged,
+                       new_ids=tuple(sorted(ids[g] for g in new_guids)),
+                       updated_ids=tuple(sorted(ids[g] for g in plan.links if g not in new_guids)))
 
 
 def _stored(conn: Connection, source_id: int, guids: list[str]) -> dict[str, Stored]:

@@ -71,6 +71,7 @@ sources = sa.Table(
     # Job lease for the PostgreSQL fetch workers (SELECT … FOR UPDATE SKIP LOCKED).
     sa.Column("lease_owner", sa.Text),
     sa.Column("lease_until", UTCDateTime),
+    sa.Column("merge_stories", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 articles = sa.Table(
@@ -93,12 +94,28 @@ articles = sa.Table(
     sa.Column("language", sa.Text),
     sa.Column("enclosures", sa.JSON, nullable=False),
     sa.Column("content_hash", sa.String(32), nullable=False),
-    # Filled by later stages (story clustering, syndicated-copy detection).
-    sa.Column("story_id", sa.Integer),
-    sa.Column("duplicate_of", sa.Integer),
+    # Enrichment: the story it belongs to, the earlier copy it repeats, its page's full text.
+    sa.Column("story_id", sa.Integer, index=True),
+    sa.Column("duplicate_of", sa.Integer, index=True),
+    sa.Column("page_html", sa.Text),
+    sa.Column("page_text", sa.Text),
+    sa.Column("extraction_status", sa.Text),  # None: not wanted; "pending", "done", "failed"
+    sa.Column("extraction_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("extraction_error", sa.Text),
+    sa.Column("extraction_due_at", UTCDateTime, index=True),
     sa.UniqueConstraint("source_id", "guid"),
     sa.Index("ix_articles_published_at_id", "published_at", "id"),
     sa.Index("ix_articles_source_id_published_at", "source_id", "published_at"),
+)
+
+stories = sa.Table(
+    "stories", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False, server_default=""),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_updated_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("article_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("source_count", sa.Integer, nullable=False, server_default="0"),
 )
 
 authors = sa.Table(
