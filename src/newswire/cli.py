@@ -28,6 +28,7 @@ from newswire import config
 from newswire.errors import NewswireError
 from newswire.fetch import Fetcher
 from newswire.service import subscribe
+from newswire.service.enrichment import default_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.store import Store
 
@@ -184,7 +185,8 @@ async def _fetch_with_progress(store: Store, targets: list) -> list[UpdateResult
             new_so_far += result.new
             progress.update(task, advance=1, new=new_so_far)
 
-        async with Refresher(store, parse_processes=default_parse_processes(len(targets))) as refresher:
+        async with Refresher(store, parse_processes=default_parse_processes(len(targets)),
+                             enrichers=default_enrichers(store)) as refresher:
             return await refresher.refresh_many(targets, on_done=done)
 
 

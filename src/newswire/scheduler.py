@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from newswire.errors import NewswireError
+from newswire.service.enrichment import default_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.store import Store
 
@@ -85,5 +86,6 @@ class Scheduler:
 async def run_scheduler(store: Store, stop: asyncio.Event,
                         on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
     """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set."""
-    async with Refresher(store, parse_processes=default_parse_processes(len(store.list_sources()))) as refresher:
+    async with Refresher(store, parse_processes=default_parse_processes(len(store.list_sources())),
+                         enrichers=default_enrichers(store)) as refresher:
         await Scheduler(store, refresher, on_pass=on_pass).run(stop)
