@@ -149,3 +149,16 @@ def test_make_snippet_cuts_at_word_boundary() -> None:
     assert snippet.endswith("…") and len(snippet) <= 51
     assert text.startswith(snippet[:-1]) and text[len(snippet) - 1] == " "
     assert make_snippet("short text", 50) == "short text"
+
+
+def test_snippet_does_not_repeat_the_headline_that_opens_the_body():
+    from datetime import datetime, timezone
+
+    from newswire.parse import parse_feed
+
+    feed = ('<rss version="2.0"><channel><title>T</title><item><title>Ferry returns</title>'
+            '<description><![CDATA[<h2>Ferry returns</h2><p>The ferry is back on the water.</p>]]>'
+            '</description></item></channel></rss>').encode()
+    (entry,) = parse_feed(feed, url="http://example.test/feed", seen_at=datetime.now(timezone.utc)).entries
+    assert entry.snippet == "The ferry is back on the water."
+    assert entry.text.startswith("Ferry returns")

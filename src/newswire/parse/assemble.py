@@ -118,11 +118,18 @@ def build_entry(raw: RawEntry, *, feed_authors: list[str], feed_language: str | 
         summary=summary,
         content_html=content_html,
         text=text,
-        snippet=make_snippet(text or summary),
+        snippet=make_snippet(_without_heading(text, title) or summary),
         categories=_categories(raw.categories),
         enclosures=_enclosures(raw.enclosures, raw.base),
         language=(raw.language or "").strip() or feed_language,
     )
+
+
+def _without_heading(text: str, title: str) -> str:
+    """Article bodies often open with their own headline; a snippet should not repeat it."""
+    if title and text.startswith(title):
+        return text[len(title):].lstrip(" \n:-–—")
+    return text
 
 
 def _ttl(raw: str | None) -> int | None:
