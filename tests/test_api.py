@@ -248,7 +248,7 @@ def test_openapi_documents_every_endpoint(client):
     assert LIST_KEYS <= set(schemas["ArticleSummaryOut"]["properties"])
     assert SOURCE_KEYS <= set(schemas["SourceOut"]["properties"])
     params = {p["name"]: p for p in paths["/api/v1/articles"]["get"]["parameters"]}
-    assert set(params) == {"source", "author", "q", "story", "before", "limit"}
+    assert set(params) == {"source", "author", "q", "story", "before", "limit", "copies"}
     assert (params["limit"]["schema"]["minimum"], params["limit"]["schema"]["maximum"]) == (1, 200)
     assert "400" in paths["/api/v1/articles"]["get"]["responses"]
     assert "404" in paths["/api/v1/articles/{article_id}"]["get"]["responses"]

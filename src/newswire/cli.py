@@ -59,7 +59,9 @@ def _open(database: str) -> Store:
 def add(url: str, database: Database = DEFAULT_DB,
         name: Annotated[Optional[str], typer.Option(help="Display name; default: the feed's title")] = None,
         full_text: Annotated[bool, typer.Option("--full-text", help="Fetch each article's page for its full text")] = False,
-        category: Annotated[Optional[str], typer.Option(help="Category path, e.g. News/Canada")] = None) -> None:
+        category: Annotated[Optional[str], typer.Option(help="Category path, e.g. News/Canada")] = None,
+        no_merge_stories: Annotated[bool, typer.Option(
+            "--no-merge-stories", help="Keep this source's articles out of other sources' stories")] = False) -> None:
     """Follow a feed, or discover the feed of a site from its page."""
     store = _open(database)
 
@@ -69,6 +71,8 @@ def add(url: str, database: Database = DEFAULT_DB,
 
     try:
         source = asyncio.run(go())
+        if no_merge_stories:
+            store.set_merge_stories(source.id, False)
     except NewswireError as error:
         _fail(error)
     finally:
@@ -199,6 +203,39 @@ def _print_summary(results: list[UpdateResult], elapsed: float) -> None:
         f"failed: {outcomes['failed']}{f' ({by_reason})' if by_reason else ''}\n"
         f"new articles: {sum(r.new for r in results)}  updated articles: {sum(r.updated for r in results)}  "
         f"elapsed: {elapsed:.2f}s", highlight=False)
+
+
+@app.command()
+def extract(database: Database = DEFAULT_DB,
+            source: Annotated[Optional[int], typer.Option("--source", help="Only this source ID")] = None) -> None:
+    """Re-extract full text from article pages now: all of one source's articles, or every
+    article of a full-text source and every one extracted or queued before."""
+    from newswire.service import fulltext
+
+    store = _open(database)
+    progress = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err_console, transient=False)
+
+    async def go() -> fulltext.ExtractionSummary:
+        with progress:
+            task = progress.add_task("extract", total=None)
+            async with Fetcher() as fetcher:
+                return await fulltext.reextract(
+                    store, fetcher, now=datetime.now(timezone.utc), source_id=source,
+                    on_queued=lambda n: progress.update(task, total=n),
+                    on_done=lambda job, outcome: progress.update(task, advance=1))
+
+    try:
+        summary = asyncio.run(go())
+    except NewswireError as error:
+        _fail(error)
+    finally:
+        store.close()
+    by_reason = ", ".join(f"{reason}: {n}" for reason, n in summary.reasons.most_common())
+    console.print(f"done: {summary.done}  failed: {summary.failed + summary.retrying}"
+                  f"{f' ({by_reason})' if by_reason else ''}  will retry: {summary.retrying}"
+                  + (f"\nteaser feeds switched to full text: {len(summary.teaser_sources)}"
+                     if summary.teaser_sources else ""), highlight=False)
 
 
 @app.command()

@@ -85,7 +85,16 @@ class Scheduler:
 
 async def run_scheduler(store: Store, stop: asyncio.Event,
                         on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
-    """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set."""
+    """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set, and
+    beside it the full-text extraction loop (its own task and Fetcher: a slow page never delays
+    a refresh)."""
+    from newswire.service.fulltext import run_extraction
+
     async with Refresher(store, parse_processes=default_parse_processes(len(store.list_sources())),
                          enrichers=default_enrichers(store)) as refresher:
-        await Scheduler(store, refresher, on_pass=on_pass).run(stop)
+        extraction = asyncio.create_task(run_extraction(store, stop), name="extraction")
+        try:
+            await Scheduler(store, refresher, on_pass=on_pass).run(stop)
+        finally:
+            stop.set()
+            await extraction

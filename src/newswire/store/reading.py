@@ -30,6 +30,7 @@ class Filters:
     author: str | None = None  # a display name or key; matched case-insensitively
     story_id: int | None = None
     query: str | None = None  # full-text: words, "phrases", prefix*
+    include_copies: bool = False  # syndicated copies (duplicate_of set) are left out unless True
 
 
 def encode_cursor(published_at: datetime, article_id: int) -> str:
@@ -63,6 +64,8 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
         query = query.where(c.source_id == filters.source_id)
     if filters.story_id is not None:
         query = query.where(c.story_id == filters.story_id)
+    if not filters.include_copies:
+        query = query.where(c.duplicate_of.is_(None))
     if filters.author:
         key = " ".join(filters.author.split()).casefold()
         by_author = (sa.select(article_authors.c.article_id)
@@ -92,11 +95,13 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
     return items, encode_cursor(last.published_at, last.id) if last else None
 
 
-def arrived_after(conn: Connection, article_id: int, limit: int) -> list[Article]:
+def arrived_after(conn: Connection, article_id: int, limit: int, include_copies: bool = False) -> list[Article]:
     """Articles stored after the one with ``article_id`` (ids grow with arrival), oldest
-    arrival first, at most ``limit``: what a live wire must add."""
+    arrival first, at most ``limit``: what a live wire must add (copies left out unless asked)."""
     query = (sa.select(*_columns()).join(sources, sources.c.id == articles.c.source_id)
              .where(articles.c.id > article_id).order_by(articles.c.id).limit(max(1, min(limit, MAX_LIMIT))))
+    if not include_copies:
+        query = query.where(articles.c.duplicate_of.is_(None))
     return _articles(conn, conn.execute(query).all())
 
 

@@ -11,14 +11,16 @@ import dataclasses
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator, Literal, Sequence
+from typing import Iterator, Literal, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
 
 from newswire.errors import NewswireError, NotFound, SourceExistsError, StorageError
 from newswire.models import Article, ArticlePage, Entry, SearchHit, Source, SourceUpdate, StoreResult
+from newswire.models import Story
 
-from . import articles, reading, search, sources
+from . import articles, copies, extraction, reading, search, sources
+from . import stories as story_rows
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
 
 
@@ -214,19 +216,21 @@ class Store:
 
     def list_articles(self, *, source_id: int | None = None, author: str | None = None,
                       story_id: int | None = None, query: str | None = None, before: str | None = None,
-                      limit: int = 50) -> ArticlePage:
-        """Newest first, filtered, one page (``limit`` at most 200) after the cursor ``before``.
+                      limit: int = 50, include_copies: bool = False) -> ArticlePage:
+        """Newest first, filtered, one page (``limit`` at most 200) after the cursor ``before``;
+        syndicated copies (``duplicate_of`` set) only with ``include_copies``.
         Raises ValueError for a malformed cursor, StorageError."""
-        filters = reading.Filters(source_id=source_id, author=author, story_id=story_id, query=query)
+        filters = reading.Filters(source_id=source_id, author=author, story_id=story_id, query=query,
+                                  include_copies=include_copies)
         with self._read() as conn:
             items, next_cursor = reading.list_articles(conn, filters, before, limit)
         return ArticlePage(tuple(items), next_cursor)
 
-    def arrived_after(self, article_id: int, *, limit: int = 50) -> list[Article]:
-        """Articles stored after ``article_id``, in arrival order: what a live wire adds.
-        Raises StorageError."""
+    def arrived_after(self, article_id: int, *, limit: int = 50, include_copies: bool = False) -> list[Article]:
+        """Articles stored after ``article_id``, in arrival order: what a live wire adds
+        (syndicated copies only with ``include_copies``). Raises StorageError."""
         with self._read() as conn:
-            return reading.arrived_after(conn, article_id, limit)
+            return reading.arrived_after(conn, article_id, limit, include_copies)
 
     def last_article_id(self) -> int:
         """The id of the newest stored article, 0 when there is none. Raises StorageError."""
@@ -237,6 +241,157 @@ class Store:
         """The stored display name of an author, by any spelling of the name. Raises StorageError."""
         with self._read() as conn:
             return reading.author_name(conn, name)
+
+    # -- full-text extraction (SQL in extraction.py) ----------------------------------------
+
+    def extraction_candidates(self, article_ids: Sequence[int]) -> list[extraction.Candidate]:
+        """Of ``article_ids``, those with a URL and no extraction decided yet, with their
+        source's ``full_text`` switch and feed text. Raises StorageError."""
+        with self._read() as conn:
+            return extraction.candidates(conn, article_ids)
+
+    def mark_extraction_pending(self, article_ids: Sequence[int], due_at: datetime, *,
+                                reset: bool = False) -> int:
+        """Queue articles for a page fetch at ``due_at`` (``reset``: attempts and error cleared
+        too); returns how many. Raises StorageError."""
+        with self._write() as conn:
+            return extraction.mark_pending(conn, article_ids, due_at, reset=reset)
+
+    def requeue_extraction(self, now: datetime, source_id: int | None = None) -> int:
+        """Queue for re-extraction at ``now`` every article of ``source_id``, or without one,
+        every article of a full-text source and every one extracted or queued before; attempts
+        start over. Returns how many. Raises NotFound for an unknown source, StorageError."""
+        with self._write() as conn:
+            if source_id is not None and sources.get(conn, source_id) is None:
+                raise NotFound(f"store: no source {source_id}")
+            return extraction.mark_pending(conn, extraction.requeue_ids(conn, source_id), now, reset=True)
+
+    def due_extractions(self, now: datetime, *, limit: int = 50) -> list[extraction.ExtractionJob]:
+        """Pending extractions due at ``now``, longest waiting first. Raises StorageError."""
+        with self._read() as conn:
+            return extraction.due(conn, now, limit)
+
+    def next_extraction_due_at(self) -> datetime | None:
+        """When the earliest pending extraction is due; None when none is. Raises StorageError."""
+        with self._read() as conn:
+            return extraction.next_due_at(conn)
+
+    def save_extraction(self, article_id: int, page_html: str, page_text: str, *,
+                        authors: Sequence[str] = (), published: datetime | None = None) -> bool:
+        """Store a page's full text beside the feed's (status "done"), and the page's authors and
+        publication time where the feed had none (no authors; an estimated time). False when
+        the article is gone. Raises StorageError."""
+        found = articles.NameIds()
+        with self._write() as conn:
+            saved = extraction.save_done(conn, article_id, page_html, page_text, authors, published,
+                                         self._names, found)
+        self._names.merge(found)
+        return saved
+
+    def save_extraction_failure(self, article_id: int, error: str, attempts: int,
+                                retry_at: datetime | None) -> bool:
+        """Record a failed extraction: pending again at ``retry_at``, or "failed" when None.
+        False when the article is gone. Raises StorageError."""
+        with self._write() as conn:
+            return extraction.save_failure(conn, article_id, error, attempts, retry_at)
+
+    def set_full_text(self, source_id: int, full_text: bool = True) -> None:
+        """Switch fetching each new article's page on or off for a source. Raises NotFound,
+        StorageError."""
+        with self._write() as conn:
+            if not sources.update(conn, source_id, {"full_text": full_text}):
+                raise NotFound(f"store: no source {source_id}")
+
+    # -- syndicated copies (SQL in copies.py) ------------------------------------------------
+
+    def set_duplicate_of(self, pairs: Sequence[tuple[int, int | None]]) -> int:
+        """Write (article id, duplicate_of) pairs in one transaction; rows already so, and ids
+        that no longer exist, are skipped. Returns how many rows changed (engines may report 0
+        for batches). Raises StorageError."""
+        with self._write() as conn:
+            return copies.set_duplicate_of(conn, pairs)
+
+    def copies_of(self, article_id: int) -> list[Article]:
+        """The articles that copy ``article_id`` (listing fields), earliest first. Raises
+        StorageError."""
+        with self._read() as conn:
+            return copies.copies_of(conn, article_id)
+
+    def also_in(self, article_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        """For each of ``article_ids`` with copies, its copies as (copy id, source name),
+        earliest first; one query. Raises StorageError."""
+        with self._read() as conn:
+            return copies.also_in(conn, article_ids)
+
+    def recent_for_copies(self, since: datetime) -> Iterator[copies.CopyText]:
+        """(id, source_id, text, published_at) of every article published since ``since``, in
+        storage order, read a page at a time; ``published_at`` is capped at the first-seen time.
+        Raises StorageError."""
+        return copies.iter_recent(self._read, since)
+
+    # -- stories (SQL in stories.py) ---------------------------------------------------------
+
+    def create_story(self, title: str, at: datetime) -> int:
+        """A new, empty story row; its stats come with ``assign_stories``. Raises StorageError."""
+        with self._write() as conn:
+            return story_rows.create(conn, title, at)
+
+    def assign_stories(self, pairs: Sequence[tuple[int, int]], titles: Mapping[int, str] = {}) -> None:
+        """One transaction: set each (article id, story id), then recompute the stats of every
+        story touched, and set the titles given (story id → its most central headline).
+        Raises StorageError."""
+        with self._write() as conn:
+            story_rows.assign(conn, pairs)
+            for story_id in sorted({story_id for _, story_id in pairs} | set(titles)):
+                story_rows.refresh(conn, story_id, titles.get(story_id))
+
+    def list_stories(self, *, limit: int = 50, before: str | None = None, active_since: datetime | None = None,
+                     min_sources: int = 1) -> tuple[list[Story], str | None]:
+        """Stories by size (sources, then articles) and recency, updated since ``active_since``,
+        one page after the cursor ``before``, and the next page's cursor (None at the end).
+        Raises ValueError for a malformed cursor, StorageError."""
+        with self._read() as conn:
+            return story_rows.list_page(conn, limit, before, active_since, min_sources)
+
+    def get_story(self, story_id: int) -> Story:
+        """Raises NotFound, StorageError."""
+        with self._read() as conn:
+            story = story_rows.get(conn, story_id)
+        if story is None:
+            raise NotFound(f"store: no story {story_id}")
+        return story
+
+    def story_articles(self, story_id: int, *, limit: int = 200) -> list[Article]:
+        """A story's coverage, copies included, newest first (listing fields). Raises StorageError."""
+        return list(self.list_articles(story_id=story_id, limit=limit, include_copies=True).items)
+
+    def story_counts(self, story_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """(article_count, source_count) for each existing story id; one query. Raises StorageError."""
+        with self._read() as conn:
+            return story_rows.story_counts(conn, story_ids)
+
+    def story_sources(self, story_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+        """The (source id, name) pairs covering each story; one query. Raises StorageError."""
+        with self._read() as conn:
+            return story_rows.story_sources(conn, story_ids)
+
+    def recent_for_stories(self, since: datetime) -> list[story_rows.StoryRow]:
+        """Articles published since ``since`` in storage order, with their story, canonical and
+        source's ``merge_stories``: what story clustering rebuilds from. Raises StorageError."""
+        with self._read() as conn:
+            return story_rows.recent(conn, since)
+
+    def merge_flags(self, source_ids: Sequence[int]) -> dict[int, bool]:
+        """Each source's ``merge_stories`` switch. Raises StorageError."""
+        with self._read() as conn:
+            return story_rows.merge_flags(conn, source_ids)
+
+    def set_merge_stories(self, source_id: int, merge: bool) -> None:
+        """Let a source's articles join other sources' stories, or not. Raises NotFound,
+        StorageError."""
+        with self._write() as conn:
+            if not sources.update(conn, source_id, {"merge_stories": merge}):
+                raise NotFound(f"store: no source {source_id}")
 
 
 def _now() -> datetime:

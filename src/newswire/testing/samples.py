@@ -170,3 +170,33 @@ def json_feed(outlet: Outlet, articles: list[SampleArticle]) -> str:
             "summary": a.summary, "content_html": a.content_html, "tags": list(a.categories),
         } for a in articles],
     })
+
+
+def article_page(article: SampleArticle, outlet: Outlet, *, body_html: str | None = None,
+                 with_meta: bool = True) -> str:
+    """The publisher's HTML page for ``article``: navigation, a header, a sidebar and a footer
+    around the article itself, with a byline, ``<meta property="article:published_time">`` and
+    a tracking script, as full-text extraction meets them on the web."""
+    names = ", ".join(article.authors)
+    body = article.content_html if body_html is None else body_html
+    meta = (f'<meta property="article:published_time" content="{article.published.isoformat()}">'
+            f'<meta name="author" content="{escape(names)}">') if with_meta else ""
+    nav = "".join(f'<li><a href="{outlet.site_url}{s}/">{s.title()}</a></li>'
+                  for s in ("local", "politics", "business", "sports", "arts", "subscribe"))
+    return (
+        f'<!doctype html><html lang="{outlet.language}"><head><meta charset="utf-8">'
+        f"<title>{escape(article.title)} | {escape(outlet.name)}</title>{meta}"
+        '<script>window.trackingPixel = "TRACKING-SCRIPT-MARKER";</script></head><body>'
+        f'<nav class="site-nav"><ul>{nav}</ul></nav>'
+        f'<header class="masthead"><a href="{outlet.site_url}">{escape(outlet.name)}</a>'
+        "<p>Sign up for our newsletter for the latest headlines, delivered daily.</p></header>"
+        f'<main><article class="post"><h1>{escape(article.title)}</h1>'
+        f'<p class="byline">By <span class="author">{escape(names)}</span></p>'
+        f'<div class="entry-content">{body}</div>'
+        '<script>document.write("SCRIPT-IN-BODY-MARKER")</script></article></main>'
+        '<aside class="sidebar"><h3>Most read</h3><ul><li><a href="/other/1">Unrelated headline one</a></li>'
+        '<li><a href="/other/2">Unrelated headline two</a></li></ul></aside>'
+        f'<footer class="site-footer"><p>Copyright 2025 {escape(outlet.name)}. All rights reserved.</p>'
+        '<p><a href="/privacy">Privacy policy</a> | <a href="/terms">Terms of use</a></p></footer>'
+        "</body></html>"
+    )

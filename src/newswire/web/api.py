@@ -13,7 +13,7 @@ else into a bare 500, without touching how the HTML pages report errors.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Callable, Coroutine
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
 from newswire.errors import NotFound, StorageError
-from newswire.models import Article, Source
+from newswire.models import Article, Source, Story
 from newswire.store import Store
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def check_text(name: str, value: str | None) -> str | None:
 
 
 def list_page(store: Store, *, source: int | None = None, author: str | None = None, q: str | None = None,
-              story: int | None = None, before: str | None = None, limit: int = 50):
+              story: int | None = None, before: str | None = None, limit: int = 50, copies: bool = False):
     """``Store.list_articles`` with the request's text checked; BadRequest for a bad cursor."""
     check_text("author", author)
     check_text("q", q)
@@ -237,7 +237,7 @@ def list_page(store: Store, *, source: int | None = None, author: str | None = N
             before = f"{micros}.{MAX_ID}"
     try:
         return store.list_articles(source_id=source, author=author, story_id=story, query=q or None,
-                                   before=before or None, limit=limit)
+                                   before=before or None, limit=limit, include_copies=copies)
     except (ValueError, OverflowError, OSError) as error:
         raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
 
@@ -257,11 +257,13 @@ def list_articles(
     before: Annotated[str | None, Query(pattern=CURSOR_PATTERN,
                                         description="The `next` cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+    copies: Annotated[bool, Query(description="Include syndicated copies (`duplicate_of` set).")] = False,
 ) -> ArticlePageOut:
     """One page of articles, newest first; pass ``next`` as ``before`` for the following page.
-    Articles that arrive while paging never make a page skip or repeat an item."""
+    Articles that arrive while paging never make a page skip or repeat an item. Syndicated copies
+    are left out (each story once, as on the wire) unless ``copies=true``."""
     page = list_page(store_of(request), source=source, author=author, q=q, story=story, before=before,
-                     limit=limit)
+                     limit=limit, copies=copies)
     return ArticlePageOut(items=[article_summary_out(a) for a in page.items], next=page.next)
 
 
@@ -278,3 +280,66 @@ def list_sources(request: Request) -> SourceListOut:
 @router.get("/sources/{source_id}", response_model=SourceOut, summary="One source with its health")
 def get_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> SourceOut:
     return source_out(store_of(request).get_source(source_id))
+
+
+# -- stories: coverage of one event (the same reads as the /stories pages)
+
+STORY_CURSOR_PATTERN = r"^\d{1,10}\.\d{1,10}\.-?\d{1,17}\.\d{1,10}$"  # what Store.list_stories hands out
+STORY_WINDOW_HOURS = 72
+
+
+class StoryOut(BaseModel):
+    id: int
+    title: str
+    first_seen_at: UtcDateTime
+    last_updated_at: UtcDateTime
+    article_count: int
+    source_count: int
+    sources: list[SourceRef]
+
+
+class StoryPageOut(BaseModel):
+    items: list[StoryOut]
+    next: str | None
+
+
+class StoryDetailOut(StoryOut):
+    """A story with its coverage, newest first (syndicated copies included)."""
+
+    articles: list[ArticleSummaryOut]
+
+
+def story_out(story: Story, sources: list[tuple[int, str]]) -> StoryOut:
+    return StoryOut(id=story.id, title=story.title, first_seen_at=story.first_seen_at,
+                    last_updated_at=story.last_updated_at, article_count=story.article_count,
+                    source_count=story.source_count, sources=[SourceRef(id=i, name=n) for i, n in sources])
+
+
+@router.get("/stories", response_model=StoryPageOut, summary="Active stories by size and recency")
+def list_stories(
+    request: Request,
+    before: Annotated[str | None, Query(pattern=STORY_CURSOR_PATTERN,
+                                        description="The `next` cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+    hours: Annotated[int, Query(ge=1, le=24 * 365, description="Only stories updated in the last hours.")]
+    = STORY_WINDOW_HOURS,
+) -> StoryPageOut:
+    """Stories updated in the last ``hours`` (default: the clustering window), most sources,
+    then most articles, then most recent first."""
+    store = store_of(request)
+    since = datetime.now(timezone.utc) - timedelta(hours=hours)
+    try:
+        stories, next_cursor = store.list_stories(limit=limit, before=before, active_since=since)
+    except (ValueError, OverflowError, OSError) as error:
+        raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
+    sources = store.story_sources([s.id for s in stories])
+    return StoryPageOut(items=[story_out(s, sources.get(s.id, [])) for s in stories], next=next_cursor)
+
+
+@router.get("/stories/{story_id}", response_model=StoryDetailOut, summary="One story with its articles")
+def get_story(request: Request, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> StoryDetailOut:
+    store = store_of(request)
+    story = store.get_story(story_id)
+    sources = store.story_sources([story_id]).get(story_id, [])
+    return StoryDetailOut(**story_out(story, sources).model_dump(),
+                          articles=[article_summary_out(a) for a in store.story_articles(story_id)])

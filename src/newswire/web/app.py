@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from newswire import __version__
 from newswire.store import Store
-from newswire.web import api, feeds, ops, pages
+from newswire.web import api, feeds, ops, pages, stories
 from newswire.web.display import display_zone
 
 
@@ -26,5 +26,7 @@ def create_app(store: Store, *, timezone: ZoneInfo | None = None) -> FastAPI:
     app.state.zone = timezone or display_zone()
     for module in (ops, api, feeds, pages):
         app.include_router(module.router)
+    app.include_router(stories.feed_router)
+    app.include_router(stories.router)
     pages.install(app)
     return app

@@ -211,7 +211,7 @@ FORMATS: dict[str, tuple[type[Response], Callable[[Feed], bytes], str]] = {
 
 def build_feed(request: Request, store: Store, *, title: str, description: str, home_path: str,
                source: int | None, author: str | None, q: str | None) -> Feed:
-    page = list_page(store, source=source, author=author, q=q, limit=FEED_SIZE)
+    page = list_page(store, source=source, author=author, q=q, limit=FEED_SIZE, copies=source is not None)
     items = store.get_articles([listed.id for listed in page.items])
     base = str(request.base_url)
     if q:

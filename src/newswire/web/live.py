@@ -83,7 +83,7 @@ async def stream(request: Request, after: int, *, source_id: int | None, author:
     last_sent = time.monotonic()
     while not stopping() and not await request.is_disconnected():
         arrivals: list[Article] = await anyio.to_thread.run_sync(
-            functools.partial(store.arrived_after, after, limit=BATCH))
+            functools.partial(store.arrived_after, after, limit=BATCH, include_copies=source_id is not None))
         skipped = False
         for article in arrivals:
             after = article.id

@@ -18,7 +18,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -61,11 +61,13 @@ class WireItem:
     published_at: datetime
     snippet: str  # plain text, escaped when rendered
     snippet_html: Markup | None = None  # search hits: <mark>ed, everything else escaped by the store
+    also_in: tuple[tuple[int, str], ...] = ()  # its syndicated copies: (article id, source name)
+    coverage: tuple[int, int] | None = None  # (story id, sources) when its story has two sources or more
 
     @classmethod
-    def of(cls, article: Article) -> "WireItem":
+    def of(cls, article: Article, also_in: Iterable[tuple[int, str]] = ()) -> "WireItem":
         return cls(article.id, article.title, article.source_id, article.source_name, article.authors,
-                   article.published_at, article.snippet or article.summary)
+                   article.published_at, article.snippet or article.summary, also_in=tuple(also_in))
 
     @classmethod
     def of_hit(cls, hit: SearchHit) -> "WireItem":
@@ -143,11 +145,21 @@ def _listing(request: Request, *, before: str | None, source_id: int | None = No
              author: str | None = None, limit: int = WIRE_PAGE_SIZE) -> tuple[list[WireItem], str | None]:
     try:
         page = _store(request).list_articles(source_id=source_id, author=author, before=before or None,
-                                             limit=limit)
+                                             limit=limit, include_copies=source_id is not None)
     except ValueError:
         raise PageError(400, "Bad request",
                         "That “Older” link is not one this newswire made; start again from the newest.") from None
-    return [WireItem.of(a) for a in page.items], page.next
+    also_in = _store(request).also_in([a.id for a in page.items])  # copies: one query for the page
+    coverage = _coverage(_store(request), page.items)  # stories: one query for the page
+    return [replace(WireItem.of(a, also_in.get(a.id, ())), coverage=coverage.get(a.id)) for a in page.items], page.next
+
+
+def _coverage(store: Store, articles: Iterable[Article]) -> dict[int, tuple[int, int]]:
+    """Article id → (story id, source count) for the articles whose story has ≥ 2 sources."""
+    articles = [a for a in articles if a.story_id is not None]
+    counts = store.story_counts([a.story_id for a in articles if a.story_id is not None])
+    return {a.id: (a.story_id, counts[a.story_id][1]) for a in articles
+            if a.story_id in counts and counts[a.story_id][1] >= 2}
 
 
 def _live_url(source_id: int | None = None, author: str | None = None, level: int = 2) -> str:
@@ -237,10 +249,20 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
         raise PageError(404, "Not found", f"There is no article #{number}; it may have been removed "
                                           "with its source.") from None
     items, _ = _listing(request, before=None, limit=SIDEBAR_SIZE)
+    copies, canonical = store.copies_of(number), _canonical(store, article.duplicate_of)
     return _page(request, "article.html", {
         "article": article, "original": _safe_href(article.url), "items": items,
+        "copies": copies, "canonical": canonical, "coverage": _coverage(store, [article]).get(article.id),
         "live_url": _live_url(level=3), "live_after": live_after, "live_max": SIDEBAR_SIZE,
     })
+
+
+def _canonical(store: Store, article_id: int | None) -> Article | None:
+    """The article a copy repeats, when it is still stored."""
+    if article_id is None:
+        return None
+    found = store.get_articles([article_id])
+    return found[0] if found else None
 
 
 # -- search

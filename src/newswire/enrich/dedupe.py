@@ -1,0 +1,314 @@
+"""Syndicated copies: the same story carried by several sources. Pure: no I/O.
+
+    text ─► units (lines; the first and last line split into sentences), normalised: casefold,
+            no punctuation, one space
+         ─► Boilerplate.clean: drop units that recur in ≥ 3 of the source's recent articles
+            (footers like "The Post — Our website is the place for…", "Canadian Wire staff")
+         ─► word 5-shingles within each unit ─► 32-bit hashes ─► MinHash (datasketch, fixed seed)
+         ─► MinHashLSH query (a low Jaccard bar, so trimmed copies are candidates)
+         ─► confirm: containment |A∩B| / min(|A|, |B|) ≥ threshold on the exact shingle sets
+         ─► CopyDecision: the earliest copy is canonical; the others point to it
+
+Choices:
+
+- Containment, not Jaccard, confirms a match: a copy trimmed to its first paragraphs, or one
+  still carrying a footer the learner has not seen three times yet, keeps nearly all of its
+  shingles in the other copy while its Jaccard falls to 0.4–0.6. The LSH index is queried at
+  Jaccard 0.3 (weighted towards recall) only to find candidates; the exact check decides.
+- Copies within one source are not syndication: candidates from the same source are skipped (a
+  paper's daily templates would otherwise collapse into each other).
+- A new document joins at most one group, the one it overlaps most: a round-up containing two
+  wire stories must not merge their groups.
+- The earliest copy by (published_at, id) is canonical. When an older copy arrives later it
+  becomes canonical and the group's other members are re-pointed (``CopyDecision.repoint``).
+- Fewer than ``MIN_WORDS`` words (after boilerplate removal) is too little evidence: never a
+  copy, never indexed.
+- Memory is bounded by ``window``: documents published more than ``window`` before the newest
+  one seen are forgotten (``forget_before`` does the same for an explicit moment). A group whose
+  canonical was forgotten keeps its id while members remain, so a late copy still points to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import re
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+MIN_WORDS = 40  # shorter texts are never copies
+CANDIDATE_JACCARD = 0.3  # LSH bar for candidates; confirmation is by exact containment
+CANDIDATE_WEIGHTS = (0.2, 0.8)  # favour recall in the LSH (false candidates are checked exactly)
+MINHASH_SEED = 1
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_NOT_WORD = re.compile(r"[^\w\s]+")
+_APOSTROPHES = re.compile(r"(?<=\w)['’](?=\w)")
+
+
+def normalise(text: str) -> str:
+    """Casefold, strip punctuation (apostrophes inside words vanish), collapse whitespace."""
+    text = _APOSTROPHES.sub("", text.casefold())
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def units(text: str) -> list[str]:
+    """A text's units, normalised, empty ones left out: its lines, with the first and the last
+    line split into sentences (where a byline or a footer sits inside a paragraph). Boilerplate
+    is learnt, and shingles are taken, unit by unit."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    found = []
+    for i, line in enumerate(lines):
+        parts = _SENTENCE_END.split(line) if i in (0, len(lines) - 1) else [line]
+        found.extend(unit for unit in map(normalise, parts) if unit)
+    return found
+
+
+class Boilerplate:
+    """Per source, the units (lines or sentences) seen in at least ``min_articles`` of its last
+    ``history`` articles: footers, staff bylines, newsletter pitches. Units are kept as 64-bit
+    hashes, so memory is a few kilobytes per source."""
+
+    def __init__(self, *, min_articles: int = 3, history: int = 50):
+        self.min_articles = min_articles
+        self.history = history
+        self._recent: dict[int, OrderedDict[int, frozenset[int]]] = {}
+        self._counts: dict[int, Counter[int]] = {}
+
+    def learn(self, source_id: int, doc_id: int, doc_units: Iterable[str]) -> None:
+        """Record one article's units (again: an updated article replaces its earlier units)."""
+        recent = self._recent.setdefault(source_id, OrderedDict())
+        counts = self._counts.setdefault(source_id, Counter())
+        if doc_id in recent:
+            self._forget(counts, recent.pop(doc_id))
+        seen = frozenset(map(_unit_key, doc_units))
+        recent[doc_id] = seen
+        counts.update(seen)
+        while len(recent) > self.history:
+            self._forget(counts, recent.popitem(last=False)[1])
+
+    @staticmethod
+    def _forget(counts: Counter[int], keys: frozenset[int]) -> None:
+        counts.subtract(keys)
+        for key in keys:
+            if counts[key] <= 0:
+                del counts[key]
+
+    def is_boilerplate(self, source_id: int, unit: str) -> bool:
+        counts = self._counts.get(source_id)
+        return counts is not None and counts[_unit_key(unit)] >= self.min_articles
+
+    def clean(self, source_id: int, doc_id: int, text: str) -> list[str]:
+        """Learn from the article, then return its units without the boilerplate."""
+        doc_units = units(text)
+        self.learn(source_id, doc_id, doc_units)
+        return [unit for unit in doc_units if not self.is_boilerplate(source_id, unit)]
+
+
+def _unit_key(unit: str) -> int:
+    return int.from_bytes(hashlib.blake2b(unit.encode(), digest_size=8).digest(), "little")
+
+
+def shingles(kept_units: list[str], size: int) -> np.ndarray:
+    """The sorted distinct 32-bit hashes of each unit's word ``size``-grams (a shorter unit is one
+    gram). Grams never span units, so a unit one copy drops as boilerplate and the other keeps
+    costs the first nothing in containment."""
+    grams = []
+    for unit in kept_units:
+        words = unit.split()
+        grams.extend(" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1)))
+    hashes = [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little") for g in grams]
+    return np.unique(np.array(hashes, dtype=np.uint32))
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """|A∩B| / min(|A|, |B|) of two sorted distinct hash arrays."""
+    if not len(a) or not len(b):
+        return 0.0
+    return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
+
+
+@dataclass(frozen=True, slots=True)
+class CopyDecision:
+    """What indexing one document decided. ``canonical_id``: the earlier copy it repeats, or None.
+    ``repoint``: other documents whose ``duplicate_of`` changes, as (id, new duplicate_of) pairs:
+    the members of its group when it is older than their canonical (the old canonical included),
+    or the members of a group whose canonical was re-indexed."""
+
+    doc_id: int
+    canonical_id: int | None
+    repoint: tuple[tuple[int, int | None], ...] = ()
+
+    def writes(self) -> list[tuple[int, int | None]]:
+        """Every (article id, duplicate_of) this decision sets, its own first."""
+        return [(self.doc_id, self.canonical_id), *self.repoint]
+
+
+@dataclass(slots=True)
+class _Doc:
+    source_id: int
+    published_at: datetime
+    shingles: np.ndarray
+
+
+@dataclass(slots=True)
+class _Group:
+    published_at: datetime  # the canonical's
+    members: set[int] = field(default_factory=set)
+
+
+class CopyDetector:
+    """Incremental copy detection over a sliding window; see the module docstring.
+
+    ``threshold`` is the containment a candidate needs to count as a copy (0.7: a trimmed or
+    lightly edited copy keeps ≥ 0.85, different stories on one topic stay under 0.3)."""
+
+    def __init__(self, *, threshold: float = 0.7, num_perm: int = 128, shingle_size: int = 5,
+                 window: timedelta = timedelta(days=7), min_words: int = MIN_WORDS):
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.shingle_size = shingle_size
+        self.window = window
+        self.min_words = min_words
+        self.boilerplate = Boilerplate()
+        self._lsh = MinHashLSH(threshold=CANDIDATE_JACCARD, num_perm=num_perm, weights=CANDIDATE_WEIGHTS)
+        self._template = MinHash(num_perm=num_perm, seed=MINHASH_SEED, hashfunc=_identity)
+        self._docs: dict[int, _Doc] = {}
+        self._canonical_of: dict[int, int] = {}  # member → its group's canonical
+        self._groups: dict[int, _Group] = {}  # canonical id → group (only groups with members)
+        self._expiry: list[tuple[datetime, int]] = []  # heap of (published_at, id); stale entries skipped
+        self._newest: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def add(self, doc_id: int, source_id: int, text: str, published_at: datetime) -> int | None:
+        """Index a document; the canonical id it copies, or None (see ``index`` for re-pointing)."""
+        return self.index(doc_id, source_id, text, published_at).canonical_id
+
+    def index(self, doc_id: int, source_id: int, text: str, published_at: datetime) -> CopyDecision:
+        """Index a document (again, if its text changed) and decide what it copies."""
+        changes: dict[int, int | None] = self._remove(doc_id) if doc_id in self._docs else {}
+        kept = self.boilerplate.clean(source_id, doc_id, text)
+        canonical: int | None = None
+        if sum(len(unit.split()) for unit in kept) >= self.min_words:
+            doc = _Doc(source_id, published_at, shingles(kept, self.shingle_size))
+            minhash = self._minhash(doc.shingles)
+            group = self._best_group(doc, minhash)
+            if group is not None:
+                canonical, moved = self._join(doc_id, published_at, group)
+                changes.update(moved)
+            self._store(doc_id, doc, minhash)
+        changes.pop(doc_id, None)
+        decision = CopyDecision(doc_id, canonical, tuple(changes.items()))
+        if self._newest is None or published_at > self._newest:
+            self._newest = published_at
+        self.forget_before(self._newest - self.window)
+        return decision
+
+    def forget_before(self, moment: datetime) -> None:
+        """Drop documents published before ``moment``; groups keep their canonical id while any
+        member remains."""
+        while self._expiry and self._expiry[0][0] < moment:
+            published_at, doc_id = heapq.heappop(self._expiry)
+            doc = self._docs.get(doc_id)
+            if doc is None or doc.published_at != published_at:
+                continue  # re-indexed or removed since
+            del self._docs[doc_id]
+            self._lsh.remove(doc_id)
+            canonical = self._canonical_of.pop(doc_id, None)
+            if canonical is not None:
+                group = self._groups[canonical]
+                group.members.discard(doc_id)
+                if not group.members and canonical not in self._docs:
+                    del self._groups[canonical]
+            elif doc_id in self._groups and not self._groups[doc_id].members:
+                del self._groups[doc_id]
+
+    def canonical_of(self, doc_id: int) -> int | None:
+        """The canonical an indexed document copies, or None."""
+        return self._canonical_of.get(doc_id)
+
+    # internals
+
+    def _minhash(self, hashes: np.ndarray) -> MinHash:
+        minhash = self._template.copy()
+        minhash.update_batch(hashes.tolist())
+        return minhash
+
+    def _best_group(self, doc: _Doc, minhash: MinHash) -> int | None:
+        """The canonical of the group the document overlaps most (ties: the earliest group)."""
+        best: tuple[float, datetime, int] | None = None
+        for other_id in self._lsh.query(minhash):
+            other = self._docs[other_id]
+            if other.source_id == doc.source_id:
+                continue
+            score = containment(doc.shingles, other.shingles)
+            if score < self.threshold:
+                continue
+            canonical = self._canonical_of.get(other_id, other_id)
+            when = self._groups[canonical].published_at if canonical in self._groups else other.published_at
+            key = (-score, when, canonical)
+            if best is None or key < best:
+                best = key
+        return best[2] if best else None
+
+    def _join(self, doc_id: int, published_at: datetime, canonical: int) -> tuple[int | None, dict[int, int | None]]:
+        """Put the document in ``canonical``'s group; returns what it copies and who moves."""
+        group = self._groups.get(canonical)
+        group_at = group.published_at if group else self._docs[canonical].published_at
+        if group is None:
+            group = self._groups[canonical] = _Group(group_at)
+        if (group_at, canonical) <= (published_at, doc_id):
+            group.members.add(doc_id)
+            self._canonical_of[doc_id] = canonical
+            return canonical, {}
+        # the newcomer is older: it becomes the canonical, everyone else points to it
+        del self._groups[canonical]
+        members = group.members | ({canonical} if canonical in self._docs else set())
+        for member in members:
+            self._canonical_of[member] = doc_id
+        self._groups[doc_id] = _Group(published_at, members)
+        moved = {member: doc_id for member in group.members}
+        moved[canonical] = doc_id
+        return None, moved
+
+    def _store(self, doc_id: int, doc: _Doc, minhash: MinHash) -> None:
+        if self._newest is not None and doc.published_at < self._newest - self.window:
+            return  # already outside the window: looked up, not kept
+        self._docs[doc_id] = doc
+        self._lsh.insert(doc_id, minhash)
+        heapq.heappush(self._expiry, (doc.published_at, doc_id))
+
+    def _remove(self, doc_id: int) -> dict[int, int | None]:
+        """Take an indexed document out (to index it again). If it was a canonical, its earliest
+        member takes over and the others are re-pointed: returned as (id → duplicate_of)."""
+        del self._docs[doc_id]
+        self._lsh.remove(doc_id)
+        canonical = self._canonical_of.pop(doc_id, None)
+        if canonical is not None:
+            group = self._groups[canonical]
+            group.members.discard(doc_id)
+            if not group.members and canonical not in self._docs:
+                del self._groups[canonical]
+            return {}
+        group = self._groups.pop(doc_id, None)
+        if group is None or not group.members:
+            return {}
+        heir = min(group.members, key=lambda m: (self._docs[m].published_at, m))
+        rest = group.members - {heir}
+        del self._canonical_of[heir]
+        for member in rest:
+            self._canonical_of[member] = heir
+        if rest:
+            self._groups[heir] = _Group(self._docs[heir].published_at, rest)
+        return {heir: None, **{member: heir for member in rest}}
+
+
+def _identity(value: int) -> int:
+    return value

@@ -1,0 +1,69 @@
+"""Syndicated copies, kept up to date after every write (an ``Enricher``).
+
+    start:       Store.recent_for_copies(now − window) ─► CopyDetector.index (storage order)
+                 ─► Store.set_duplicate_of (the copies found, in case they were not marked)
+    each write:  new + updated ids ─► Store.get_articles ─► CopyDetector.index
+                 ─► Store.set_duplicate_of (the article's own pointer, and any re-pointed copies)
+
+The detector (``newswire.enrich.dedupe``) holds the window's shingles in memory, so a new
+article costs an LSH lookup, not a pass over the archive; it forgets what falls out of the window.
+Runs on the writer thread only: no locks.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Sequence
+
+from newswire.enrich.dedupe import CopyDetector
+from newswire.models import Article
+from newswire.store import Store
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(days=7)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def copy_time(article: Article) -> datetime:
+    """When an article counts as published for choosing the canonical: the feed's date, but never
+    later than when Newswire first saw it (a future date in a feed is a mistake)."""
+    return min(article.published_at, article.first_seen_at)
+
+
+class CopyEnricher:
+    """Marks syndicated copies (``duplicate_of``) as articles are stored; rebuilt from the
+    database when created."""
+
+    def __init__(self, store: Store, *, window: timedelta = WINDOW, threshold: float = 0.7,
+                 clock: Callable[[], datetime] = _utcnow):
+        self.detector = CopyDetector(threshold=threshold, window=window)
+        self._clock = clock
+        found: list[tuple[int, int | None]] = []
+        for row in store.recent_for_copies(clock() - window):
+            decision = self.detector.index(row.id, row.source_id, row.text, row.published_at)
+            found.extend(pair for pair in decision.writes() if pair[1] is not None or pair[0] != row.id)
+        store.set_duplicate_of(_last_wins(found))
+        log.info("copies: indexed %d recent articles", len(self.detector))
+
+    def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None:
+        ids = list(dict.fromkeys([*new_ids, *updated_ids]))
+        writes: list[tuple[int, int | None]] = []
+        for article in store.get_articles(ids):
+            decision = self.detector.index(article.id, article.source_id, article.text or article.summary,
+                                           copy_time(article))
+            if decision.canonical_id != article.duplicate_of:
+                writes.append((article.id, decision.canonical_id))
+            writes.extend(decision.repoint)
+        self.detector.forget_before(self._clock() - self.detector.window)
+        if writes:
+            store.set_duplicate_of(_last_wins(writes))
+
+
+def _last_wins(pairs: list[tuple[int, int | None]]) -> list[tuple[int, int | None]]:
+    """One write per id, the latest decision's."""
+    return list(dict(pairs).items())

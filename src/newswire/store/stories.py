@@ -1,0 +1,144 @@
+"""Rows of the ``stories`` table and the articles' ``story_id``: story clustering's writes and
+the story pages' reads.
+
+A story's stats are always recomputed from its articles (count, distinct sources, earliest and
+latest publication), so repeated refreshes never drift. Listings order by size (sources, then
+articles) and recency, paged by keyset on that whole order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from newswire.models import Story
+
+from .tables import articles, sources, stories
+
+_c = stories.c
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """An article as story clustering needs it on a rebuild."""
+
+    id: int
+    source_id: int
+    title: str
+    text: str
+    published_at: datetime
+    story_id: int | None
+    duplicate_of: int | None
+    merge_stories: bool
+
+
+def to_story(row: Any) -> Story:
+    return Story(id=row.id, title=row.title, first_seen_at=row.first_seen_at, last_updated_at=row.last_updated_at,
+                 article_count=row.article_count, source_count=row.source_count)
+
+
+def create(conn: Connection, title: str, at: datetime) -> int:
+    return conn.execute(sa.insert(stories).values(title=title, first_seen_at=at, last_updated_at=at)
+                        .returning(_c.id)).scalar_one()
+
+
+def assign(conn: Connection, pairs: Sequence[tuple[int, int]]) -> None:
+    """Set ``story_id`` for each (article id, story id)."""
+    if pairs:
+        conn.execute(sa.update(articles).where(articles.c.id == sa.bindparam("aid"))
+                     .values(story_id=sa.bindparam("sid")),
+                     [{"aid": article_id, "sid": story_id} for article_id, story_id in pairs])
+
+
+def refresh(conn: Connection, story_id: int, title: str | None) -> None:
+    """Recompute a story's stats from its articles; set its title when given."""
+    a = articles.c
+    row = conn.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(a.source_id)),
+                                 sa.func.min(a.published_at), sa.func.max(a.published_at))
+                       .where(a.story_id == story_id)).one()
+    values: dict[str, Any] = {"article_count": row[0], "source_count": row[1]}
+    if row[2] is not None:
+        values.update(first_seen_at=row[2], last_updated_at=row[3])
+    if title is not None:
+        values["title"] = title
+    conn.execute(sa.update(stories).where(_c.id == story_id).values(**values))
+
+
+def encode_cursor(story: Story) -> str:
+    micros = round(story.last_updated_at.timestamp() * 1_000_000)
+    return f"{story.source_count}.{story.article_count}.{micros}.{story.id}"
+
+
+def decode_cursor(cursor: str) -> tuple[int, int, datetime, int]:
+    """Raises ValueError for anything that is not a cursor ``encode_cursor`` made."""
+    from .reading import decode_cursor as decode_moment
+
+    parts = cursor.split(".")
+    if len(parts) != 4 or not (parts[0].isdigit() and parts[1].isdigit() and parts[3].isdigit()):
+        raise ValueError(f"store: invalid story cursor {cursor!r}")
+    moment, _ = decode_moment(f"{parts[2]}.0")
+    return int(parts[0]), int(parts[1]), moment, int(parts[3])
+
+
+def list_page(conn: Connection, limit: int, before: str | None, active_since: datetime | None,
+              min_sources: int) -> tuple[list[Story], str | None]:
+    limit = max(1, min(limit, 200))
+    order = (_c.source_count, _c.article_count, _c.last_updated_at, _c.id)
+    query = sa.select(stories).where(_c.article_count > 0, _c.source_count >= min_sources)
+    if active_since is not None:
+        query = query.where(_c.last_updated_at >= active_since)
+    if before:
+        query = query.where(sa.tuple_(*order) < sa.tuple_(*[sa.literal(v) for v in decode_cursor(before)]))
+    rows = conn.execute(query.order_by(*[column.desc() for column in order]).limit(limit + 1)).all()
+    items = [to_story(row) for row in rows[:limit]]
+    return items, encode_cursor(items[-1]) if len(rows) > limit else None
+
+
+def get(conn: Connection, story_id: int) -> Story | None:
+    row = conn.execute(sa.select(stories).where(_c.id == story_id)).first()
+    return to_story(row) if row else None
+
+
+def story_counts(conn: Connection, story_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(article_count, source_count) of each story id that exists."""
+    if not story_ids:
+        return {}
+    rows = conn.execute(sa.select(_c.id, _c.article_count, _c.source_count).where(_c.id.in_(set(story_ids))))
+    return {row.id: (row.article_count, row.source_count) for row in rows}
+
+
+def story_sources(conn: Connection, story_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+    """The sources covering each story, (id, name), by name."""
+    if not story_ids:
+        return {}
+    a = articles.c
+    rows = conn.execute(sa.select(a.story_id, sources.c.id, sources.c.name).distinct()
+                        .join(sources, sources.c.id == a.source_id)
+                        .where(a.story_id.in_(set(story_ids)))
+                        .order_by(a.story_id, sources.c.name, sources.c.id)).all()
+    found: dict[int, list[tuple[int, str]]] = {}
+    for row in rows:
+        found.setdefault(row.story_id, []).append((row.id, row.name))
+    return found
+
+
+def recent(conn: Connection, since: datetime) -> list[StoryRow]:
+    """Articles published since ``since``, in storage order (id), for rebuilding the clusterer."""
+    a = articles.c
+    query = (sa.select(a.id, a.source_id, a.title, a.text, a.summary, a.published_at, a.story_id, a.duplicate_of,
+                       sources.c.merge_stories)
+             .join(sources, sources.c.id == a.source_id)
+             .where(a.published_at >= since).order_by(a.id))
+    return [StoryRow(r.id, r.source_id, r.title, r.text or r.summary, r.published_at, r.story_id, r.duplicate_of,
+                     r.merge_stories) for r in conn.execute(query)]
+
+
+def merge_flags(conn: Connection, source_ids: Sequence[int]) -> dict[int, bool]:
+    if not source_ids:
+        return {}
+    rows = conn.execute(sa.select(sources.c.id, sources.c.merge_stories).where(sources.c.id.in_(set(source_ids))))
+    return {row.id: row.merge_stories for row in rows}

@@ -1,0 +1,109 @@
+"""Stories on the web: ``/stories`` and ``/stories/{id}`` pages, their Atom/RSS/JSON feeds.
+
+The pages read through the same ``Store`` methods as ``/api/v1/stories`` (in ``api.py``):
+``list_stories`` (size, then recency, within the window) and ``get_story`` + ``story_articles``.
+A story page groups the coverage by source, each source's articles newest first, sources in
+the order they first covered the story: a timeline of who reported what, when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from newswire.errors import NotFound
+from newswire.models import Article
+from newswire.web.api import JsonErrorRoute, MAX_ID, store_of
+from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, _responses, conditional_response
+from newswire.web.pages import PageError, _id_or_404, _page, _store
+
+ACTIVE = timedelta(hours=72)
+PAGE_SIZE = 30
+
+router = APIRouter(include_in_schema=False)
+feed_router = APIRouter(tags=["feeds"], route_class=JsonErrorRoute)
+
+
+def active_since() -> datetime:
+    return datetime.now(timezone.utc) - ACTIVE
+
+
+def by_source(articles: list[Article]) -> list[tuple[int, str, list[Article]]]:
+    """(source id, name, its articles newest first), sources by their first article."""
+    groups: dict[int, list[Article]] = {}
+    for article in sorted(articles, key=lambda a: (a.published_at, a.id)):
+        groups.setdefault(article.source_id, []).append(article)
+    return [(source_id, items[0].source_name, items[::-1]) for source_id, items in groups.items()]
+
+
+@router.get("/stories", response_class=HTMLResponse)
+def stories_page(request: Request, before: str | None = None) -> HTMLResponse:
+    try:
+        stories, next_cursor = _store(request).list_stories(limit=PAGE_SIZE, before=before or None,
+                                                            active_since=active_since())
+    except ValueError:
+        raise PageError(400, "Bad request", "That “More” link is not one this newswire made.") from None
+    sources = _store(request).story_sources([s.id for s in stories])
+    return _page(request, "stories.html", {"stories": stories, "sources": sources,
+                                           "older": f"/stories?before={next_cursor}" if next_cursor else None})
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+def story_page(request: Request, story_id: str) -> HTMLResponse:
+    number = _id_or_404(story_id, "story")
+    store = _store(request)
+    try:
+        story = store.get_story(number)
+    except NotFound:
+        raise PageError(404, "Not found", f"There is no story #{number}.") from None
+    groups = by_source(store.story_articles(number))
+    return _page(request, "story.html", {"story": story, "groups": groups,
+                                         "feed_url": f"/stories/{number}/feed.atom"})
+
+
+def story_feed(request: Request, story_id: int) -> Feed:
+    store = store_of(request)
+    story = store.get_story(story_id)
+    listed = store.story_articles(story_id, limit=FEED_SIZE)
+    base = str(request.base_url)
+    return Feed(title=f"Newswire — {story.title}", description=f"Coverage of “{story.title}”",
+                self_url=str(request.url), home_url=f"{base}stories/{story_id}", base_url=base,
+                items=tuple(store.get_articles([a.id for a in listed])))
+
+
+def _add_feed_route(fmt: str) -> None:
+    response_class, render, kind = FORMATS[fmt]
+
+    def story(request: Request, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
+        feed = story_feed(request, story_id)
+        return conditional_response(request, render(feed), feed.last_modified, response_class)
+
+    responses: dict[Any, Any] = _responses(kind, response_class)
+    feed_router.add_api_route(f"/stories/{{story_id}}/feed.{fmt}", story, methods=["GET"],
+                              response_class=response_class, responses=responses,
+                              summary=f"{kind} feed of one story", operation_id=f"feed_story_{fmt}")
+
+
+for _fmt in FORMATS:
+    _add_feed_route(_fmt)
+
+
+@router.post("/sources/{source_id}/stories/{switch}")
+def merge_switch(request: Request, source_id: str, switch: str) -> Response:
+    """The sources page's per-source switch: ``on`` lets its articles join other sources' stories."""
+    from newswire.web.pages import _back_to_sources, _check_origin
+
+    _check_origin(request)
+    number = _id_or_404(source_id, "source")
+    if switch not in ("on", "off"):
+        raise PageError(404, "Not found", "There is no such switch.")
+    try:
+        source = _store(request).get_source(number)
+        _store(request).set_merge_stories(number, switch == "on")
+    except NotFound:
+        return _back_to_sources(request, "error", f"There is no source #{number} (already removed?).")
+    state = "now join" if switch == "on" else "no longer join"
+    return _back_to_sources(request, "ok", f"Articles from {source.name} {state} other sources' stories.")

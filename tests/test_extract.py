@@ -1,0 +1,81 @@
+"""Full-text extraction from generated article pages, and the teaser tests. Pure: no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from newswire.enrich.extract import extract_page, is_teaser, looks_like_teaser
+from newswire.testing.samples import article_page, make_articles, make_outlets
+
+OUTLET = make_outlets(1, seed=3)[0]
+ARTICLE = make_articles(OUTLET, 1, seed=3, body_bytes=2500)[0]
+
+
+def test_main_text_found_and_boilerplate_dropped() -> None:
+    page = extract_page(article_page(ARTICLE, OUTLET), ARTICLE.url)
+    assert page is not None
+    first_paragraph = ARTICLE.content_html.split("<p>")[1].split(".")[0]
+    assert first_paragraph in page.text
+    assert len(page.text) > 2000
+    for boilerplate in ("All rights reserved", "Privacy policy", "Most read", "Sign up for our newsletter",
+                        "Subscribe", "Unrelated headline"):
+        assert boilerplate not in page.text
+    assert "MARKER" not in page.html and "<script" not in page.html
+    assert page.html.startswith("<p>")
+
+
+def test_author_and_date_from_the_page() -> None:
+    page = extract_page(article_page(ARTICLE, OUTLET), ARTICLE.url)
+    assert page is not None
+    assert page.authors == ARTICLE.authors
+    assert page.published == ARTICLE.published
+
+
+def test_bytes_and_relative_links_resolved_against_the_page() -> None:
+    body = ARTICLE.content_html + '<p>See <a href="/related/7.html">the council minutes</a> for more.</p>'
+    page = extract_page(article_page(ARTICLE, OUTLET, body_html=body).encode("utf-8"), ARTICLE.url)
+    assert page is not None
+    assert 'href="http://127.0.0.1/related/7.html"' in page.html
+
+
+def test_no_metadata_means_none() -> None:
+    page = extract_page(article_page(ARTICLE, OUTLET, with_meta=False).replace('class="byline"', 'class="x"'),
+                        ARTICLE.url)
+    assert page is not None
+    assert page.published is None
+
+
+@pytest.mark.parametrize("html", ["", b"", "   ", "<html><body></body></html>",
+                                  "<html><body><nav><a href='/'>Home</a></nav><p>Short.</p></body></html>",
+                                  b"\x89PNG\r\n\x1a\n\x00\x00binary"])
+def test_no_main_text_is_none(html: str | bytes) -> None:
+    assert extract_page(html, "http://127.0.0.1/a.html") is None
+
+
+def test_is_teaser() -> None:
+    page_text = "word " * 600
+    assert is_teaser("word " * 40, page_text)
+    assert not is_teaser("word " * 550, page_text)
+    assert not is_teaser("word " * 10, "word " * 100)  # page too short to tell
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The council met on Tuesday to discuss the budget…", True),
+    ("The council met on Tuesday to discuss the budget [...]", True),
+    ("The council met on Tuesday. Read more", True),
+    ("The council met on Tuesday. Continue reading Port Alder approves budget →", True),
+    ("The council met on Tuesday and approved the budget.", False),
+    ("", False),
+    ("word " * 400 + "…", False),
+])
+def test_looks_like_teaser(text: str, expected: bool) -> None:
+    assert looks_like_teaser(text) is expected
+
+
+def test_published_is_aware_utc_comparable() -> None:
+    page = extract_page(article_page(ARTICLE, OUTLET), ARTICLE.url)
+    assert page is not None and page.published is not None
+    assert page.published.astimezone(timezone.utc) == ARTICLE.published
+    assert isinstance(page.published, datetime)

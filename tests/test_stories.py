@@ -1,0 +1,135 @@
+"""Story clustering, pure: the clusterer on small fictional corpora, no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from newswire.enrich.stories import StoryClusterer, named_entities, significant_words
+from newswire.testing.corpus import build_corpus
+
+T0 = datetime(2025, 9, 17, 8, 0, tzinfo=timezone.utc)
+
+FERRY = [
+    ("Harbour commission delays Port Alder ferry timetable vote",
+     "The Port Alder harbour commission put off its vote on the Wexley Island ferry timetable until spring."),
+    ("Port Alder ferry timetable vote pushed to spring",
+     "Commissioners in Port Alder said the vote on the Wexley Island ferry timetable would wait for a hearing."),
+    ("Wexley Island ferry: Port Alder commission postpones timetable decision",
+     "A decision on the Wexley Island ferry timetable was postponed by the Port Alder harbour commission."),
+]
+LIBRARY = ("Port Alder library opens new reading room",
+           "The Port Alder library unveiled a reading room named for the poet Ines Quesnel on Tuesday.")
+
+
+def add_all(clusterer: StoryClusterer, docs, start: datetime = T0, source_offset: int = 0):
+    return [clusterer.add(i, i + source_offset, title, lead, start + timedelta(hours=i))
+            for i, (title, lead) in enumerate(docs)]
+
+
+def test_one_event_in_different_words_joins_one_story():
+    decisions = add_all(StoryClusterer(), FERRY)
+    assert decisions[0].created and not decisions[1].created and not decisions[2].created
+    assert len({d.key for d in decisions}) == 1
+    assert decisions[-1].size == 3
+    assert decisions[-1].title in {title for title, _ in FERRY}
+
+
+def test_two_events_sharing_a_town_and_words_stay_apart():
+    clusterer = StoryClusterer()
+    ferry = add_all(clusterer, FERRY[:2])
+    library = clusterer.add("lib", 99, *LIBRARY, T0 + timedelta(hours=3))
+    fire = clusterer.add("fire", 98, "Port Alder council approves harbour parking fees",
+                         "Parking near the Port Alder harbour will cost two dollars an hour from May, council decided.",
+                         T0 + timedelta(hours=4))
+    assert library.created and fire.created
+    assert len({ferry[0].key, library.key, fire.key}) == 3
+
+
+def test_chaining_is_prevented():
+    # Three reports of a bridge closure (A), one that links it to the budget (B), then a budget
+    # report (C). B~A and C~B, but C is compared with the story's centroid, which is the
+    # bridge closure, and stays out: stories do not chain.
+    clusterer = StoryClusterer()
+    bridge = [
+        ("Granite Bay closes Okafor Bridge after inspectors find cracks",
+         "Okafor Bridge in Granite Bay is closed after inspectors found cracks in the deck."),
+        ("Cracks shut Okafor Bridge in Granite Bay",
+         "Inspectors found cracks in the deck of Okafor Bridge, and Granite Bay closed it to traffic."),
+        ("Okafor Bridge closed: Granite Bay detours traffic after cracks found",
+         "Traffic is detoured while Okafor Bridge stays closed, Granite Bay engineers said of the cracks."),
+    ]
+    decisions = add_all(clusterer, bridge)
+    b = clusterer.add("b", 10, "Okafor Bridge cracks: closure and repairs strain Granite Bay council budget",
+                      "Okafor Bridge stays closed after inspectors found cracks in the deck; repairs will "
+                      "strain the Granite Bay council budget.",
+                      T0 + timedelta(hours=4))
+    c = clusterer.add("c", 11, "Granite Bay council budget adds arena funding",
+                      "The Granite Bay council budget adds money for the Lindqvist Arena roof and library hours.",
+                      T0 + timedelta(hours=5))
+    assert {d.key for d in decisions} == {b.key}  # A~B
+    assert b.size == 4
+    assert c.created and c.key != b.key  # B~C by title, yet C stays out
+
+
+def test_stories_past_the_window_are_forgotten():
+    clusterer = StoryClusterer(window=timedelta(hours=72))
+    first = clusterer.add(1, 1, *FERRY[0], T0)
+    late = clusterer.add(2, 2, *FERRY[1], T0 + timedelta(hours=80))
+    assert late.created and late.key != first.key
+    assert clusterer.active_stories == 1  # the first one was dropped from memory
+    clusterer.forget_before(T0 + timedelta(hours=200))
+    assert clusterer.active_stories == 0
+
+
+def test_merge_off_keeps_an_article_in_its_own_story():
+    clusterer = StoryClusterer()
+    first = clusterer.add(1, 1, *FERRY[0], T0)
+    alone = clusterer.add(2, 2, *FERRY[1], T0 + timedelta(hours=1), merge=False)
+    third = clusterer.add(3, 3, *FERRY[2], T0 + timedelta(hours=2))
+    assert alone.created and alone.key != first.key
+    assert third.key == first.key  # nothing joins the unmerged one
+
+
+def test_a_copy_joins_its_canonicals_story_and_into_forces_a_key():
+    clusterer = StoryClusterer()
+    first = clusterer.add(1, 1, *FERRY[0], T0)
+    copy = clusterer.add(2, 2, "Completely different headline", "Nothing alike.", T0, same_as=1)
+    assert copy.key == first.key
+    forced = clusterer.add(3, 3, *LIBRARY, T0, into=77)
+    assert forced.key == 77 and forced.created
+    again = clusterer.add(4, 4, *LIBRARY, T0, into=77)
+    assert again.key == 77 and not again.created
+
+
+def test_rename_keeps_the_story():
+    clusterer = StoryClusterer()
+    first = clusterer.add(1, 1, *FERRY[0], T0)
+    clusterer.rename(first.key, 5)
+    assert clusterer.add(2, 2, *FERRY[1], T0 + timedelta(hours=1)).key == 5
+
+
+def test_deterministic():
+    corpus = build_corpus(events=60, seed=3)
+
+    def run():
+        clusterer = StoryClusterer()
+        return [clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at).key for a in corpus.articles]
+
+    assert run() == run()
+
+
+def test_features():
+    assert named_entities("Council in Maple Harbour voted. Maple Harbour library, said Tom Nook.") == \
+        {"maple harbour", "tom nook"}
+    assert named_entities("Maple Harbour Council Approves New Route", is_title=True) == set()
+    assert significant_words("The councils delayed the votes") == ["council", "delay", "vot"]
+
+
+def test_memory_stays_flat_over_a_long_run():
+    corpus = build_corpus(events=300, per_day=10, seed=5)
+    clusterer = StoryClusterer()
+    peak = 0
+    for a in corpus.articles:
+        clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at)
+        peak = max(peak, clusterer.active_stories)
+    assert peak < len(corpus.articles) / 4  # one window's stories, not the whole month's
