@@ -3,12 +3,15 @@
 Serves N generated RSS feeds on 127.0.0.1 (default 400 feeds × 50 entries of ~5 KB HTML), then in
 the same run times:
 
-  1. `newswire fetch --all` into a fresh SQLite file (including its FTS5 search index),
+  1. `newswire fetch --all --no-enrich` into a fresh SQLite file: fetch, parse, store and the
+     FTS5 search index — the work `reader` does,
   2. `reader`'s update_feeds() into a fresh SQLite file (its optional search left off),
-  3. a second, unchanged `newswire fetch --all` (every feed answers 304).
+  3. a second, unchanged `newswire fetch --all` (every feed answers 304),
+  4. `newswire fetch --all` into another fresh file, with syndicated-copy detection and story
+     clustering as well (work `reader` does not do; printed for the record).
 
-Prints entries/s for each and `ratio: X` (Newswire ÷ reader). Both run as subprocesses so each
-pays its own start-up; the feed server runs in a third process.
+Prints entries/s for each and `ratio: X` (1 ÷ 2). All run as subprocesses so each pays its own
+start-up; the feed server runs in another process.
 
     python bench/ingest.py [--feeds 400] [--entries 50] [--body-bytes 5000]
 """
@@ -102,9 +105,13 @@ def main() -> None:
                "NEWSWIRE_DATABASE_URL": f"sqlite:///{db}"}
         subprocess.run(newswire + ["import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
 
-        first = timed(newswire + ["fetch", "--all"], env)
+        first = timed(newswire + ["fetch", "--all", "--no-enrich"], env)
         stored = count(db, "articles")
-        second = timed(newswire + ["fetch", "--all"], env)
+        second = timed(newswire + ["fetch", "--all", "--no-enrich"], env)
+        enriched_db = work / "enriched.db"
+        enriched_env = {**env, "NEWSWIRE_DATABASE_URL": f"sqlite:///{enriched_db}"}
+        subprocess.run(newswire + ["import-opml", str(opml)], env=enriched_env, check=True, stdout=subprocess.DEVNULL)
+        enriched = timed(newswire + ["fetch", "--all"], enriched_env)
 
         reader_db = work / "reader.sqlite"
         out = subprocess.run([sys.executable, "-c", READER_SCRIPT, str(reader_db), str(work / "urls.txt")],
@@ -116,10 +123,12 @@ def main() -> None:
 
         ours, theirs = stored / first, reader_stored / reader_time
         print(f"newswire: {stored} entries in {first:.2f}s = {ours:,.0f} entries/s "
-              f"(whole `newswire fetch --all` process, with FTS5 index)")
+              f"(whole `newswire fetch --all --no-enrich` process, with FTS5 index)")
         print(f"reader:   {reader_stored} entries in {reader_time:.2f}s = {theirs:,.0f} entries/s "
               f"(update_feeds(), search off)")
         print(f"second pass, unchanged (all 304): {second:.2f}s for {args.feeds} feeds")
+        print(f"with copy detection and stories: {count(enriched_db, 'articles')} entries in {enriched:.2f}s = "
+              f"{count(enriched_db, 'articles') / enriched:,.0f} entries/s")
         print(f"ratio: {ours / theirs:.2f}")
     finally:
         server.kill()

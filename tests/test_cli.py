@@ -142,3 +142,24 @@ def test_process_killed_mid_write_loses_nothing_committed(tmp_path, feed_server)
     subprocess.run(newswire + ["fetch"], env=env, check=True, capture_output=True)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == feeds * per_feed
+
+
+def test_fetch_without_enrichment_leaves_copies_for_the_next_enriching_pass(sqlite_url, tmp_path):
+    from newswire.demo import DemoFeeds
+    from newswire.store import Store
+
+    opml = tmp_path / "demo.opml"
+    with DemoFeeds(seed=3, interval=3600) as feeds:  # the demo's papers republish wire copy
+        opml.write_bytes(feeds.opml_bytes())
+        cli(sqlite_url, "import-opml", str(opml))
+        code, out = cli(sqlite_url, "fetch", "--no-enrich")
+        assert code == 0 and "failed: 0" in out
+        store = Store(sqlite_url)
+        try:
+            every = lambda: store.list_articles(include_copies=True, limit=200).items  # noqa: E731
+            assert every() and all(a.duplicate_of is None and a.story_id is None for a in every())
+            # The next pass that enriches rebuilds from the database and catches up.
+            assert cli(sqlite_url, "fetch", "--all")[0] == 0
+            assert any(a.duplicate_of for a in every()) and all(a.story_id for a in every())
+        finally:
+            store.close()

@@ -98,7 +98,7 @@ async def test_full_text_source_gets_its_pages_fetched_and_stored(store, feed_se
 async def test_default_enrichers_mark_full_text_articles(store, feed_server):
     _, _, url = publish(feed_server, n=2)
     source = store.add_source(url, full_text=True)
-    await refresh(store, [source], enrichers=default_enrichers(store))
+    await refresh(store, [source], enrichers=default_enrichers())
     assert {a.extraction_status for a in stored(store, source.id)} == {"pending"}
 
 

@@ -160,7 +160,11 @@ def sources(database: Database = DEFAULT_DB) -> None:
 @app.command()
 def fetch(database: Database = DEFAULT_DB,
           source: Annotated[Optional[int], typer.Option("--source", help="Only this source ID")] = None,
-          all_: Annotated[bool, typer.Option("--all", help="Ignore due times")] = False) -> None:
+          all_: Annotated[bool, typer.Option("--all", help="Ignore due times")] = False,
+          enrich: Annotated[bool, typer.Option(
+              "--enrich/--no-enrich",
+              help="Detect syndicated copies and stories as articles are stored (--no-enrich leaves "
+                   "them to the next pass that enriches, or to `newswire run`, which catch up)")] = True) -> None:
     """Fetch due sources once, store new articles, and print a summary."""
     store = _open(database)
     try:
@@ -172,12 +176,12 @@ def fetch(database: Database = DEFAULT_DB,
         store.close()
         _fail(error)
     started = time.perf_counter()
-    results = asyncio.run(_fetch_with_progress(store, targets))
+    results = asyncio.run(_fetch_with_progress(store, targets, enrich))
     store.close()
     _print_summary(results, time.perf_counter() - started)
 
 
-async def _fetch_with_progress(store: Store, targets: list) -> list[UpdateResult]:
+async def _fetch_with_progress(store: Store, targets: list, enrich: bool) -> list[UpdateResult]:
     progress = Progress(TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TextColumn("{task.fields[new]} new"), console=err_console, transient=False)
     with progress:
@@ -190,7 +194,7 @@ async def _fetch_with_progress(store: Store, targets: list) -> list[UpdateResult
             progress.update(task, advance=1, new=new_so_far)
 
         async with Refresher(store, parse_processes=default_parse_processes(len(targets)),
-                             enrichers=default_enrichers(store)) as refresher:
+                             enrichers=default_enrichers(copies_and_stories=enrich)) as refresher:
             return await refresher.refresh_many(targets, on_done=done)
 
 

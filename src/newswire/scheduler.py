@@ -91,7 +91,7 @@ async def run_scheduler(store: Store, stop: asyncio.Event,
     from newswire.service.fulltext import run_extraction
 
     async with Refresher(store, parse_processes=default_parse_processes(len(store.list_sources())),
-                         enrichers=default_enrichers(store)) as refresher:
+                         enrichers=default_enrichers()) as refresher:
         extraction = asyncio.create_task(run_extraction(store, stop), name="extraction")
         try:
             await Scheduler(store, refresher, on_pass=on_pass).run(stop)

@@ -43,6 +43,7 @@ order, same stories.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, OrderedDict, deque
@@ -59,6 +60,9 @@ TITLE_WEIGHT = 2.0  # a title word counts twice in the vector: headlines name th
 LEAD_WORDS = 60
 COMMON_ENTITY = 0.05  # a lone capitalised word in over 5 % of the window's articles is no name
 MAX_CANDIDATES = 30  # stories scored per article, the ones sharing the most index keys
+MAX_POSTINGS = 150  # a key shared by more active stories than this says nothing: skip it
+CHECKED_MEMBERS = 40  # the lexical confirmation looks at a story's first and latest members
+CENTRAL_MEMBERS = 60  # the central headline is chosen among the first and latest members
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -164,9 +168,10 @@ class _Story:
     entity_counts: Counter = field(default_factory=Counter)
     index_keys: set[str] = field(default_factory=set)
     sources: set[Hashable] = field(default_factory=set)
+    norm_sq: float = 0.0  # |centroid|², kept up to date as members join
 
     def norm(self) -> float:
-        return math.sqrt(sum(v * v for v in self.centroid.values())) or 1.0
+        return math.sqrt(self.norm_sq) or 1.0
 
 
 class StoryClusterer:
@@ -290,9 +295,12 @@ class StoryClusterer:
     def _candidates(self, member: _Member) -> list[_Story]:
         hits: Counter[int] = Counter()
         for key in self._keys_of(member):
-            for number in self._index.get(key, ()):
+            postings = self._index.get(key, ())
+            if len(postings) > MAX_POSTINGS:
+                continue
+            for number in postings:
                 hits[number] += 1
-        ranked = sorted(hits.items(), key=lambda item: (-item[1], item[0]))[:MAX_CANDIDATES]
+        ranked = heapq.nsmallest(MAX_CANDIDATES, hits.items(), key=lambda item: (-item[1], item[0]))
         return [self._stories[number] for number, _ in ranked]
 
     @staticmethod
@@ -327,7 +335,7 @@ class StoryClusterer:
         """The lexical check against one member (see the module docstring)."""
         common = max(COMMON_ENTITY * self._docs, 3)
         rare = {e for e in member.entities if " " in e or self._df.get("@" + e, 0) <= common}
-        for other in story.members:
+        for other in _sample(story.members, CHECKED_MEMBERS):
             entities = len(rare & other.entities)
             if entities >= self.min_shared:
                 return True
@@ -342,7 +350,9 @@ class StoryClusterer:
         story.members.append(member)
         story.sources.add(source_id)
         for term, weight in member.vector.items():
-            story.centroid[term] = story.centroid.get(term, 0.0) + weight
+            before = story.centroid.get(term, 0.0)
+            story.centroid[term] = before + weight
+            story.norm_sq += weight * (2 * before + weight)
         story.entity_counts.update(member.entities)
         if at >= story.last_at:
             story.last_at = at
@@ -360,7 +370,16 @@ class StoryClusterer:
         def closeness(member: _Member) -> float:
             return sum(w * story.centroid.get(t, 0.0) for t, w in member.vector.items()) / norm
 
-        return max(story.members, key=closeness)  # first of equals: the earliest member
+        return max(_sample(story.members, CENTRAL_MEMBERS), key=closeness)  # ties: the earliest
+
+
+def _sample(members: list[_Member], limit: int) -> list[_Member]:
+    """A big story's first members and its latest ones, so the work per article stays bounded
+    however large a story grows."""
+    if len(members) <= limit:
+        return members
+    half = limit // 2
+    return members[:half] + members[-half:]
 
 
 def _title_units(words: list[str], entities: Iterable[str]) -> frozenset[str]:

@@ -3,14 +3,41 @@ scheduler and the workers alike."""
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 from newswire.service.update import Enricher
 from newswire.store import Store
 
 
-def default_enrichers(store: Store) -> list[Enricher]:
-    """The steps to run after each write, each rebuilt from the database when created."""
-    from newswire.service.fulltext import FullTextMarker  # full text: which new articles want their page
-    from newswire.service.copies import CopyEnricher  # syndicated copies: duplicate_of
-    from newswire.service.stories import StoryEnricher  # stories: story_id, after copies
+class Deferred:
+    """Builds a step on the enrichment thread rather than where the list is made. Copy
+    detection and story clustering rebuild their indexes from the database when built (and
+    catch up on articles stored without them): seconds for a busy week, which the event loop,
+    and the web server beside the scheduler, should not wait for."""
 
-    return [FullTextMarker(), CopyEnricher(store), StoryEnricher(store)]
+    def __init__(self, build: Callable[[Store], Enricher]):
+        self._build = build
+        self._step: Enricher | None = None
+
+    def prepare(self, store: Store) -> None:
+        if self._step is None:
+            self._step = self._build(store)
+
+    def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None:
+        self.prepare(store)
+        self._step.after_store(store, new_ids, updated_ids)  # type: ignore[union-attr]
+
+
+def default_enrichers(*, copies_and_stories: bool = True) -> list[Enricher]:
+    """The steps to run after each write, in this order: which new articles want their page
+    fetched (full text), syndicated copies (duplicate_of), then stories (story_id, where a copy
+    joins its original's story). Without ``copies_and_stories`` only the cheap first step runs;
+    the other two catch up on the articles stored meanwhile when they are next built."""
+    from newswire.service.copies import CopyEnricher
+    from newswire.service.fulltext import FullTextMarker
+    from newswire.service.stories import StoryEnricher
+
+    steps: list[Enricher] = [FullTextMarker()]
+    if copies_and_stories:
+        steps += [Deferred(CopyEnricher), Deferred(StoryEnricher)]
+    return steps

@@ -33,12 +33,15 @@ log = logging.getLogger(__name__)
 
 
 class Enricher(Protocol):
-    """A step that runs on the writer thread right after refreshes are committed, in the order
-    articles were stored: syndicated-copy detection and story clustering keep their indexes
-    here, with one writer and no locks. It must not raise for bad input; if it does, the error
-    is logged and ingest goes on."""
+    """A step that runs on the enrichment thread right after refreshes are committed, in the
+    order articles were stored: syndicated-copy detection and story clustering keep their
+    indexes here, with one thread and no locks. It must not raise for bad input; if it does,
+    the error is logged and ingest goes on."""
 
     def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None: ...
+
+    # A step may also have ``prepare(store)``: called once on the enrichment thread before any
+    # ``after_store``, to build what it needs without holding up the event loop.
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,11 @@ class _Writer:
         self._store = store
         self._enrichers = tuple(enrichers)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-writer")
+        # Enrichment runs on a thread of its own, in storage order, so the next batch's writes
+        # (where SQLite works without the GIL) overlap this batch's copy and story detection.
+        self._enricher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-enrich")
+        if self._enrichers:
+            self._enricher_thread.submit(self._prepare)
         self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], asyncio.Future]] = []
         self._drainer: asyncio.Task | None = None
 
@@ -187,17 +195,33 @@ class _Writer:
         stored = [r for r in results if isinstance(r, StoreResult)]
         new_ids = [i for r in stored for i in r.new_ids]
         updated_ids = [i for r in stored for i in r.updated_ids]
-        if new_ids or updated_ids:
-            for enricher in self._enrichers:
-                try:
-                    enricher.after_store(self._store, new_ids, updated_ids)
-                except Exception:  # noqa: BLE001 - enrichment must never lose or block a write
-                    log.exception("enrich: %s failed after storing %d articles", type(enricher).__name__,
-                                  len(new_ids) + len(updated_ids))
+        if (new_ids or updated_ids) and self._enrichers:
+            self._enricher_thread.submit(self._enrich, new_ids, updated_ids)
         return results
 
+    def _prepare(self) -> None:
+        """Let each step that has a ``prepare(store)`` build itself first, off the event loop."""
+        for enricher in self._enrichers:
+            prepare = getattr(enricher, "prepare", None)
+            if prepare is None:
+                continue
+            try:
+                prepare(self._store)
+            except Exception:  # noqa: BLE001 - a step that cannot start must not stop ingest
+                log.exception("enrich: %s could not start", type(enricher).__name__)
+
+    def _enrich(self, new_ids: list[int], updated_ids: list[int]) -> None:
+        for enricher in self._enrichers:
+            try:
+                enricher.after_store(self._store, new_ids, updated_ids)
+            except Exception:  # noqa: BLE001 - enrichment must never lose or block a write
+                log.exception("enrich: %s failed after storing %d articles", type(enricher).__name__,
+                              len(new_ids) + len(updated_ids))
+
     def close(self) -> None:
+        """Finish the writes, then the enrichment of everything written."""
         self._executor.shutdown(wait=True)
+        self._enricher_thread.shutdown(wait=True)
 
 
 def default_parse_processes(feed_count: int) -> int:
