@@ -50,7 +50,7 @@ def utcnow() -> datetime:
 class FullTextMarker:
     """The enrichment step that decides which new articles want their page fetched.
 
-    It is an ``Enricher`` (run on the writer thread after each commit) rather than part of the
+    It is an ``Enricher`` (run on the enrichment thread after each commit) rather than part of the
     store's upsert because the decision — "is this feed text a teaser?" — is enrichment logic,
     and the store stays SQL only. New articles of a ``full_text`` source are always wanted;
     others only when their text ``looks_like_teaser`` (a first extraction then tells whether the
