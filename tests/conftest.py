@@ -70,3 +70,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'newswire.db'}"
+
+
+@pytest.fixture
+def store(database_url):
+    """A Store on a fresh database, on each engine."""
+    from newswire.store import Store
+
+    s = Store(database_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url):
+    from newswire.store import Store
+
+    s = Store(sqlite_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(store):
+    """An in-process HTTP client for the web app over ``store``."""
+    from fastapi.testclient import TestClient
+
+    from newswire.web import create_app
+
+    with TestClient(create_app(store)) as c:
+        yield c

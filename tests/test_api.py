@@ -48,19 +48,6 @@ def seed(store: Store) -> dict[str, int]:
     return {"gazette": a.id, "post": b.id}
 
 
-@pytest.fixture
-def store(database_url):
-    s = Store(database_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(store):
-    with TestClient(create_app(store)) as c:
-        yield c
-
-
 def guids(response) -> list[str]:
     assert response.status_code == 200, response.text
     return [item["url"].rsplit("/", 1)[1] for item in response.json()["items"]]

@@ -59,13 +59,6 @@ def save(store: Store, enricher: CopyEnricher, source_id: int, *entries: Entry) 
 
 
 @pytest.fixture
-def store(database_url):
-    s = Store(database_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def sources(store):
     return [store.add_source(f"http://news.test/{i}/feed.xml", name=name) for i, name in enumerate(PAPERS)]
 

@@ -10,11 +10,9 @@ from email.utils import parsedate_to_datetime
 import feedparser
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from lxml import etree
 
 from newswire.parse import parse_feed
-from newswire.store import Store
 from newswire.testing.webserver import WebServer
 from newswire.web.app import create_app
 from newswire.web.feeds import xml_text
@@ -28,16 +26,8 @@ FORMATS = list(CONTENT_TYPES)
 
 
 @pytest.fixture
-def store(sqlite_url):
-    s = Store(sqlite_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(store):
-    with TestClient(create_app(store)) as c:
-        yield c
+def store(sqlite_store):
+    return sqlite_store  # these tests need SQLite only
 
 
 def fetch(client, path: str, fmt: str, **params) -> bytes:

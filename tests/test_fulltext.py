@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import httpx
-import pytest
 from typer.testing import CliRunner
 
 from newswire.cli import app as cli_app
@@ -26,13 +25,6 @@ from newswire.testing.webserver import WebServer
 from newswire.web.app import create_app
 
 NOW = datetime(2025, 9, 17, 16, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def store(database_url):
-    s = Store(database_url)
-    yield s
-    s.close()
 
 
 def publish(server, *, n=3, seed=1, teaser=False, pages=True, outlet_index=0):

@@ -8,14 +8,11 @@ from collections import defaultdict
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 from newswire import __version__, metrics
 from newswire.models import SourceUpdate
 from newswire.service.update import Refresher
-from newswire.store import Store
 from newswire.testing import samples
-from newswire.web.app import create_app
 from test_api import T0, seed
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? '
@@ -24,16 +21,8 @@ LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
 @pytest.fixture
-def store(sqlite_url):
-    s = Store(sqlite_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(store):
-    with TestClient(create_app(store)) as c:
-        yield c
+def store(sqlite_store):
+    return sqlite_store  # these tests need SQLite only
 
 
 def parse_exposition(text: str) -> dict[str, dict[tuple, float]]:

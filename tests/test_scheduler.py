@@ -11,7 +11,6 @@ import pytest
 from newswire.fetch import Fetcher
 from newswire.scheduler import MAX_SLEEP, MIN_SLEEP, Scheduler, seconds_until_next_due
 from newswire.service.update import Refresher
-from newswire.store import Store
 from newswire.testing import samples
 from newswire.testing.feedserver import Response
 
@@ -27,10 +26,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(sqlite_url):
-    s = Store(sqlite_url)
-    yield s
-    s.close()
+def store(sqlite_store):
+    return sqlite_store  # these tests need SQLite only
 
 
 def publish(server, i, *, newest: datetime, n=8):

@@ -39,13 +39,6 @@ def ok(at: datetime = T0, **changes) -> SourceUpdate:
 
 
 @pytest.fixture
-def store(database_url):
-    s = Store(database_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def source(store):
     return store.add_source("http://127.0.0.1/outlet0/feed.xml", name="The Gazette")
 

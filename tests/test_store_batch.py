@@ -6,10 +6,10 @@ from datetime import datetime
 
 from newswire.errors import NotFound, StorageError
 from newswire.models import Entry, StoreResult
-from test_store import ok, sample_entries, store  # noqa: F401 - the fixture is reused
+from test_store import ok, sample_entries
 
 
-def test_one_failing_refresh_rolls_back_alone(store):  # noqa: F811
+def test_one_failing_refresh_rolls_back_alone(store):
     a, b, c = (store.add_source(f"http://127.0.0.1/{name}") for name in "abc")
     shared_author = "Zelda Quartermain"
     bad = Entry(guid="bad", url=None, title="naive date", authors=(shared_author,),

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from newswire.models import Entry
-from test_store import T0, ok, store  # noqa: F401 - the fixture is reused
+from test_store import T0, ok
 
 
 def entry(guid: str, minutes: int, authors=("Ada Moreau",), title=None, text="harbour budget vote") -> Entry:
@@ -16,7 +16,7 @@ def entry(guid: str, minutes: int, authors=("Ada Moreau",), title=None, text="ha
                  snippet=text)
 
 
-def test_pages_are_newest_first_and_never_skip_or_repeat_while_news_arrives(store):  # noqa: F811
+def test_pages_are_newest_first_and_never_skip_or_repeat_while_news_arrives(store):
     source = store.add_source("http://example.test/a")
     store.save_refresh(source.id, ok(), [entry(f"g{i}", i) for i in range(25)])
     seen, cursor = [], None
@@ -33,7 +33,7 @@ def test_pages_are_newest_first_and_never_skip_or_repeat_while_news_arrives(stor
     assert store.list_articles(limit=1).items[0].guid == "late-new"
 
 
-def test_filters_by_source_author_and_query(store):  # noqa: F811
+def test_filters_by_source_author_and_query(store):
     a, b = store.add_source("http://example.test/a"), store.add_source("http://example.test/b")
     store.save_refresh(a.id, ok(), [entry("a1", 1, ("Ada Moreau", "Liam Okafor")), entry("a2", 2, ("Omar Iqbal",))])
     store.save_refresh(b.id, ok(), [entry("b1", 3, ("ada  MOREAU",), text="ferry schedule delayed")])
@@ -49,7 +49,7 @@ def test_filters_by_source_author_and_query(store):  # noqa: F811
     assert (listed.authors, listed.source_name, listed.content_html) == (("Ada Moreau", "Liam Okafor"), "", "")
 
 
-def test_arrivals_after_an_id_in_arrival_order(store):  # noqa: F811
+def test_arrivals_after_an_id_in_arrival_order(store):
     source = store.add_source("http://example.test/a")
     assert store.last_article_id() == 0
     store.save_refresh(source.id, ok(), [entry("old", 1)])
@@ -59,7 +59,7 @@ def test_arrivals_after_an_id_in_arrival_order(store):  # noqa: F811
     assert store.arrived_after(store.last_article_id()) == []
 
 
-def test_search_newest_first(store):  # noqa: F811
+def test_search_newest_first(store):
     source = store.add_source("http://example.test/a")
     store.save_refresh(source.id, ok(), [entry("old", 1), entry("new", 9)])
     ranked = [h.article_id for h in store.search("harbour")]
@@ -70,7 +70,7 @@ def test_search_newest_first(store):  # noqa: F811
 
 
 @pytest.mark.parametrize("cursor", ["", "abc", "1.x", "x.1", "..", "1"])
-def test_bad_cursor_is_a_value_error(store, cursor):  # noqa: F811
+def test_bad_cursor_is_a_value_error(store, cursor):
     if cursor == "":
         assert store.list_articles(before=cursor).items == ()
         return
@@ -78,7 +78,7 @@ def test_bad_cursor_is_a_value_error(store, cursor):  # noqa: F811
         store.list_articles(before=cursor)
 
 
-def test_bulk_read_keeps_order_and_skips_missing(store):  # noqa: F811
+def test_bulk_read_keeps_order_and_skips_missing(store):
     source = store.add_source("http://example.test/a")
     store.save_refresh(source.id, ok(), [entry("x", 1), entry("y", 2)])
     x, y = (store.list_articles(source_id=source.id).items[i].id for i in (1, 0))
@@ -87,7 +87,7 @@ def test_bulk_read_keeps_order_and_skips_missing(store):  # noqa: F811
     assert got == [store.get_article(y), store.get_article(x)] and got[0].content_html == "<p>harbour budget vote</p>"
 
 
-def test_search_newest_pages_with_a_cursor(store):  # noqa: F811
+def test_search_newest_pages_with_a_cursor(store):
     source = store.add_source("http://example.test/a")
     store.save_refresh(source.id, ok(), [entry(f"s{i}", i) for i in range(25)])
     seen, cursor = [], None

@@ -44,13 +44,6 @@ def entry(guid: str, title: str, lead: str, at: datetime) -> Entry:
                  content_html=f"<p>{lead}</p>", text=lead, snippet=lead)
 
 
-@pytest.fixture
-def store(database_url):
-    s = Store(database_url)
-    yield s
-    s.close()
-
-
 def save(store: Store, enricher: StoryEnricher, source_id: int, guid: str, title: str, lead: str,
          at: datetime) -> int:
     result = store.save_refresh(source_id, ok(), [entry(guid, title, lead, at)])

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from newswire.fetch import Fetcher
 from newswire.service.update import Refresher
-from newswire.store import Store
 from newswire.testing import samples
 from newswire.testing.feedserver import Response
 
 NOW = datetime(2025, 9, 17, 16, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def store(database_url):
-    s = Store(database_url)
-    yield s
-    s.close()
 
 
 def outlet_feed(server, i, render=samples.rss, n=5, seed=1, path=None):

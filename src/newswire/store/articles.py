@@ -226,25 +226,25 @@ def count(conn: Connection, source_id: int | None = None) -> int:
 
 def authors_of(conn: Connection, article_ids: list[int]) -> dict[int, tuple[str, ...]]:
     """Author names of each article, in byline order."""
-    out: dict[int, list[str]] = {}
-    for chunk in _chunks(article_ids):
-        query = (sa.select(article_authors.c.article_id, authors.c.name)
-                 .join(authors, authors.c.id == article_authors.c.author_id)
-                 .where(article_authors.c.article_id.in_(chunk))
-                 .order_by(article_authors.c.article_id, article_authors.c.position))
-        for article_id, name in conn.execute(query):
-            out.setdefault(article_id, []).append(name)
-    return {k: tuple(v) for k, v in out.items()}
+    return _names_of(conn, article_ids, article_authors, article_authors.c.author_id, authors,
+                     article_authors.c.position)
 
 
 def categories_of(conn: Connection, article_ids: list[int]) -> dict[int, tuple[str, ...]]:
     """Category names of each article, sorted by name."""
+    return _names_of(conn, article_ids, article_categories, article_categories.c.category_id, categories,
+                     categories.c.name)
+
+
+def _names_of(conn: Connection, article_ids: list[int], links: sa.Table, name_id: sa.Column[int],
+              names: sa.Table, order: sa.ColumnElement[Any]) -> dict[int, tuple[str, ...]]:
+    """The names linked to each article through ``links``, in ``order``."""
     out: dict[int, list[str]] = {}
     for chunk in _chunks(article_ids):
-        query = (sa.select(article_categories.c.article_id, categories.c.name)
-                 .join(categories, article_categories.c.category_id == categories.c.id)
-                 .where(article_categories.c.article_id.in_(chunk))
-                 .order_by(article_categories.c.article_id, categories.c.name))
+        query = (sa.select(links.c.article_id, names.c.name)
+                 .join(names, names.c.id == name_id)
+                 .where(links.c.article_id.in_(chunk))
+                 .order_by(links.c.article_id, order))
         for article_id, name in conn.execute(query):
             out.setdefault(article_id, []).append(name)
     return {k: tuple(v) for k, v in out.items()}
