@@ -290,6 +290,14 @@ async def test_total_timeout_spans_redirects(feed_server: FeedServer) -> None:
     assert len(feed_server.hits("/b")) == 1
 
 
+async def test_waiting_for_a_hosts_slot_does_not_count_against_the_total_timeout(feed_server: FeedServer) -> None:
+    """One connection a host: the second feed waits behind the first, then has its own time."""
+    url = feed_server.route("/slow", lambda r: Response(200, RSS.encode(), delay=0.6))
+    async with Fetcher(per_host_concurrency=1, total_timeout=1.0, read_timeout=5) as fetcher:
+        results = await asyncio.gather(fetcher.fetch(url), fetcher.fetch(url + "?second"))
+    assert [r.status for r in results] == [200, 200]
+
+
 async def test_read_timeout_on_a_stalled_body(feed_server: FeedServer) -> None:
     def stalls() -> Iterator[bytes]:
         yield b"<rss>"

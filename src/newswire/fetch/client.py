@@ -2,8 +2,9 @@
 
     fetch(url)
       └─ translate_errors            third-party exceptions → FetchError, in one place
-         └─ asyncio.timeout(total)   the whole fetch, redirects included
-            └─ per hop: RequestLimits.slot(host)
+         └─ per hop: RequestLimits.slot(host)
+              └─ asyncio.timeout_at(deadline)   the total timeout, from the first slot granted,
+                 │                              redirects included
                  ├─ GET via httpx (never follows redirects itself); the address guard runs in
                  │  the transport's connect (or here, before sending, for an injected transport)
                  ├─ 301/302/303/307/308 → RedirectChain.follow → next hop
@@ -108,28 +109,32 @@ class Fetcher:
                 headers["If-Modified-Since"] = last_modified
             chain = RedirectChain(validate_url(url))
             started = time.monotonic()
-            async with asyncio.timeout(self.total_timeout):
-                result = await self._follow(chain, headers, etag, last_modified)
+            result = await self._follow(chain, headers, etag, last_modified)
             return dataclasses.replace(result, elapsed=time.monotonic() - started)
 
     async def _follow(self, chain: RedirectChain, headers: dict[str, str], etag: str | None,
                       last_modified: str | None) -> FetchResult:
         """One request per hop, each under its host's slot, until a response that is not a
-        redirect."""
+        redirect. The total timeout runs from the moment the first slot is granted: waiting
+        behind other feeds of the same host is politeness, not slowness of this feed."""
+        deadline: float | None = None
         while True:
             url = chain.url
             async with self._limits.slot(url.host):
-                if self._check_before_send:
-                    await self._guard.resolve(url.raw_host.decode("ascii"), url.port or _default_port(url))
-                response = await self._client.send(
-                    self._client.build_request("GET", url, headers=headers), stream=True)
-                try:
-                    if response.status_code in REDIRECT_STATUSES:
-                        chain.follow(response.status_code, response.headers.get("location"))
-                        continue
-                    return await self._outcome(chain, response, etag, last_modified)
-                finally:
-                    await response.aclose()
+                if deadline is None:
+                    deadline = asyncio.get_running_loop().time() + self.total_timeout
+                async with asyncio.timeout_at(deadline):
+                    if self._check_before_send:
+                        await self._guard.resolve(url.raw_host.decode("ascii"), url.port or _default_port(url))
+                    response = await self._client.send(
+                        self._client.build_request("GET", url, headers=headers), stream=True)
+                    try:
+                        if response.status_code in REDIRECT_STATUSES:
+                            chain.follow(response.status_code, response.headers.get("location"))
+                            continue
+                        return await self._outcome(chain, response, etag, last_modified)
+                    finally:
+                        await response.aclose()
 
     async def _outcome(self, chain: RedirectChain, response: httpx.Response, etag: str | None,
                        last_modified: str | None) -> FetchResult:
