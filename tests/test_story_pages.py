@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from newswire.fetch import Fetcher
 from newswire.models import Entry, SourceUpdate
 from newswire.service.stories import StoryEnricher
+from test_stories import FERRY
 from newswire.service.update import Refresher
 from newswire.store import Store
 from newswire.testing import samples
@@ -21,14 +22,6 @@ from newswire.web.app import create_app
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
 ZONE = ZoneInfo("America/Toronto")
-FERRY = [
-    ("Harbour commission delays Port Alder ferry timetable vote",
-     "The Port Alder harbour commission put off its vote on the Wexley Island ferry timetable until spring."),
-    ("Port Alder ferry timetable vote pushed to spring",
-     "Commissioners in Port Alder said the vote on the Wexley Island ferry timetable would wait for a hearing."),
-    ("Wexley Island ferry: Port Alder commission postpones timetable decision",
-     "A decision on the Wexley Island ferry timetable was postponed by the Port Alder harbour commission."),
-]
 LATE = ("Port Alder ferry riders react to delayed Wexley Island timetable vote",
         "Riders of the Wexley Island ferry in Port Alder said the timetable vote delay left them guessing.")
 LIBRARY = ("Cedar Falls library opens new reading room",

@@ -234,13 +234,7 @@ class CopyDetector:
                 continue  # re-indexed or removed since
             del self._docs[doc_id]
             self._lsh.remove(doc_id)
-            canonical = self._canonical_of.pop(doc_id, None)
-            if canonical is not None:
-                group = self._groups[canonical]
-                group.members.discard(doc_id)
-                if not group.members and canonical not in self._docs:
-                    del self._groups[canonical]
-            elif doc_id in self._groups and not self._groups[doc_id].members:
+            if not self._leave_group(doc_id) and doc_id in self._groups and not self._groups[doc_id].members:
                 del self._groups[doc_id]
 
     def canonical_of(self, doc_id: int) -> int | None:
@@ -298,17 +292,24 @@ class CopyDetector:
         self._lsh.insert(doc_id, minhash)
         heapq.heappush(self._expiry, (doc.published_at, doc_id))
 
+    def _leave_group(self, doc_id: int) -> bool:
+        """Take a copy out of its group (dropping a group left with no member and no indexed
+        canonical); False when the document copies nothing."""
+        canonical = self._canonical_of.pop(doc_id, None)
+        if canonical is None:
+            return False
+        group = self._groups[canonical]
+        group.members.discard(doc_id)
+        if not group.members and canonical not in self._docs:
+            del self._groups[canonical]
+        return True
+
     def _remove(self, doc_id: int) -> dict[int, int | None]:
         """Take an indexed document out (to index it again). If it was a canonical, its earliest
         member takes over and the others are re-pointed: returned as (id → duplicate_of)."""
         del self._docs[doc_id]
         self._lsh.remove(doc_id)
-        canonical = self._canonical_of.pop(doc_id, None)
-        if canonical is not None:
-            group = self._groups[canonical]
-            group.members.discard(doc_id)
-            if not group.members and canonical not in self._docs:
-                del self._groups[canonical]
+        if self._leave_group(doc_id):
             return {}
         group = self._groups.pop(doc_id, None)
         if group is None or not group.members:
