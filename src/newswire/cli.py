@@ -300,6 +300,38 @@ def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port
 
 
 @app.command()
+def worker(database: Database = DEFAULT_DB,
+           enrich: Annotated[bool, typer.Option(
+               "--enrich", help="Also run copy detection and story clustering over what every worker "
+                                "stores (exactly one worker should)")] = False,
+           batch: Annotated[int, typer.Option(help="Sources claimed at a time", min=1, max=500)] = 20,
+           lease: Annotated[int, typer.Option(help="Seconds a claim lasts if the worker dies", min=30)] = 600,
+           ) -> None:
+    """A fetch worker for the PostgreSQL deployment: claims due sources (one worker each at a
+    time), refreshes them, and stops cleanly on SIGINT/SIGTERM."""
+    from newswire.worker import run_worker, worker_name
+
+    store = _open(database)
+    owner = worker_name()
+    console.print(f"Worker {owner} on {database}{' (enriching)' if enrich else ''}; press Ctrl-C to stop.",
+                  highlight=False)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(store, stop, owner=owner, batch=batch, lease_seconds=lease, enrich=enrich,
+                         on_pass=_report_pass)
+
+    try:
+        asyncio.run(go())
+    finally:
+        store.close()
+    console.print("Stopped cleanly.")
+
+
+@app.command()
 def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT) -> None:
     """Keep every source fresh on its own schedule and serve the newswire, until Ctrl-C or SIGTERM."""
     store = _open(database)

@@ -20,6 +20,7 @@ from typing import Callable
 from newswire.errors import NewswireError
 from newswire.service.enrichment import default_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
+from newswire.models import Source
 from newswire.store import Store
 
 MIN_SLEEP = 1.0
@@ -46,16 +47,18 @@ class Scheduler:
     """Refreshes due sources through one ``Refresher``; ``step`` is one pass, ``run`` loops."""
 
     def __init__(self, store: Store, refresher: Refresher, *, clock: Callable[[], datetime] = utcnow,
-                 on_pass: Callable[[list[UpdateResult]], None] | None = None):
+                 on_pass: Callable[[list[UpdateResult]], None] | None = None,
+                 pick: Callable[[datetime], list[Source]] | None = None):
         self._store = store
         self._refresher = refresher
         self._clock = clock
         self._on_pass = on_pass
+        self._pick = pick or store.due_sources  # workers pass a leasing pick instead
 
     async def step(self) -> list[UpdateResult]:
         """Refresh every source due now and return what each refresh did ([] if none was due).
         Returns only once every refresh's write has finished."""
-        due = await asyncio.to_thread(self._store.due_sources, self._clock())
+        due = await asyncio.to_thread(self._pick, self._clock())
         if not due:
             return []
         results = await self._refresher.refresh_many(due)

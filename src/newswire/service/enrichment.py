@@ -33,11 +33,15 @@ def default_enrichers(*, copies_and_stories: bool = True) -> list[Enricher]:
     fetched (full text), syndicated copies (duplicate_of), then stories (story_id, where a copy
     joins its original's story). Without ``copies_and_stories`` only the cheap first step runs;
     the other two catch up on the articles stored meanwhile when they are next built."""
-    from newswire.service.copies import CopyEnricher
     from newswire.service.fulltext import FullTextMarker
+
+    return [FullTextMarker(), *(index_enrichers() if copies_and_stories else [])]
+
+
+def index_enrichers() -> list[Enricher]:
+    """Syndicated copies, then stories: the steps that keep an index of recent articles in
+    memory, so exactly one process should run them over everything stored."""
+    from newswire.service.copies import CopyEnricher
     from newswire.service.stories import StoryEnricher
 
-    steps: list[Enricher] = [FullTextMarker()]
-    if copies_and_stories:
-        steps += [Deferred(CopyEnricher), Deferred(StoryEnricher)]
-    return steps
+    return [Deferred(CopyEnricher), Deferred(StoryEnricher)]

@@ -53,11 +53,38 @@ def list_all(conn: Connection) -> list[Source]:
 
 
 def due(conn: Connection, now: datetime, include_all: bool) -> list[Source]:
-    query = sa.select(sources).where(sources.c.enabled.is_(True))
+    """Enabled sources due at ``now`` (all enabled ones with ``include_all``) that no worker
+    holds a live lease on."""
+    query = sa.select(sources).where(sources.c.enabled.is_(True), _not_leased(now))
     if not include_all:
-        query = query.where(sa.or_(sources.c.next_due_at.is_(None), sources.c.next_due_at <= now))
+        query = query.where(_due(now))
     query = query.order_by(sources.c.next_due_at.asc().nulls_first(), sources.c.id)
     return [to_source(row) for row in conn.execute(query)]
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(sources.c.next_due_at.is_(None), sources.c.next_due_at <= now)
+
+
+def _not_leased(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(sources.c.lease_until.is_(None), sources.c.lease_until <= now)
+
+
+def lease(conn: Connection, owner: str, now: datetime, until: datetime, limit: int) -> list[Source]:
+    """Claim up to ``limit`` due, unleased sources for ``owner`` until ``until``. On PostgreSQL
+    the rows are picked FOR UPDATE SKIP LOCKED, so workers claiming at the same moment never
+    wait for each other or get the same source; on SQLite the write transaction is exclusive."""
+    pick = (sa.select(sources.c.id).where(sources.c.enabled.is_(True), _due(now), _not_leased(now))
+            .order_by(sources.c.next_due_at.asc().nulls_first(), sources.c.id).limit(limit))
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(conn.execute(pick).scalars())
+    if not ids:
+        return []
+    conn.execute(sa.update(sources).where(sources.c.id.in_(ids)).values(lease_owner=owner, lease_until=until))
+    rows = conn.execute(sa.select(sources).where(sources.c.id.in_(ids))
+                        .order_by(sources.c.next_due_at.asc().nulls_first(), sources.c.id))
+    return [to_source(row) for row in rows]
 
 
 def update(conn: Connection, source_id: int, values: dict[str, Any]) -> bool:
@@ -76,6 +103,7 @@ def update_values(update: SourceUpdate) -> dict[str, Any]:
     values: dict[str, Any] = {
         "last_fetched_at": update.fetched_at, "last_status": update.status, "last_error": update.error,
         "consecutive_failures": update.consecutive_failures, "next_due_at": update.next_due_at,
+        "lease_owner": None, "lease_until": None,  # a recorded outcome ends any worker's lease
     }
     values.update({name: getattr(update, name) for name in _OPTIONAL if getattr(update, name) is not None})
     return values

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections import ChainMap
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterator, Literal, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
@@ -105,6 +105,14 @@ class Store:
         ``include_all``), longest overdue first; ``article_count`` is left 0. Raises StorageError."""
         with self._read() as conn:
             return sources.due(conn, now, include_all)
+
+    def lease_due_sources(self, owner: str, now: datetime, *, limit: int = 20,
+                          lease_seconds: int = 600) -> list[Source]:
+        """Claim up to ``limit`` due sources for the worker ``owner`` (see ``sources.lease``).
+        The lease ends when the refresh is saved, or after ``lease_seconds`` if the worker
+        dies first. Raises StorageError."""
+        with self._write() as conn:
+            return sources.lease(conn, owner, now, now + timedelta(seconds=lease_seconds), limit)
 
     def next_due_at(self) -> datetime | None:
         """When the earliest enabled source is due, without counting articles: None when no

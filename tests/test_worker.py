@@ -1,0 +1,109 @@
+"""Fetch workers: leases on both engines (SKIP LOCKED on PostgreSQL), one worker step against a
+real feed server, and the enrichment follower."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from newswire.models import SourceUpdate
+from newswire.scheduler import Scheduler
+from newswire.service.update import Refresher
+from newswire.testing import samples
+from newswire.worker import follow_and_enrich
+
+NOW = datetime(2025, 9, 17, 12, 0, tzinfo=timezone.utc)
+
+
+def add_sources(store, n):
+    return [store.add_source(f"http://news.test/{i}/feed.xml") for i in range(n)]
+
+
+def test_each_due_source_is_leased_to_one_worker_until_saved_or_expired(store):
+    sources = add_sources(store, 5)
+    a = store.lease_due_sources("worker-a", NOW, limit=3, lease_seconds=60)
+    b = store.lease_due_sources("worker-b", NOW, limit=10, lease_seconds=60)
+    assert len(a) == 3 and len(b) == 2 and not {s.id for s in a} & {s.id for s in b}
+    assert store.lease_due_sources("worker-c", NOW, limit=10) == []
+    assert store.due_sources(NOW) == []  # the scheduler leaves leased sources alone too
+    # Saving a refresh ends the lease; the source is then due again only by its schedule.
+    store.save_refresh(a[0].id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW))
+    assert [s.id for s in store.lease_due_sources("worker-c", NOW, limit=10)] == [a[0].id]
+    # A dead worker's lease expires.
+    later = store.lease_due_sources("worker-d", NOW + timedelta(seconds=61), limit=10)
+    assert {s.id for s in later} == {s.id for s in sources} - {a[0].id}
+
+
+def test_postgresql_workers_skip_rows_another_worker_is_claiming(store, database_url):
+    if store.dialect != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's")
+    add_sources(store, 4)
+    locked, release = threading.Event(), threading.Event()
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+
+    def claiming_worker() -> None:  # holds row locks on two sources mid-claim
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT id FROM sources ORDER BY id LIMIT 2 FOR UPDATE"))
+            locked.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=claiming_worker)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        got = store.lease_due_sources("worker-b", NOW, limit=10)  # does not wait for the locks
+        assert [s.id for s in got] == [s.id for s in store.list_sources()][2:]
+    finally:
+        release.set()
+        thread.join()
+        engine.dispose()
+
+
+async def test_a_worker_step_claims_refreshes_and_releases(store, feed_server):
+    outlet = samples.make_outlets(1, base_url=feed_server.base_url)[0]
+    url = feed_server.add("/feed", samples.rss(outlet, samples.make_articles(outlet, 4)))
+    source = store.add_source(url)
+
+    def pick(now):
+        return store.lease_due_sources("worker-a", now, limit=5)
+
+    async with Refresher(store) as refresher:
+        results = await Scheduler(store, refresher, pick=pick, clock=lambda: NOW).step()
+    assert [(r.outcome, r.new) for r in results] == [("fetched", 4)]
+    with store._read() as conn:
+        lease = conn.execute(sa.text("SELECT lease_owner, lease_until FROM sources WHERE id = :i"),
+                             {"i": source.id}).one()
+    assert tuple(lease) == (None, None)
+
+
+async def test_the_follower_enriches_what_any_worker_stored(store):
+    source_a, source_b = add_sources(store, 2)
+    body = " ".join(f"word{i}" for i in range(120))
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)  # the indexes keep a window up to now
+    entry = lambda guid, minutes: samples_entry(guid, body, recent + timedelta(minutes=minutes))  # noqa: E731
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
+    await asyncio.sleep(0.2)
+    store.save_refresh(source_a.id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW), [entry("a", 0)])
+    store.save_refresh(source_b.id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW), [entry("b", 5)])
+    for _ in range(200):
+        articles = store.list_articles(include_copies=True).items
+        if any(a.duplicate_of for a in articles) and all(a.story_id for a in articles):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await follower
+    by_guid = {a.guid: a for a in store.list_articles(include_copies=True).items}
+    assert by_guid["b"].duplicate_of == by_guid["a"].id
+    assert by_guid["a"].story_id and by_guid["a"].story_id == by_guid["b"].story_id
+
+
+def samples_entry(guid, text, published):
+    from newswire.models import Entry
+
+    return Entry(guid=guid, url=None, title=f"Harbour council story {guid}", published=published,
+                 content_html=f"<p>{text}</p>", text=text, snippet=text[:100])
