@@ -165,3 +165,26 @@ def test_run_refuses_a_port_in_use(followed):
                                 env={**os.environ, "COLUMNS": "300"})
     assert result.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert sum(article_counts(followed).values()) == 0
+
+
+def test_two_workers_share_the_sources_and_stop_cleanly_on_sigterm(followed, feed_server):
+    """Two `newswire worker` processes on one database: every feed is refreshed once, by one
+    of them, and each stops cleanly with its writes finished."""
+    workers = [Process("worker", "--batch", "3", "--database", f"sqlite:///{followed}", *extra)
+               for extra in ([], ["--enrich"])]
+    try:
+        for worker in workers:
+            wait_until(lambda: "press Ctrl-C to stop" in worker.output, "the worker to start", worker)
+        wait_until(lambda: sorted(article_counts(followed).values()) == [PER_FEED] * FEEDS,
+                   "every feed stored", workers[0])
+        codes = [worker.stop(signal.SIGTERM) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    assert codes == [0, 0] and all("Stopped cleanly." in w.output for w in workers)
+    assert integrity(followed) == "ok"
+    with Store(f"sqlite:///{followed}") as store:
+        sources = store.list_sources()
+    assert all(s.last_status == "ok" and s.article_count == PER_FEED for s in sources)
+    fetched = [len(feed_server.hits(f"/outlet{i}/feed")) for i in range(FEEDS)]
+    assert fetched == [1] * FEEDS  # each feed claimed by one worker, once
