@@ -39,6 +39,7 @@ def seeded(tmp_path_factory) -> Iterator[Seeded]:
 def server(seeded) -> Iterator[WebServer]:
     app = create_app(seeded.store, timezone=ZONE)
     app.state.live_poll_seconds = 0.1
+    app.state.live_settle_seconds = 0  # articles stored here are not enriched
     with WebServer(app) as s:
         yield s
 

@@ -120,6 +120,7 @@ def seeded(store) -> Seeded:
 def app(store):
     app = create_app(store, timezone=ZONE)
     app.state.live_poll_seconds = 0.05
+    app.state.live_settle_seconds = 0  # articles stored here are not enriched
     return app
 
 
@@ -440,3 +441,30 @@ def test_search_is_newest_first_by_default_and_pages_to_older_matches(store, cli
     second = client.get(older.group(1).replace("&amp;", "&")).text
     assert "Older matches" in second and guids(second) == [f"p{i}" for i in range(20, 25)]
     assert client.get("/search", params={"q": "quarry", "before": "bogus"}).status_code == 400
+
+
+def test_live_waits_for_enrichment_and_leaves_syndicated_copies_out(seeded, app, client):
+    """Fresh articles are held until enrichment gives them a story (so copies are known); the
+    main wire then skips a copy, as the page does."""
+    app.state.live_settle_seconds = 30
+    store = seeded.store
+    now = datetime.now(timezone.utc)
+
+    def store_fresh(source_id: int, guid: str, title: str) -> int:
+        store.save_refresh(source_id, ok(now), [make_entry(guid, title, now)])
+        return store.last_article_id()
+
+    with client.stream("GET", "/live", params={"after": store.last_article_id()}) as stream:
+        lines = stream.iter_lines()
+        next(lines)
+        original = store_fresh(seeded.sources[0].id, "wire-1", "Ferry strike ends")
+        copy = store_fresh(seeded.sources[1].id, "wire-1-copy", "Ferry strike ends (copy)")
+        other = store_fresh(seeded.sources[2].id, "own-1", "Library reopens")
+        story = store.create_story("Ferry strike ends", now)
+        store.set_duplicate_of([(copy, original)])  # what enrichment does, in its order
+        store.assign_stories([(original, story), (copy, story)])
+        first, = read_events(lines, 1)
+        assert first["id"] == str(original)  # the copy is skipped; "other" still waits for its story
+        store.assign_stories([(other, store.create_story("Library reopens", now))])
+        second, = read_events(lines, 1)
+    assert second["id"] == str(other)

@@ -11,12 +11,18 @@ still move the resume point (an event with an id and no data dispatches nothing)
 The stream polls ``Store.arrived_after`` in a worker thread about once a second, sends a comment
 every ~15 s so proxies keep the connection, and ends when the client goes away or the server
 shuts down.
+
+Syndicated copies are known only once enrichment has seen an article (it runs just after the
+write, and gives every article its story). So an article waits until it has a story, or until
+``SETTLE_SECONDS`` have passed where nothing enriches, and the main wire then leaves copies out
+as the page does; a source's own stream shows them.
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Callable
 
 import anyio
@@ -32,6 +38,7 @@ POLL_SECONDS = 1.0
 PING_SECONDS = 15.0
 RETRY_MILLISECONDS = 3000
 BATCH = 100
+SETTLE_SECONDS = 30.0
 
 
 def event(article_id: int, html: str | None = None, name: str = "article") -> str:
@@ -72,9 +79,21 @@ class _Stopping:
         return bool(self._kept_alive and self._cycle is not None and not self._cycle.keep_alive)
 
 
+def settled(arrivals: list[Article], settle: float) -> list[Article]:
+    """The arrivals up to the first one enrichment has not reached yet (no story, first seen
+    less than ``settle`` seconds ago); order is kept, so a later one waits too."""
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=settle)
+    ready = []
+    for article in arrivals:
+        if article.story_id is None and article.first_seen_at > cutoff:
+            break
+        ready.append(article)
+    return ready
+
+
 async def stream(request: Request, after: int, *, source_id: int | None, author: str | None,
                  render: Callable[[Article], str], poll: float = POLL_SECONDS,
-                 ping: float = PING_SECONDS) -> AsyncIterator[str]:
+                 ping: float = PING_SECONDS, settle: float = SETTLE_SECONDS) -> AsyncIterator[str]:
     """Events for articles stored after ``after``, until the client or the server goes."""
     store = request.app.state.store
     stopping = _Stopping(request)
@@ -82,12 +101,13 @@ async def stream(request: Request, after: int, *, source_id: int | None, author:
     yield f"retry: {RETRY_MILLISECONDS}\n: newswire live after {after}\n\n"
     last_sent = time.monotonic()
     while not stopping() and not await request.is_disconnected():
-        arrivals: list[Article] = await anyio.to_thread.run_sync(
-            functools.partial(store.arrived_after, after, limit=BATCH, include_copies=source_id is not None))
+        arrivals: list[Article] = settled(await anyio.to_thread.run_sync(
+            functools.partial(store.arrived_after, after, limit=BATCH, include_copies=True)), settle)
         skipped = False
         for article in arrivals:
             after = article.id
-            if _matches(article, source_id, author_key):
+            shown = source_id is not None or article.duplicate_of is None
+            if shown and _matches(article, source_id, author_key):
                 yield event(article.id, render(article))
                 last_sent, skipped = time.monotonic(), False
             else:
@@ -141,6 +161,7 @@ async def live(request: Request, after: str | None = None, source: str | None = 
     state: Any = request.app.state
     body = stream(request, start, source_id=_number(source), author=(author or "").strip() or None,
                   render=render, poll=getattr(state, "live_poll_seconds", POLL_SECONDS),
-                  ping=getattr(state, "live_ping_seconds", PING_SECONDS))
+                  ping=getattr(state, "live_ping_seconds", PING_SECONDS),
+                  settle=getattr(state, "live_settle_seconds", SETTLE_SECONDS))
     return StreamingResponse(body, media_type="text/event-stream", headers={
         "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
