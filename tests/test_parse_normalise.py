@@ -162,3 +162,14 @@ def test_snippet_does_not_repeat_the_headline_that_opens_the_body():
     (entry,) = parse_feed(feed, url="http://example.test/feed", seen_at=datetime.now(timezone.utc)).entries
     assert entry.snippet == "The ferry is back on the water."
     assert entry.text.startswith("Ferry returns")
+
+
+def test_snippet_keeps_a_lede_that_begins_with_the_headline_words():
+    from datetime import datetime, timezone
+
+    from newswire.parse import parse_feed
+
+    feed = ('<rss version="2.0"><channel><title>T</title><item><title>Ferry returns</title>'
+            '<description>Ferry returns — a move residents welcomed.</description></item></channel></rss>').encode()
+    (entry,) = parse_feed(feed, url="http://example.test/feed", seen_at=datetime.now(timezone.utc)).entries
+    assert entry.snippet == "Ferry returns — a move residents welcomed."

@@ -126,9 +126,10 @@ def build_entry(raw: RawEntry, *, feed_authors: list[str], feed_language: str | 
 
 
 def _without_heading(text: str, title: str) -> str:
-    """Article bodies often open with their own headline; a snippet should not repeat it."""
-    if title and text.startswith(title):
-        return text[len(title):].lstrip(" \n:-–—")
+    """Article bodies often open with their own headline as a block of its own; a snippet
+    should not repeat it. (A lede that merely begins with the headline's words stays whole.)"""
+    if title and text.startswith(title) and text[len(title):len(title) + 1] in ("\n", ""):
+        return text[len(title):].lstrip()
     return text
 
 
