@@ -71,10 +71,6 @@ class Registry:
                 if seconds <= bound:
                     self._bucket_counts[i] += 1
 
-    def fetch_counts(self) -> dict[tuple[str, str], int]:
-        with self._lock:
-            return dict(self._fetches)
-
     def reset(self) -> None:
         with self._lock:
             self._fetches.clear()

@@ -154,14 +154,6 @@ def _inner_markup(el: etree._Element) -> str:
     return "".join(parts)
 
 
-def _attr_or_text(el: etree._Element, *names: str) -> str:
-    for name in names:
-        value = el.get(name)
-        if value:
-            return value
-    return _text(el)
-
-
 class _Context:
     """What entry readers need from the document: its base URL and whether xml:base occurs."""
 

@@ -134,37 +134,29 @@ _SQLITE_HITS = sa.text("""
     WHERE articles_fts MATCH :query AND articles_fts.rowid IN :ids
 """).bindparams(sa.bindparam("ids", expanding=True))
 
-# Rank and limit first, then build headlines for the few rows kept: ts_headline is costly.
-_POSTGRES_SEARCH = sa.text("""
+def _postgres_search(*, newest: bool) -> sa.TextClause:
+    """Best first, or newest first after a keyset. Either way rank and limit first, then build
+    headlines for the few rows kept: ts_headline is costly."""
+    keyset = "AND (a.published_at, a.id) < (:before_at, :before_id)" if newest else ""
+    inner, outer = ("", "") if newest else ("rank DESC, ", "hits.rank DESC, ")
+    return sa.text(f"""
     WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query),
     hits AS (
         SELECT a.id, ts_rank_cd(a.search_vector, q.query) AS rank
         FROM articles a, q
-        WHERE a.search_vector @@ q.query
-        ORDER BY rank DESC, a.published_at DESC, a.id DESC
+        WHERE a.search_vector @@ q.query {keyset}
+        ORDER BY {inner}a.published_at DESC, a.id DESC
         LIMIT :limit
     )
     SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
            ts_headline('english'::regconfig, a.text, q.query, :options) AS snippet, hits.rank
     FROM hits JOIN articles a ON a.id = hits.id JOIN sources s ON s.id = a.source_id, q
-    ORDER BY hits.rank DESC, a.published_at DESC, a.id DESC
-""")
+    ORDER BY {outer}a.published_at DESC, a.id DESC
+    """)
 
-_POSTGRES_NEWEST = sa.text("""
-    WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query),
-    hits AS (
-        SELECT a.id, ts_rank_cd(a.search_vector, q.query) AS rank
-        FROM articles a, q
-        WHERE a.search_vector @@ q.query
-          AND (a.published_at, a.id) < (:before_at, :before_id)
-        ORDER BY a.published_at DESC, a.id DESC
-        LIMIT :limit
-    )
-    SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
-           ts_headline('english'::regconfig, a.text, q.query, :options) AS snippet, hits.rank
-    FROM hits JOIN articles a ON a.id = hits.id JOIN sources s ON s.id = a.source_id, q
-    ORDER BY a.published_at DESC, a.id DESC
-""")
+
+_POSTGRES_SEARCH = _postgres_search(newest=False)
+_POSTGRES_NEWEST = _postgres_search(newest=True)
 
 _HEADLINE_OPTIONS = (f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, MinWords=15, '
                      'MaxFragments=2, FragmentDelimiter=" … "')
