@@ -58,20 +58,20 @@ class StoryEnricher:
         self._write(store, pending)
 
     def _write(self, store: Store, pending: list[tuple[int, StoryDecision, datetime]]) -> None:
-        """Create rows for new stories (renaming the clusterer's keys to row ids), then assign
-        articles and refresh each touched story's stats and title in one transaction."""
-        renamed: dict[Hashable, int] = {}
+        """Create rows for the new stories in one transaction (renaming the clusterer's keys to
+        row ids), then assign articles and refresh each touched story's stats and title in
+        another."""
+        new: dict[Hashable, tuple[str, datetime]] = {}  # clusterer key → (title, first seen)
+        for _, decision, at in pending:
+            if not isinstance(decision.key, int):
+                new.setdefault(decision.key, (decision.title, at))
+        renamed = dict(zip(new, store.create_stories(list(new.values())))) if new else {}
+        for key, story_id in renamed.items():
+            self.clusterer.rename(key, story_id)
         pairs: list[tuple[int, int]] = []
         titles: dict[int, str] = {}
-        for article_id, decision, at in pending:
-            key = decision.key
-            if isinstance(key, int):
-                story_id = key
-            elif key in renamed:
-                story_id = renamed[key]
-            else:
-                story_id = renamed[key] = store.create_story(decision.title, at)
-                self.clusterer.rename(key, story_id)
+        for article_id, decision, _ in pending:
+            story_id = decision.key if isinstance(decision.key, int) else renamed[decision.key]
             pairs.append((article_id, story_id))
             titles[story_id] = decision.title
         for story_id in titles:

@@ -341,8 +341,13 @@ class Store:
 
     def create_story(self, title: str, at: datetime) -> int:
         """A new, empty story row; its stats come with ``assign_stories``. Raises StorageError."""
+        return self.create_stories([(title, at)])[0]
+
+    def create_stories(self, new: Sequence[tuple[str, datetime]]) -> list[int]:
+        """New, empty story rows, one per (title, first seen), in one transaction; their ids in
+        the same order. Raises StorageError."""
         with self._write() as conn:
-            return story_rows.create(conn, title, at)
+            return [story_rows.create(conn, title, at) for title, at in new]
 
     def assign_stories(self, pairs: Sequence[tuple[int, int]], titles: Mapping[int, str] = {}) -> None:
         """One transaction: set each (article id, story id), then recompute the stats of every
