@@ -6,12 +6,10 @@ import os
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newswire import config
 
 
-def display_zone() -> ZoneInfo:
-    """NEWSWIRE_TIMEZONE, else the machine's zone (from /etc/localtime), else UTC."""
-    name = str(config.get("timezone") or "")
+def display_zone(name: str = "") -> ZoneInfo:
+    """The zone ``name`` (NEWSWIRE_TIMEZONE), else the machine's zone (from /etc/localtime), else UTC."""
     if name:
         try:
             return ZoneInfo(name)
