@@ -1,8 +1,9 @@
 """RawFeed → ParsedFeed: every normalisation, once, whichever reader filled the RawFeed.
 
 Per entry: guid (id, else link, else a hash of title and content), canonical URL, clean title,
-split and de-duplicated authors (the feed's when the entry has none), UTC dates (published falls
-back to updated, then to ``seen_at`` marked as estimated), sanitised content HTML, plain text,
+split and de-duplicated authors (the feed's when the entry has none), UTC dates (a date that is
+not plausible counts as missing; published falls back to updated, then to ``seen_at`` marked as
+estimated), sanitised content HTML, plain text,
 summary and snippet, categories, enclosures and language.
 """
 
@@ -13,7 +14,7 @@ from datetime import datetime, tzinfo
 
 from newswire.models import Enclosure, Entry, ParsedFeed
 from newswire.parse.authors import dedupe_authors, split_authors
-from newswire.parse.dates import parse_date, zone
+from newswire.parse.dates import parse_date, plausible_date, zone
 from newswire.parse.html import html_to_text, make_snippet, sanitize_html, text_line, text_to_html
 from newswire.parse.raw import RawEnclosure, RawEntry, RawFeed, RawText
 from newswire.parse.urls import canonical_url, resolve_url
@@ -101,8 +102,8 @@ def build_entry(raw: RawEntry, *, feed_authors: list[str], feed_language: str | 
     content_html = sanitize_html(_as_html(content_source), raw.content_base or raw.base)
     text = html_to_text(content_html)
     summary = _as_text(raw.summary)
-    published = parse_date(raw.published, tz)
-    updated = parse_date(raw.updated, tz)
+    published = plausible_date(parse_date(raw.published, tz), seen_at=seen_at)
+    updated = plausible_date(parse_date(raw.updated, tz), seen_at=seen_at)
     estimated = False
     if published is None:
         published, estimated = (updated, False) if updated else (seen_at, True)

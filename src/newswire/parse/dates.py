@@ -5,6 +5,11 @@ zones, "+05:30"), ISO 8601 / RFC 3339 (with or without seconds, fractions, "Z", 
 or bare days. The two common shapes get hand-written regexes because they are on the hot path;
 ``dateutil`` is the last resort. A date without a zone is read in the source's zone.
 Nothing here raises: an unreadable date is None.
+
+``plausible_date`` keeps only dates a newswire can believe: one far in the future would pin its
+item to the top of the wire (and years like 9999 overflow once shown in a zone east of UTC), one
+before 1990 is a "zero" value (0001-01-01, 1900-01-01, 1970-01-01, 1980-01-01) rather than a
+publication time, since no web publication predates 1990.
 """
 
 from __future__ import annotations
@@ -54,6 +59,14 @@ ZONES = {
 }
 
 _DATEUTIL_ZONES = {name: int(hours * 3600) for name, hours in ZONES.items()}
+
+# Earliest believable publication time: before the web, and above every "zero" sentinel
+# (0001-01-01 Go/.NET, 1900-01-01 spreadsheets, 1970-01-01 Unix, 1980-01-01 DOS) in any zone.
+# Real archives (a 1995 story) stay dated.
+EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+# How far ahead of the time we saw an entry its date may be: publishers' clocks run a few
+# minutes fast; beyond that the date is a scheduling mistake, a mislabelled zone or hostile.
+FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
 @lru_cache(maxsize=64)
@@ -160,3 +173,14 @@ def parse_date(raw: str | None, tz: str | tzinfo | None = "UTC") -> datetime | N
         if month and not _is_meridiem(z):
             return _build(int(y), month, int(d), h, mi, s, None, z, default_tz)
     return _dateutil(raw, default_tz)
+
+
+def plausible_date(value: datetime | None, *, seen_at: datetime) -> datetime | None:
+    """``value`` when it lies in [``EARLIEST``, ``seen_at`` + ``FUTURE_TOLERANCE``], else None.
+
+    Callers treat None as "no date", so an implausible date gets the same fallback as a missing
+    one (the entry's other date, or the time it was first seen, marked as estimated).
+    """
+    if value is None or value < EARLIEST:
+        return None
+    return value if value - seen_at <= FUTURE_TOLERANCE else None
