@@ -1,8 +1,15 @@
-"""The FastAPI application factory.
+"""The FastAPI application factory: it wires the web edge's modules together.
 
-One app serves pages, API, feeds and operations endpoints; each lives in its own module with
-its own router. The store and display settings hang off ``app.state`` so every route reads
-through the same ``Store``.
+    view       templates, the wire item view model          (no routes)
+    errors     the one error boundary                        (exception handlers)
+    wire_pages the wire, source, author, article, search pages
+    admin      the sources admin and its forms
+    stories    story pages and story feeds
+    live       the live wire (SSE)
+    api, feeds, ops   JSON API, feeds out, health and metrics
+
+The store and the settings hang off ``app.state`` so every route reads through the same
+``Store`` and the same frozen ``Settings``.
 """
 
 from __future__ import annotations
@@ -10,12 +17,14 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from newswire import __version__
 from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
-from newswire.web import api, feeds, ops, pages, stories
+from newswire.web import admin, api, errors, feeds, live, ops, stories, wire_pages
 from newswire.web.display import display_zone
+from newswire.web.view import STATIC_DIR
 
 
 def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInfo | None = None) -> FastAPI:
@@ -26,9 +35,10 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     app.state.store = store
     app.state.settings = settings
     app.state.zone = timezone or display_zone(settings.timezone)
-    for module in (ops, api, feeds, pages):
-        app.include_router(module.router)
-    app.include_router(stories.feed_router)
-    app.include_router(stories.router)
-    pages.install(app)
+    app.state.flash = admin.FlashMessages()
+    for router in (ops.router, api.router, feeds.router, wire_pages.router, admin.router,
+                   stories.feed_router, stories.router, live.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    errors.install(app)
     return app

@@ -30,7 +30,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from newswire.models import Article
-from newswire.web import pages
+from newswire.web.view import WireItem, render_item, zone_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -152,11 +152,11 @@ async def live(request: Request, after: str | None = None, source: str | None = 
         start = _number(after)
     if start is None:
         start = await anyio.to_thread.run_sync(store.last_article_id)
-    zone = request.app.state.zone
+    zone = zone_of(request)
     heading = 3 if level == 3 else 2
 
     def render(article: Article) -> str:
-        return pages.render_item(pages.WireItem.of(article), zone, level=heading)
+        return render_item(WireItem.of(article), zone, level=heading)
 
     state: Any = request.app.state
     body = stream(request, start, source_id=_number(source), author=(author or "").strip() or None,

@@ -16,9 +16,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from newswire.errors import NotFound
 from newswire.models import Article
-from newswire.web.api import JsonErrorRoute, MAX_ID, store_of
+from newswire.web.api import JsonErrorRoute, MAX_ID
+from newswire.web.errors import PageError
 from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, _responses, conditional_response
-from newswire.web.pages import PageError, _id_or_404, _page, _store
+from newswire.web.inputs import id_or_404
+from newswire.web.state import store_of
+from newswire.web.view import render_page
 
 ACTIVE = timedelta(hours=72)
 PAGE_SIZE = 30
@@ -40,27 +43,27 @@ def by_source(articles: list[Article]) -> list[tuple[int, str, list[Article]]]:
 
 
 @router.get("/stories", response_class=HTMLResponse)
-def stories_page(request: Request, before: str | None = None) -> HTMLResponse:
+def storiesrender_page(request: Request, before: str | None = None) -> HTMLResponse:
     try:
-        stories, next_cursor = _store(request).list_stories(limit=PAGE_SIZE, before=before or None,
+        stories, next_cursor = store_of(request).list_stories(limit=PAGE_SIZE, before=before or None,
                                                             active_since=active_since())
     except ValueError:
         raise PageError(400, "Bad request", "That “More” link is not one this newswire made.") from None
-    sources = _store(request).story_sources([s.id for s in stories])
-    return _page(request, "stories.html", {"stories": stories, "sources": sources,
+    sources = store_of(request).story_sources([s.id for s in stories])
+    return render_page(request, "stories.html", {"stories": stories, "sources": sources,
                                            "older": f"/stories?before={next_cursor}" if next_cursor else None})
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
-def story_page(request: Request, story_id: str) -> HTMLResponse:
-    number = _id_or_404(story_id, "story")
-    store = _store(request)
+def storyrender_page(request: Request, story_id: str) -> HTMLResponse:
+    number = id_or_404(story_id, "story")
+    store = store_of(request)
     try:
         story = store.get_story(number)
     except NotFound:
         raise PageError(404, "Not found", f"There is no story #{number}.") from None
     groups = by_source(store.story_articles(number))
-    return _page(request, "story.html", {"story": story, "groups": groups,
+    return render_page(request, "story.html", {"story": story, "groups": groups,
                                          "feed_url": f"/stories/{number}/feed.atom"})
 
 
@@ -89,21 +92,3 @@ def _add_feed_route(fmt: str) -> None:
 
 for _fmt in FORMATS:
     _add_feed_route(_fmt)
-
-
-@router.post("/sources/{source_id}/stories/{switch}")
-def merge_switch(request: Request, source_id: str, switch: str) -> Response:
-    """The sources page's per-source switch: ``on`` lets its articles join other sources' stories."""
-    from newswire.web.pages import _back_to_sources, _check_origin
-
-    _check_origin(request)
-    number = _id_or_404(source_id, "source")
-    if switch not in ("on", "off"):
-        raise PageError(404, "Not found", "There is no such switch.")
-    try:
-        source = _store(request).get_source(number)
-        _store(request).set_merge_stories(number, switch == "on")
-    except NotFound:
-        return _back_to_sources(request, "error", f"There is no source #{number} (already removed?).")
-    state = "now join" if switch == "on" else "no longer join"
-    return _back_to_sources(request, "ok", f"Articles from {source.name} {state} other sources' stories.")

@@ -1,0 +1,225 @@
+"""The sources admin: the ``/sources`` page and its forms (follow a feed, follow the starter
+list, pause, resume, remove, the per-source stories switch).
+
+Every form posts, then redirects back to ``/sources`` with a one-shot message (POST-redirect-GET);
+the message travels as a random token into ``FlashMessages``, never as text in the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from newswire.errors import NewswireError, NotFound
+from newswire.models import Source
+from newswire.sources.opml import OpmlFeed
+from newswire.sources.starter import starter_feeds, starter_opml_bytes
+from newswire.store import Store
+from newswire.web.errors import PageError
+from newswire.web.inputs import id_or_404
+from newswire.web.state import store_of
+from newswire.web.view import render_page
+
+log = logging.getLogger(__name__)
+
+MAX_FORM_BYTES = 16384
+
+router = APIRouter(include_in_schema=False)
+
+
+class FlashMessages:
+    """One-shot messages carried across a POST-redirect-GET by a random token (never the text
+    itself in the URL, so nobody can craft a link that shows a message of their choosing)."""
+
+    def __init__(self, size: int = 200):
+        self._items: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, kind: str, text: str) -> str:
+        token = secrets.token_urlsafe(9)
+        with self._lock:
+            self._items[token] = (kind, text)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return token
+
+    def pop(self, token: str | None) -> tuple[str, str] | None:
+        if not token:
+            return None
+        with self._lock:
+            return self._items.pop(token, None)
+
+
+def flash_of(request: Request) -> FlashMessages:
+    return request.app.state.flash
+
+
+def back_to_sources(request: Request, kind: str, text: str) -> RedirectResponse:
+    """Redirect to the sources page, which shows ``text`` once."""
+    return RedirectResponse("/sources?" + urlencode({"flash": flash_of(request).put(kind, text)}), status_code=303)
+
+
+def _same_origin(request: Request) -> bool:
+    """Refuse cross-site form posts (a page elsewhere must not add or remove our sources)."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        return urlsplit(origin).netloc == request.headers.get("host", "")
+    return True
+
+
+def check_origin(request: Request) -> None:
+    if not _same_origin(request):
+        raise PageError(403, "Forbidden", "Sources can only be changed from this site's own Sources page.")
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form's fields (first value of each), at most ``MAX_FORM_BYTES``; no
+    multipart needed for these forms."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise PageError(413, "Too large", "That form is larger than this page accepts.")
+    fields: dict[str, str] = {}
+    for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+        fields.setdefault(key, value)
+    return fields
+
+
+def in_words(error: Exception) -> str:
+    """An error's message without the stage prefix (``fetch: ``) meant for logs."""
+    text = str(error) or error.__class__.__name__
+    return re.sub(r"^[a-z]+: ", "", text)
+
+
+# -- the starter list
+
+def starter_list() -> list[OpmlFeed] | None:
+    """The starter list's feeds, or None when it cannot be read (the page then omits it)."""
+    try:
+        return starter_feeds()
+    except (NewswireError, OSError):
+        log.exception("web: the starter list could not be read")
+        return None
+
+
+# -- the page and its forms
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, flash: str | None = None) -> HTMLResponse:
+    sources = store_of(request).list_sources()
+    return render_page(request, "sources.html", {
+        "sources": sources, "notice": flash_of(request).pop(flash),
+        "starter": starter_list() if not sources else None,
+    })
+
+
+@router.post("/sources")
+async def add_source(request: Request) -> Response:
+    from newswire.fetch import Fetcher
+    from newswire.service.subscribe import follow
+
+    check_origin(request)
+    form = await read_form(request)
+    url, name, full_text = form.get("url", "").strip(), form.get("name", ""), form.get("full_text", "")
+    if not url:
+        return back_to_sources(request, "error", "Enter the address of a feed or of a site that has one.")
+    if "://" not in url:
+        url = "https://" + url
+    store = store_of(request)
+    try:
+        async with Fetcher() as fetcher:
+            source = await follow(store, fetcher, url, name=name.strip() or None, full_text=bool(full_text))
+            fetched = await _first_fetch(store, fetcher, source)
+    except NewswireError as error:
+        return back_to_sources(request, "error", f"Could not follow {url}: {in_words(error)}")
+    return back_to_sources(request, "ok", f"Now following {source.name}. {fetched}")
+
+
+async def _first_fetch(store: Store, fetcher: Any, source: Source) -> str:
+    """Fetch a newly followed source once, so its articles show at once."""
+    from newswire.service.update import Refresher
+
+    try:
+        async with Refresher(store, fetcher) as refresher:
+            result = await refresher.refresh(source)
+    except NewswireError as error:  # the source stays followed; the scheduler retries
+        return f"Its first fetch failed ({in_words(error)}); it will be retried."
+    if result.outcome == "failed":
+        return f"Its first fetch failed ({result.error or result.reason}); it will be retried."
+    return f"{result.new} article{'s' if result.new != 1 else ''} stored."
+
+
+@router.post("/sources/starter")
+def follow_starter(request: Request) -> Response:
+    from newswire.service.subscribe import import_opml
+
+    check_origin(request)
+    try:
+        summary = import_opml(store_of(request), starter_opml_bytes())
+    except (NewswireError, OSError) as error:
+        return back_to_sources(request, "error", f"Could not import the starter list: {in_words(error)}")
+    already = f" ({summary.already_followed} already followed)" if summary.already_followed else ""
+    return back_to_sources(request, "ok", f"Following {summary.added} starter source"
+                                          f"{'s' if summary.added != 1 else ''}{already}"
+                                          ". Their articles arrive on the next fetch pass.")
+
+
+def _source_action(request: Request, source_id: str, action: str) -> Response:
+    check_origin(request)
+    store = store_of(request)
+    number = id_or_404(source_id, "source")
+    try:
+        source = store.get_source(number)
+        if action == "remove":
+            store.remove_source(number)
+            return back_to_sources(request, "ok", f"Removed {source.name} and its {source.article_count} "
+                                                  f"article{'s' if source.article_count != 1 else ''}.")
+        store.set_enabled(number, action == "resume")
+    except NotFound:
+        return back_to_sources(request, "error", f"There is no source #{number} (already removed?).")
+    verb = "Resumed" if action == "resume" else "Paused"
+    return back_to_sources(request, "ok", f"{verb} {source.name}.")
+
+
+@router.post("/sources/{source_id}/pause")
+def pause_source(request: Request, source_id: str) -> Response:
+    return _source_action(request, source_id, "pause")
+
+
+@router.post("/sources/{source_id}/resume")
+def resume_source(request: Request, source_id: str) -> Response:
+    return _source_action(request, source_id, "resume")
+
+
+@router.post("/sources/{source_id}/remove")
+def remove_source(request: Request, source_id: str) -> Response:
+    return _source_action(request, source_id, "remove")
+
+
+@router.post("/sources/{source_id}/stories/{switch}")
+def merge_switch(request: Request, source_id: str, switch: str) -> Response:
+    """The per-source switch: ``on`` lets its articles join other sources' stories."""
+    check_origin(request)
+    number = id_or_404(source_id, "source")
+    if switch not in ("on", "off"):
+        raise PageError(404, "Not found", "There is no such switch.")
+    store = store_of(request)
+    try:
+        source = store.get_source(number)
+        store.set_merge_stories(number, switch == "on")
+    except NotFound:
+        return back_to_sources(request, "error", f"There is no source #{number} (already removed?).")
+    state = "now join" if switch == "on" else "no longer join"
+    return back_to_sources(request, "ok", f"Articles from {source.name} {state} other sources' stories.")

@@ -1,0 +1,91 @@
+"""How the pages look: the Jinja2 environment, its filters, and the wire item view model.
+
+One partial, ``_item.html``, renders a wire item on every listing page and in the live stream
+(``live.py``), so a pushed item looks exactly like a served one. Templates live in
+``templates/``; every page goes through ``render_page`` so each one gets the display zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from newswire.models import Article, SearchHit
+from newswire.web.display import format_when
+
+HERE = Path(__file__).parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+@dataclass(frozen=True, slots=True)
+class WireItem:
+    """What a wire item shows, from a listing or a search hit."""
+
+    id: int
+    title: str
+    source_id: int
+    source_name: str
+    authors: tuple[str, ...]
+    published_at: datetime
+    snippet: str  # plain text, escaped when rendered
+    snippet_html: Markup | None = None  # search hits: <mark>ed, everything else escaped by the store
+    also_in: tuple[tuple[int, str], ...] = ()  # its syndicated copies: (article id, source name)
+    coverage: tuple[int, int] | None = None  # (story id, sources) when its story has two sources or more
+
+    @classmethod
+    def of(cls, article: Article, also_in: Iterable[tuple[int, str]] = ()) -> "WireItem":
+        return cls(article.id, article.title, article.source_id, article.source_name, article.authors,
+                   article.published_at, article.snippet or article.summary, also_in=tuple(also_in))
+
+    @classmethod
+    def of_hit(cls, hit: SearchHit) -> "WireItem":
+        return cls(hit.article_id, hit.title, hit.source_id, hit.source_name, hit.authors,
+                   hit.published_at, "", Markup(hit.snippet))
+
+
+def path_quote(value: str) -> str:
+    """``value`` as one path segment (an author named ``AP/Reuters`` stays one segment)."""
+    return quote(value, safe="")
+
+
+def safe_href(url: str | None) -> str | None:
+    """Only web links are rendered as links (no ``javascript:`` from a feed)."""
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return url
+    return None
+
+
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    return format_when(moment, zone)
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["pathq"] = path_quote
+templates.env.filters["safe_href"] = safe_href
+templates.env.globals["urlencode"] = urlencode
+
+
+def render_item(item: WireItem, zone: ZoneInfo, *, level: int = 2) -> str:
+    """The HTML of one wire item (an ``<li>``), as the page and the live stream send it."""
+    return templates.get_template("_item.html").render(item=item, zone=zone, level=level)
+
+
+def zone_of(request: Request) -> ZoneInfo:
+    return request.app.state.zone
+
+
+def render_page(request: Request, name: str, context: Mapping[str, Any], status: int = 200) -> HTMLResponse:
+    """Template ``name`` as a full page, with the display zone in its context."""
+    return templates.TemplateResponse(request, name, {"zone": zone_of(request), **context}, status_code=status)

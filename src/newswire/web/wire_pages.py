@@ -1,0 +1,198 @@
+"""The reader's pages: the wire, a source's wire, an author's wire, one article, and search.
+
+Each is a sync ``def`` route (FastAPI runs it in its threadpool) that reads through the store,
+builds ``WireItem``s and renders a template from ``view``. Every listing page is live on its
+newest page: it names the ``/live`` stream (``live.py``) that continues it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from newswire.errors import NotFound
+from newswire.models import Article
+from newswire.store import Store
+from newswire.web.admin import starter_list
+from newswire.web.errors import PageError
+from newswire.web.inputs import id_or_404, int_or_none
+from newswire.web.state import store_of
+from newswire.web.view import WireItem, path_quote, render_page, safe_href
+
+WIRE_PAGE_SIZE = 30
+SIDEBAR_SIZE = 20
+SEARCH_LIMIT = 20
+
+router = APIRouter(include_in_schema=False)
+
+
+# -- wire listings
+
+def listing(request: Request, *, before: str | None, source_id: int | None = None,
+            author: str | None = None, limit: int = WIRE_PAGE_SIZE) -> tuple[list[WireItem], str | None]:
+    """One page of wire items and the cursor of the next; copies show only on a source's wire."""
+    store = store_of(request)
+    try:
+        page = store.list_articles(source_id=source_id, author=author, before=before or None,
+                                   limit=limit, include_copies=source_id is not None)
+    except ValueError:
+        raise PageError(400, "Bad request",
+                        "That “Older” link is not one this newswire made; start again from the newest.") from None
+    also_in = store.also_in([a.id for a in page.items])  # copies: one query for the page
+    coverage = coverage_of(store, page.items)  # stories: one query for the page
+    return [replace(WireItem.of(a, also_in.get(a.id, ())), coverage=coverage.get(a.id)) for a in page.items], page.next
+
+
+def coverage_of(store: Store, articles: Iterable[Article]) -> dict[int, tuple[int, int]]:
+    """Article id → (story id, source count) for the articles whose story has ≥ 2 sources."""
+    articles = [a for a in articles if a.story_id is not None]
+    counts = store.story_counts([a.story_id for a in articles if a.story_id is not None])
+    return {a.id: (a.story_id, counts[a.story_id][1]) for a in articles
+            if a.story_id in counts and counts[a.story_id][1] >= 2}
+
+
+def live_url(source_id: int | None = None, author: str | None = None, level: int = 2) -> str:
+    params: dict[str, str | int] = {}
+    if source_id is not None:
+        params["source"] = source_id
+    if author:
+        params["author"] = author
+    if level != 2:
+        params["level"] = level
+    return "/live" + ("?" + urlencode(params) if params else "")
+
+
+def wire_context(request: Request, *, before: str | None, heading: str, live: str,
+                 source_id: int | None = None, author: str | None = None,
+                 older_params: Mapping[str, Any] = {}) -> dict[str, Any]:
+    """What every wire listing page passes to ``wire.html``. The live mark is read before the
+    listing, so an article stored meanwhile comes by the stream (the page drops repeats). Only
+    the newest page is live: an "Older" page must not grow at the top."""
+    live_after = None if before else store_of(request).last_article_id()
+    items, next_cursor = listing(request, before=before, source_id=source_id, author=author)
+    kept = {k: v for k, v in older_params.items() if v not in (None, "")}
+    older = "?" + urlencode({**kept, "before": next_cursor}) if next_cursor else None
+    newest = request.url.path + ("?" + urlencode(kept) if kept else "")
+    return {"items": items, "older": older, "newer": newest if before else None, "heading": heading,
+            "live_url": None if before else live, "live_after": live_after}
+
+
+@router.get("/", response_class=HTMLResponse)
+def wire(request: Request, before: str | None = None, source: str | None = None,
+         author: str | None = None) -> HTMLResponse:
+    store = store_of(request)
+    source_id = int_or_none(source, "source")
+    author = (author or "").strip() or None
+    filters: list[tuple[str, str]] = []
+    if source_id is not None:
+        try:
+            filters.append(("Source", store.get_source(source_id).name))
+        except NotFound:
+            raise PageError(404, "Not found", f"There is no source #{source_id}.") from None
+    if author:
+        filters.append(("Author", store.author_name(author) or author))
+    context = wire_context(request, before=before, heading="Newswire", live=live_url(source_id, author),
+                           source_id=source_id, author=author,
+                           older_params={"source": source_id, "author": author})
+    empty = None
+    if not context["items"] and not before and not filters:
+        sources = store.list_sources()
+        empty = {"no_sources": not sources, "starter": starter_list() if not sources else None}
+    return render_page(request, "wire.html", {**context, "filters": filters, "empty": empty,
+                                              "feed_url": "/feed.atom"})
+
+
+@router.get("/sources/{source_id}", response_class=HTMLResponse)
+def source_page(request: Request, source_id: str, before: str | None = None) -> HTMLResponse:
+    number = id_or_404(source_id, "source")
+    try:
+        source = store_of(request).get_source(number)
+    except NotFound:
+        raise PageError(404, "Not found", f"There is no source #{number}.") from None
+    context = wire_context(request, before=before, heading=source.name or f"Source #{number}",
+                           live=live_url(source_id=number), source_id=number)
+    return render_page(request, "wire.html", {**context, "source": source, "kicker": "Source",
+                                              "feed_url": f"/sources/{number}/feed.atom"})
+
+
+@router.get("/authors/{name}", response_class=HTMLResponse)
+def author_page(request: Request, name: str, before: str | None = None) -> HTMLResponse:
+    display = store_of(request).author_name(name)
+    if display is None:
+        raise PageError(404, "Not found", f"No article here is by “{name}”.")
+    context = wire_context(request, before=before, heading=display, live=live_url(author=display),
+                           author=display)
+    return render_page(request, "wire.html", {**context, "kicker": "Author",
+                                              "feed_url": f"/authors/{path_quote(display)}/feed.atom"})
+
+
+# -- one article
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(request: Request, article_id: str) -> HTMLResponse:
+    store = store_of(request)
+    number = id_or_404(article_id, "article")
+    live_after = store.last_article_id()
+    try:
+        article = store.get_article(number)
+    except NotFound:
+        raise PageError(404, "Not found", f"There is no article #{number}; it may have been removed "
+                                          "with its source.") from None
+    items, _ = listing(request, before=None, limit=SIDEBAR_SIZE)
+    copies, canonical = store.copies_of(number), _canonical(store, article.duplicate_of)
+    return render_page(request, "article.html", {
+        "article": article, "original": safe_href(article.url), "items": items,
+        "copies": copies, "canonical": canonical, "coverage": coverage_of(store, [article]).get(article.id),
+        "live_url": live_url(level=3), "live_after": live_after, "live_max": SIDEBAR_SIZE,
+    })
+
+
+def _canonical(store: Store, article_id: int | None) -> Article | None:
+    """The article a copy repeats, when it is still stored."""
+    if article_id is None:
+        return None
+    found = store.get_articles([article_id])
+    return found[0] if found else None
+
+
+# -- search
+
+_WORD = re.compile(r"\w")
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, q: str = "", order: str = "newest", before: str | None = None) -> HTMLResponse:
+    """Newest matches first by default (a newswire's question is usually "what is new about
+    this?"), twenty a page with an "Older matches" cursor; "Best match" ranks recent matches."""
+    q = q.strip()[:500]
+    order = "rank" if order == "rank" else "newest"
+    items: list[WireItem] = []
+    message = older = None
+    if not q:
+        message = ("Search every stored article: words, “a phrase in quotes”, or a prefix with a star "
+                   "(harbo*).")
+    elif not _WORD.search(q):
+        message = f"“{q}” holds no words to search for. Try a name, a place or a phrase."
+    else:
+        store = store_of(request)
+        try:
+            hits = store.search(q, limit=SEARCH_LIMIT, order=order, before=before)
+        except ValueError:
+            raise StarletteHTTPException(400, "That link to older matches is not valid.") from None
+        items = [WireItem.of_hit(hit) for hit in hits]
+        if order == "newest" and len(hits) == SEARCH_LIMIT:
+            last = hits[-1]
+            older = "/search?" + urlencode({"q": q, "order": order,
+                                            "before": store.cursor_after(last.published_at, last.article_id)})
+        if not items:
+            message = f"No {'older ' if before else ''}articles match “{q}”."
+    return render_page(request, "search.html", {
+        "q": q, "order": order, "items": items, "message": message, "older": older, "more": bool(before),
+        "feed_url": "/feed.atom?" + urlencode({"q": q}) if q else None,
+    })
