@@ -8,7 +8,8 @@
                  ├─ GET via httpx (never follows redirects itself); the address guard runs in
                  │  the transport's connect (or here, before sending, for an injected transport)
                  ├─ 301/302/303/307/308 → RedirectChain.follow → next hop
-                 ├─ 304 → result with the validators; 2xx → result with the body, size-capped
+                 ├─ 304 → result with the validators; 2xx → result with the body, decoded in
+                 │  bounded pieces (decoding.py) and size-capped as it decodes
                  └─ anything else → http_error (gone, rate-limited, http-NNN)
 
 It never parses what it fetched; that is the parse stage's job.
@@ -28,6 +29,7 @@ import httpx
 from newswire import config
 from newswire.errors import ResponseTooLargeError
 from newswire.fetch.caching import retry_after_seconds
+from newswire.fetch.decoding import BodyDecoder
 from newswire.fetch.errors import http_error, translate_errors
 from newswire.fetch.guard import AddressGuard, AddressPolicy, Resolver, is_public_address
 from newswire.fetch.limits import RequestLimits
@@ -148,10 +150,15 @@ class Fetcher:
         raise http_error(status, str(chain.url), retry_after=retry_after)
 
     async def _read_body(self, response: httpx.Response, url: httpx.URL) -> bytes:
-        """The decoded body, refused as soon as it passes ``max_bytes`` (a gzip bomb or an
-        endless stream stops here; the rest is never read)."""
+        """The decoded body, refused as soon as it passes ``max_bytes``: the count is of bytes
+        as they leave the decoder, which yields bounded pieces (see decoding.py), so a
+        compression bomb or an endless stream stops here and the rest is never read."""
+        decoder = BodyDecoder.for_codings(
+            response.headers.get_list("content-encoding", split_commas=True), url=str(url))
+        # An injected transport (httpx.MockTransport) may hand over a body httpx already read.
+        chunks = response.aiter_bytes() if response.is_stream_consumed else decoder.decode(response.aiter_raw())
         body = bytearray()
-        async for chunk in response.aiter_bytes():
+        async for chunk in chunks:
             body += chunk
             if len(body) > self.max_bytes:
                 raise ResponseTooLargeError(

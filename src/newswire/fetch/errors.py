@@ -3,6 +3,8 @@
     FetchError (newswire.errors)         reason tag for summaries, status when HTTP said no
     ├── BlockedAddressError              "blocked-address" (raised by the guard)
     ├── ResponseTooLargeError            "too-large"      (raised while reading the body)
+    ├── (FetchError)                     "stacked-encoding", "decode" (decoding.py: more than one
+    │                                    Content-Encoding, or one we cannot decode)
     └── RateLimitedError                 "rate-limited"   429/503, with ``retry_after`` seconds
 
 ``translate_errors`` is the single boundary where httpx, httpcore, ssl, socket and asyncio
@@ -15,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import zlib
 from typing import Iterator
 
+import brotli
 import httpcore
 import httpx
 
@@ -67,7 +71,7 @@ def classify(exc: BaseException) -> str:
         ("timeout", _TIMEOUT),
         ("dns", (socket.gaierror,)),
         ("tls", (ssl.SSLError, ssl.CertificateError)),
-        ("decode", (httpx.DecodingError,)),
+        ("decode", (httpx.DecodingError, zlib.error, brotli.error)),
         ("connection", _CONNECTION),
     ]:
         if any(isinstance(e, kinds) for e in chain):

@@ -22,6 +22,8 @@ class Response:
     body: bytes | Iterable[bytes] = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
+    # sent after ``headers``: a header repeated on several lines (two Content-Encoding, say)
+    repeated_headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -130,7 +132,7 @@ class FeedServer:
     def _write(h: BaseHTTPRequestHandler, response: Response) -> None:
         h.send_response(response.status)
         streamed = not isinstance(response.body, (bytes, bytearray))
-        for name, value in response.headers.items():
+        for name, value in [*response.headers.items(), *response.repeated_headers]:
             h.send_header(name, value)
         if streamed:
             h.send_header("Transfer-Encoding", "chunked")
