@@ -13,6 +13,7 @@ from typing import Iterator
 
 import pytest
 
+from newswire.testing import LOOPBACK
 from newswire.testing.feedserver import FeedServer
 
 POSTGRES_ENV = "NEWSWIRE_TEST_POSTGRES_URL"
@@ -98,5 +99,5 @@ def client(store):
 
     from newswire.web import create_app
 
-    with TestClient(create_app(store)) as c:
+    with TestClient(create_app(store, LOOPBACK)) as c:
         yield c

@@ -12,6 +12,7 @@ from typing import Iterator
 
 import pytest
 
+from newswire.testing import LOOPBACK
 from newswire.store import Store
 from newswire.testing.webserver import WebServer
 from newswire.web.app import create_app
@@ -37,7 +38,7 @@ def seeded(tmp_path_factory) -> Iterator[Seeded]:
 
 @pytest.fixture(scope="module")
 def server(seeded) -> Iterator[WebServer]:
-    app = create_app(seeded.store, timezone=ZONE)
+    app = create_app(seeded.store, LOOPBACK, timezone=ZONE)
     app.state.live_poll_seconds = 0.1
     app.state.live_settle_seconds = 0  # articles stored here are not enriched
     with WebServer(app) as s:
@@ -188,7 +189,7 @@ def test_dark_mode_follows_the_system_setting(browser, server, seeded):
 def test_empty_state_and_sources_admin_render(browser, server, tmp_path):
     empty_store = Store(f"sqlite:///{tmp_path / 'empty.db'}")
     try:
-        with WebServer(create_app(empty_store, timezone=ZONE)) as empty:
+        with WebServer(create_app(empty_store, LOOPBACK, timezone=ZONE)) as empty:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             try:
                 page = context.new_page()

@@ -11,6 +11,7 @@ from typing import Iterator
 
 import pytest
 
+from newswire.testing import LOOPBACK
 from newswire.demo import DemoFeeds
 from newswire.fetch import Fetcher
 from newswire.service.enrichment import default_enrichers
@@ -34,7 +35,7 @@ def store(tmp_path_factory) -> Iterator[Store]:
         sources = [store.add_source(f.feed_url, name=f.name) for f in read_opml(feeds.opml_bytes())]
 
         async def refresh() -> None:
-            async with Fetcher() as fetcher:
+            async with Fetcher(LOOPBACK) as fetcher:
                 async with Refresher(store, fetcher, enrichers=default_enrichers()) as refresher:
                     await refresher.refresh_many(sources)
 
@@ -47,7 +48,7 @@ def store(tmp_path_factory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def server(store) -> Iterator[WebServer]:
-    with WebServer(create_app(store, timezone=ZONE)) as s:
+    with WebServer(create_app(store, LOOPBACK, timezone=ZONE)) as s:
         yield s
 
 

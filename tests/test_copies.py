@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import httpx
 
+from newswire.testing import LOOPBACK
 from newswire.demo.newsroom import Newsroom
 from newswire.fetch import Fetcher
 from newswire.models import Entry, SourceUpdate
@@ -105,7 +106,7 @@ def test_an_older_copy_arriving_later_becomes_canonical(store, sources, syndicat
 
 def test_pages_show_also_in_and_the_copies(store, syndicated):
     _, (wire, citizen, gazette), other = syndicated
-    app = create_app(store, timezone=ZoneInfo("America/Toronto"))
+    app = create_app(store, LOOPBACK, timezone=ZoneInfo("America/Toronto"))
     with WebServer(app) as server, httpx.Client(base_url=server.base_url, timeout=20) as client:
         page = client.get("/").text
         listed = [int(i) for i in re.findall(r'<li class="wire-item" id="item-(\d+)"', page)]
@@ -168,7 +169,7 @@ async def test_demo_wire_copies_collapse_through_a_refresh(store, feed_server):
         url = feed_server.add(room.feed_path(paper), document, content_type=content_type)
         added.append(store.add_source(url, name=paper.outlet.name))
     enricher = CopyEnricher(store)
-    async with Fetcher(read_timeout=2, total_timeout=5) as fetcher:
+    async with Fetcher(LOOPBACK, read_timeout=2, total_timeout=5) as fetcher:
         async with Refresher(store, fetcher, enrichers=[enricher]) as refresher:
             results = await refresher.refresh_many(added)
     assert all(r.outcome == "fetched" for r in results), results

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from newswire.testing import LOOPBACK
 from newswire.parse import parse_feed
 from newswire.testing.webserver import WebServer
 from newswire.web.app import create_app
@@ -209,7 +210,7 @@ def test_xml_text_strips_what_xml_1_0_forbids():
 
 def test_links_use_the_request_base_url_on_a_real_server(store):
     ids = seed(store)
-    with WebServer(create_app(store)) as server:
+    with WebServer(create_app(store, LOOPBACK)) as server:
         body = httpx.get(server.url(f"/sources/{ids['post']}/feed.atom")).content
         document = httpx.get(server.url("/feed.json")).json()
     root = etree.fromstring(body)

@@ -18,7 +18,8 @@ import httpcore
 import httpx
 import pytest
 
-from newswire import config
+from newswire.config import Settings
+from newswire.testing import LOOPBACK
 from newswire.errors import FetchError, ResponseTooLargeError
 from newswire.fetch import FEED_ACCEPT, Fetcher, RateLimitedError
 from newswire.models import FetchResult
@@ -28,7 +29,7 @@ RSS = "<rss version='2.0'><channel><title>Wire</title></channel></rss>"
 
 
 async def fetch(url: str, **options: object) -> FetchResult:
-    async with Fetcher(**options) as fetcher:  # type: ignore[arg-type]
+    async with Fetcher(**{"settings": LOOPBACK, **options}) as fetcher:  # type: ignore[arg-type]
         return await fetcher.fetch(url)
 
 
@@ -60,7 +61,7 @@ async def test_200_gives_body_validators_and_lowercase_headers(feed_server: Feed
 async def test_conditional_get_sends_validators_and_304_keeps_them(feed_server: FeedServer) -> None:
     url = feed_server.add("/feed", RSS)
     first = await fetch(url)
-    async with Fetcher() as fetcher:
+    async with Fetcher(LOOPBACK) as fetcher:
         second = await fetcher.fetch(url, etag=first.etag, last_modified=first.last_modified)
     assert (second.status, second.content, second.not_modified) == (304, b"", True)
     assert second.etag == first.etag
@@ -73,7 +74,7 @@ async def test_conditional_get_sends_validators_and_304_keeps_them(feed_server: 
 
 async def test_304_with_new_validators_replaces_the_old(feed_server: FeedServer) -> None:
     url = feed_server.route("/feed", lambda r: Response(304, b"", {"ETag": '"v2"'}))
-    async with Fetcher() as fetcher:
+    async with Fetcher(LOOPBACK) as fetcher:
         result = await fetcher.fetch(url, etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT")
     assert (result.etag, result.last_modified) == ('"v2"', "Mon, 01 Jan 2024 00:00:00 GMT")
 
@@ -83,17 +84,17 @@ async def test_sends_user_agent_accept_and_encodings(feed_server: FeedServer) ->
     await fetch(url)
     await fetch(url, user_agent="Probe/1.0")
     default, custom = (hit.headers for hit in feed_server.hits("/feed"))
-    assert default["user-agent"] == config.user_agent()
+    assert default["user-agent"] == LOOPBACK.agent
     assert custom["user-agent"] == "Probe/1.0"
     assert default["accept"] == FEED_ACCEPT
     assert default["accept"].startswith("application/rss+xml, application/atom+xml, application/feed+json")
     assert {e.strip() for e in default["accept-encoding"].split(",")} >= {"gzip", "deflate", "br"}
 
 
-async def test_user_agent_comes_from_config(feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEWSWIRE_USER_AGENT", "ConfiguredAgent/2")
+async def test_user_agent_comes_from_settings(feed_server: FeedServer) -> None:
     url = feed_server.add("/feed", RSS)
-    await fetch(url)
+    await fetch(url, settings=Settings.from_env({"NEWSWIRE_USER_AGENT": "ConfiguredAgent/2",
+                                                 "NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1"}))
     assert feed_server.hits("/feed")[0].headers["user-agent"] == "ConfiguredAgent/2"
 
 
@@ -148,7 +149,7 @@ async def test_a_temporary_hop_leaves_permanent_url_unset(feed_server: FeedServe
 async def test_validators_are_sent_on_every_hop(feed_server: FeedServer) -> None:
     feed_server.route("/old", lambda r: redirect("/feed", 301))
     feed_server.route("/feed", lambda r: Response(304, b""))
-    async with Fetcher() as fetcher:
+    async with Fetcher(LOOPBACK) as fetcher:
         result = await fetcher.fetch(feed_server.url("/old"), etag='"e"')
     assert (result.status, result.etag, result.permanent_url) == (304, '"e"', feed_server.url("/feed"))
     assert [h.headers.get("if-none-match") for h in feed_server.requests] == ['"e"', '"e"']
@@ -267,10 +268,9 @@ async def test_body_exactly_at_the_cap_is_accepted(feed_server: FeedServer) -> N
     assert (await fetch_error(url, max_bytes=len(RSS) - 1)).reason == "too-large"
 
 
-async def test_cap_comes_from_config(feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEWSWIRE_MAX_RESPONSE_BYTES", "10")
+async def test_cap_comes_from_settings(feed_server: FeedServer) -> None:
     url = feed_server.add("/feed", RSS)
-    assert (await fetch_error(url)).reason == "too-large"
+    assert (await fetch_error(url, settings=LOOPBACK.with_changes(max_response_bytes=10))).reason == "too-large"
 
 
 # --- timeouts -----------------------------------------------------------------------------
@@ -294,7 +294,7 @@ async def test_total_timeout_spans_redirects(feed_server: FeedServer) -> None:
 async def test_waiting_for_a_hosts_slot_does_not_count_against_the_total_timeout(feed_server: FeedServer) -> None:
     """One connection a host: the second feed waits behind the first, then has its own time."""
     url = feed_server.route("/slow", lambda r: Response(200, RSS.encode(), delay=0.6))
-    async with Fetcher(per_host_concurrency=1, total_timeout=1.0, read_timeout=5) as fetcher:
+    async with Fetcher(LOOPBACK, per_host_concurrency=1, total_timeout=1.0, read_timeout=5) as fetcher:
         results = await asyncio.gather(fetcher.fetch(url), fetcher.fetch(url + "?second"))
     assert [r.status for r in results] == [200, 200]
 
@@ -434,7 +434,7 @@ async def test_concurrency_limits(feed_server: FeedServer, concurrency: int, per
         return ["127.0.0.1"]
 
     urls = [f"http://{host}:{port}/feed" for host in hosts for _ in range(3)]
-    async with Fetcher(concurrency=concurrency, per_host_concurrency=per_host, resolver=loopback) as fetcher:
+    async with Fetcher(LOOPBACK, concurrency=concurrency, per_host_concurrency=per_host, resolver=loopback) as fetcher:
         results = await asyncio.gather(*(fetcher.fetch(url) for url in urls))
     assert [r.status for r in results] == [200] * len(urls)
     assert gauge.peak == peak

@@ -7,6 +7,8 @@ import ipaddress
 import httpx
 import pytest
 
+from newswire.config import Settings
+from newswire.testing import LOOPBACK
 from newswire.errors import BlockedAddressError
 from newswire.fetch import AddressGuard, Fetcher, is_public_address
 from newswire.fetch.guard import AddressPolicy, IPAddress, Resolver
@@ -92,19 +94,17 @@ async def test_loopback_is_refused_by_default(feed_server: FeedServer) -> None:
     assert feed_server.hits("/feed") == []
 
 
-async def test_setting_off_in_the_environment_refuses(feed_server: FeedServer,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES", "0")
+async def test_setting_off_in_the_environment_refuses(feed_server: FeedServer) -> None:
     url = feed_server.route("/feed", lambda r: Response(200, RSS))
-    async with Fetcher() as fetcher:
+    async with Fetcher(Settings.from_env({"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "0"})) as fetcher:
         with pytest.raises(BlockedAddressError):
             await fetcher.fetch(url)
     assert feed_server.hits("/feed") == []
 
 
 async def test_setting_on_allows_loopback(feed_server: FeedServer) -> None:
-    url = feed_server.route("/feed", lambda r: Response(200, RSS))  # conftest sets it to 1
-    async with Fetcher() as fetcher:
+    url = feed_server.route("/feed", lambda r: Response(200, RSS))
+    async with Fetcher(Settings.from_env({"NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1"})) as fetcher:
         assert (await fetcher.fetch(url)).content == RSS
 
 
@@ -220,5 +220,5 @@ async def test_fallback_to_the_next_checked_address(feed_server: FeedServer) -> 
     """localhost often answers ::1 first; the server listens on 127.0.0.1 only."""
     port = port_of(feed_server)
     feed_server.route("/feed", lambda r: Response(200, RSS))
-    async with Fetcher(resolver=resolver_for({"dual.test": ["::1", "127.0.0.1"]})) as fetcher:
+    async with Fetcher(LOOPBACK, resolver=resolver_for({"dual.test": ["::1", "127.0.0.1"]})) as fetcher:
         assert (await fetcher.fetch(f"http://dual.test:{port}/feed")).content == RSS

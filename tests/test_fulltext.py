@@ -13,6 +13,7 @@ from email.utils import format_datetime
 import httpx
 from typer.testing import CliRunner
 
+from newswire.testing import LOOPBACK
 from newswire.cli import app as cli_app
 from newswire.fetch import Fetcher
 from newswire.service.enrichment import default_enrichers
@@ -46,14 +47,14 @@ def _path(url: str) -> str:
 
 
 async def refresh(store, sources, enrichers=None):
-    async with Fetcher(read_timeout=1, total_timeout=3) as fetcher:
+    async with Fetcher(LOOPBACK, read_timeout=1, total_timeout=3) as fetcher:
         async with Refresher(store, fetcher, clock=lambda: NOW,
                              enrichers=[FullTextMarker(clock=lambda: NOW)] if enrichers is None else enrichers) as r:
             return await r.refresh_many(sources)
 
 
 async def extract(store, now=NOW, **fetcher_options):
-    options = dict(read_timeout=1, total_timeout=3) | fetcher_options
+    options = dict(settings=LOOPBACK, read_timeout=1, total_timeout=3) | fetcher_options
     async with Fetcher(**options) as fetcher:
         return await extract_due(store, fetcher, now=now, limit=50, concurrency=4)
 
@@ -230,7 +231,7 @@ async def test_extraction_loop_runs_until_stopped(store, feed_server):
     source = store.add_source(url, full_text=True)
     await refresh(store, [source])
     stop = asyncio.Event()
-    async with Fetcher(read_timeout=1, total_timeout=3) as fetcher:
+    async with Fetcher(LOOPBACK, read_timeout=1, total_timeout=3) as fetcher:
         task = asyncio.create_task(run_extraction(store, stop, fetcher=fetcher, clock=lambda: NOW))
         for _ in range(200):
             if {a.extraction_status for a in stored(store, source.id)} == {"done"}:
@@ -268,7 +269,7 @@ async def test_article_page_shows_the_page_text(store, feed_server):
     await refresh(store, [source])
     await extract(store)
     article = stored(store, source.id)[0]
-    with WebServer(create_app(store)) as web:
+    with WebServer(create_app(store, LOOPBACK)) as web:
         async with httpx.AsyncClient(base_url=web.base_url) as client:
             page = (await client.get(f"/articles/{article.id}")).text
     assert "Full text from the publisher&#39;s page" in page or "Full text from the publisher's page" in page

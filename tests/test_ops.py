@@ -9,6 +9,7 @@ from collections import defaultdict
 import pytest
 import sqlalchemy as sa
 
+from newswire.testing import LOOPBACK
 from newswire import __version__, metrics
 from newswire.models import SourceUpdate
 from newswire.service.update import Refresher
@@ -120,7 +121,7 @@ async def test_refreshes_move_the_fetch_counters(store, client, feed_server):
                             name="Good")
     missing = store.add_source(feed_server.url("/missing.xml"), name="Missing")
     before = scrape(client)
-    async with Refresher(store) as refresher:
+    async with Refresher(store, settings=LOOPBACK) as refresher:
         fetched = await refresher.refresh(store.get_source(good.id))
         again = await refresher.refresh(store.get_source(good.id))  # the server answers 304
         failed = await refresher.refresh(store.get_source(missing.id))

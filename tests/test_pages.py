@@ -19,6 +19,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
+from newswire.testing import LOOPBACK
 from newswire.models import Entry, Source, SourceUpdate
 from newswire.store import Store
 from newswire.testing import samples
@@ -118,7 +119,7 @@ def seeded(store) -> Seeded:
 
 @pytest.fixture
 def app(store):
-    app = create_app(store, timezone=ZONE)
+    app = create_app(store, LOOPBACK, timezone=ZONE)
     app.state.live_poll_seconds = 0.05
     app.state.live_settle_seconds = 0  # articles stored here are not enriched
     return app

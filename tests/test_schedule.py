@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from newswire.errors import FetchError, ParseError
 from newswire.models import Entry, FetchResult, ParsedFeed, Source
+from newswire.config import Settings
 from newswire.service import decide
 from newswire.service.schedule import (
     adaptive_interval,
@@ -178,14 +179,14 @@ def test_after_304_the_wait_grows_from_the_last_one():
     assert update.next_due_at == NOW + timedelta(seconds=1200)
 
 
-def test_bounds_are_settings(monkeypatch):
-    monkeypatch.setenv("NEWSWIRE_MIN_POLL_INTERVAL", "2")
-    monkeypatch.setenv("NEWSWIRE_MAX_POLL_INTERVAL", "10")
+def test_bounds_are_settings():
+    settings = Settings.from_env({"NEWSWIRE_MIN_POLL_INTERVAL": "2", "NEWSWIRE_MAX_POLL_INTERVAL": "10"})
     fast = feed_of([NOW - timedelta(seconds=3 * i) for i in range(10)])
-    update = decide.after_fetch(SOURCE, FetchResult(url="x", status=200), fast, NOW, rng=Fixed(0.0))
+    update = decide.after_fetch(SOURCE, FetchResult(url="x", status=200), fast, NOW, rng=Fixed(0.0),
+                                settings=settings)
     assert update.next_due_at == NOW + timedelta(seconds=2)
     update = decide.after_fetch(SOURCE, FetchResult(url="x", status=200), feed_of(every(20, 10)), NOW,
-                                rng=Fixed(0.0))
+                                rng=Fixed(0.0), settings=settings)
     assert update.next_due_at == NOW + timedelta(seconds=10)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from newswire.testing import LOOPBACK
 from newswire.fetch import Fetcher
 from newswire.scheduler import MAX_SLEEP, MIN_SLEEP, Scheduler, seconds_until_next_due
 from newswire.service.update import Refresher
@@ -38,7 +39,7 @@ def publish(server, i, *, newest: datetime, n=8):
 
 
 async def scheduler(store, clock):
-    fetcher = Fetcher(read_timeout=2, total_timeout=5)
+    fetcher = Fetcher(LOOPBACK, read_timeout=2, total_timeout=5)
     refresher = Refresher(store, fetcher, clock=clock)
     return Scheduler(store, refresher, clock=clock), refresher, fetcher
 
@@ -123,7 +124,7 @@ async def test_run_waits_for_the_next_due_source_and_stops_while_waiting(store, 
     stop = asyncio.Event()
     passes = []
     clock = Clock(NOW)
-    fetcher = Fetcher(read_timeout=2, total_timeout=5)
+    fetcher = Fetcher(LOOPBACK, read_timeout=2, total_timeout=5)
     refresher = Refresher(store, fetcher, clock=clock)
     sched = Scheduler(store, refresher, clock=clock, on_pass=passes.append)
     try:

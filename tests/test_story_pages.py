@@ -11,6 +11,7 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
+from newswire.testing import LOOPBACK
 from newswire.fetch import Fetcher
 from newswire.models import Entry, SourceUpdate
 from newswire.service.stories import StoryEnricher
@@ -57,7 +58,7 @@ def world(store):
 
 @pytest.fixture
 def client(world):
-    with TestClient(create_app(world[0], timezone=ZONE)) as c:
+    with TestClient(create_app(world[0], LOOPBACK, timezone=ZONE)) as c:
         yield c
 
 
@@ -194,7 +195,7 @@ async def test_stories_are_made_on_refresh(store, feed_server):
                                         summary=lead, content_html=f"<p>{lead}</p>")
         url = feed_server.add(f"/{outlet.slug}/feed", samples.rss(outlet, [article]))
         sources.append(store.add_source(url, name=outlet.name))
-    async with Fetcher(read_timeout=2, total_timeout=5) as fetcher:
+    async with Fetcher(LOOPBACK, read_timeout=2, total_timeout=5) as fetcher:
         async with Refresher(store, fetcher, enrichers=[StoryEnricher(store)]) as refresher:
             await refresher.refresh_many(sources)
     stories, _ = store.list_stories(active_since=NOW - timedelta(hours=1))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 
+from newswire.testing import LOOPBACK
 from newswire.fetch import Fetcher
 from newswire.service.update import Refresher
 from newswire.testing import samples
@@ -22,7 +23,7 @@ def outlet_feed(server, i, render=samples.rss, n=5, seed=1, path=None):
 
 
 async def refresh_all(store, sources, **kwargs):
-    async with Fetcher(read_timeout=0.5, total_timeout=2) as fetcher:
+    async with Fetcher(LOOPBACK, read_timeout=0.5, total_timeout=2) as fetcher:
         async with Refresher(store, fetcher, clock=lambda: NOW, **kwargs) as refresher:
             return await refresher.refresh_many(sources)
 
@@ -137,7 +138,7 @@ async def test_enrichers_see_new_and_changed_ids_and_cannot_break_ingest(store, 
             raise RuntimeError("enricher bug")
 
     source = store.add_source(url)
-    async with Fetcher() as fetcher:
+    async with Fetcher(LOOPBACK) as fetcher:
         async with Refresher(store, fetcher, clock=lambda: NOW, enrichers=[Broken(), Recorder()]) as refresher:
             (result,) = await refresher.refresh_many([source])
             assert result.new == 3

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from newswire.testing import LOOPBACK
 from newswire.models import SourceUpdate
 from newswire.scheduler import Scheduler
 from newswire.service.update import Refresher
@@ -71,7 +72,7 @@ async def test_a_worker_step_claims_refreshes_and_releases(store, feed_server):
     def pick(now):
         return store.lease_due_sources("worker-a", now, limit=5)
 
-    async with Refresher(store) as refresher:
+    async with Refresher(store, settings=LOOPBACK) as refresher:
         results = await Scheduler(store, refresher, pick=pick, clock=lambda: NOW).step()
     assert [(r.outcome, r.new) for r in results] == [("fetched", 4)]
     with store._read() as conn:

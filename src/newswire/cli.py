@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import signal
 import socket
@@ -21,10 +20,11 @@ from typing import Annotated, Iterator, NoReturn, Optional
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from newswire import config
+from newswire.config import SETTINGS, Settings
 from newswire.errors import NewswireError
 from newswire.fetch import Fetcher
 from newswire.service import subscribe
@@ -40,12 +40,29 @@ err_console = Console(stderr=True)
 Database = Annotated[str, typer.Option("--database", envvar="NEWSWIRE_DATABASE_URL",
                                        help="sqlite:///path or postgresql://user@host/db",
                                        show_default=True)]
-DEFAULT_DB = str(config.SETTINGS["database_url"].default)
+DEFAULT_DB = str(SETTINGS["database_url"].default)
+_loaded: list[Settings] = []  # the settings this process read at start (set by ``_read_settings``)
 
 
 def _fail(error: Exception) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+@app.callback()
+def _read_settings() -> None:
+    """Read and check every NEWSWIRE_ setting once, before any command runs; a bad value stops
+    here with one line naming the variable."""
+    try:
+        _loaded[:] = [Settings.from_env()]
+    except NewswireError as error:
+        _fail(error)
+
+
+def _settings(database: str | None = None) -> Settings:
+    """This process's settings, with the command's ``--database``."""
+    settings = _loaded[0] if _loaded else Settings.from_env()
+    return settings.with_changes(database_url=database) if database else settings
 
 
 def _open(database: str) -> Store:
@@ -66,7 +83,7 @@ def add(url: str, database: Database = DEFAULT_DB,
     store = _open(database)
 
     async def go():
-        async with Fetcher() as fetcher:
+        async with Fetcher(_settings()) as fetcher:
             return await subscribe.follow(store, fetcher, url, name=name, full_text=full_text, category=category)
 
     try:
@@ -98,7 +115,7 @@ def import_opml(file: Annotated[Optional[Path], typer.Argument(help="An OPML fil
         else:
             assert file is not None
             data = file.read_bytes()
-        summary = subscribe.import_opml(store, data)
+        summary = subscribe.import_opml(store, data, _settings())
     except (NewswireError, OSError) as error:
         _fail(error)
     finally:
@@ -176,12 +193,13 @@ def fetch(database: Database = DEFAULT_DB,
         store.close()
         _fail(error)
     started = time.perf_counter()
-    results = asyncio.run(_fetch_with_progress(store, targets, enrich))
+    results = asyncio.run(_fetch_with_progress(store, targets, enrich, _settings(database)))
     store.close()
     _print_summary(results, time.perf_counter() - started)
 
 
-async def _fetch_with_progress(store: Store, targets: list, enrich: bool) -> list[UpdateResult]:
+async def _fetch_with_progress(store: Store, targets: list, enrich: bool,
+                               settings: Settings) -> list[UpdateResult]:
     progress = Progress(TextColumn("fetching"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TextColumn("{task.fields[new]} new"), console=err_console, transient=False)
     with progress:
@@ -193,7 +211,7 @@ async def _fetch_with_progress(store: Store, targets: list, enrich: bool) -> lis
             new_so_far += result.new
             progress.update(task, advance=1, new=new_so_far)
 
-        async with Refresher(store, parse_processes=default_parse_processes(len(targets)),
+        async with Refresher(store, settings=settings, parse_processes=default_parse_processes(len(targets)),
                              enrichers=default_enrichers(copies_and_stories=enrich)) as refresher:
             return await refresher.refresh_many(targets, on_done=done)
 
@@ -223,7 +241,7 @@ def extract(database: Database = DEFAULT_DB,
     async def go() -> fulltext.ExtractionSummary:
         with progress:
             task = progress.add_task("extract", total=None)
-            async with Fetcher() as fetcher:
+            async with Fetcher(_settings(database)) as fetcher:
                 return await fulltext.reextract(
                     store, fetcher, now=datetime.now(timezone.utc), source_id=source,
                     on_queued=lambda n: progress.update(task, total=n),
@@ -296,7 +314,7 @@ def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port
     listener = _listen(host, port)
     console.print(f"Newswire is serving {database} at {_url(listener)} ; press Ctrl-C to stop.",
                   highlight=False, soft_wrap=True)
-    _run_until_stopped(store, listener, schedule=False)
+    _run_until_stopped(store, listener, _settings(database), schedule=False)
 
 
 @app.command()
@@ -322,7 +340,7 @@ def worker(database: Database = DEFAULT_DB,
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_worker(store, stop, owner=owner, batch=batch, lease_seconds=lease, enrich=enrich,
-                         on_pass=_report_pass)
+                         settings=_settings(database), on_pass=_report_pass)
 
     try:
         asyncio.run(go())
@@ -342,7 +360,7 @@ def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port =
         console.print("Add one with [bold]newswire add URL[/], [bold]newswire import-opml --starter[/], "
                       "or try [bold]newswire demo[/].", soft_wrap=True)
     console.print(f"Open {_url(listener)} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
-    _run_until_stopped(store, listener, schedule=True)
+    _run_until_stopped(store, listener, _settings(database), schedule=True)
 
 
 @app.command()
@@ -351,16 +369,16 @@ def demo(database: Annotated[Optional[str], typer.Option(
          host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT,
          interval: Annotated[float, typer.Option(help="Seconds between two bursts of demo news")] = 3.0) -> None:
     """An offline demo: fictional outlets publish on 127.0.0.1 and Newswire follows them live."""
-    from newswire.demo import DEMO_SETTINGS, DemoFeeds
+    from newswire.demo import DemoFeeds, demo_settings
 
-    os.environ.update(DEMO_SETTINGS)
     if database is None:
         database = f"sqlite:///{Path(tempfile.mkdtemp(prefix='newswire-demo-')) / 'demo.db'}"
     store = _open(database)
     listener = _listen(host, port)
     with DemoFeeds(interval=interval) as feeds:
         try:
-            summary = subscribe.import_opml(store, feeds.opml_bytes())
+            settings = demo_settings(_settings(database))
+            summary = subscribe.import_opml(store, feeds.opml_bytes(), settings)
         except NewswireError as error:
             store.close()
             _fail(error)
@@ -368,7 +386,7 @@ def demo(database: Annotated[Optional[str], typer.Option(
                       f"(new stories every {interval:g}s), followed in {database} "
                       f"({summary.added} new sources).", highlight=False, soft_wrap=True)
         console.print(f"Open {_url(listener)} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
-        _run_until_stopped(store, listener, schedule=True)
+        _run_until_stopped(store, listener, settings, schedule=True)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -399,10 +417,10 @@ def _report_pass(results: list[UpdateResult]) -> None:
                       f"{new} new articles, {failed} failed", highlight=False)
 
 
-def _run_until_stopped(store: Store, listener: socket.socket, *, schedule: bool) -> None:
+def _run_until_stopped(store: Store, listener: socket.socket, settings: Settings, *, schedule: bool) -> None:
     """Serve (and schedule) until SIGINT/SIGTERM, then close everything and say so."""
     try:
-        asyncio.run(_serve(store, listener, schedule=schedule))
+        asyncio.run(_serve(store, listener, settings, schedule=schedule))
     except NewswireError as error:
         _fail(error)
     finally:
@@ -423,7 +441,7 @@ class _Server(uvicorn.Server):
         pass
 
 
-async def _serve(store: Store, listener: socket.socket, *, schedule: bool) -> None:
+async def _serve(store: Store, listener: socket.socket, settings: Settings, *, schedule: bool) -> None:
     """The web server and, with ``schedule``, the scheduler, as two tasks on one event loop.
     SIGINT/SIGTERM stop both: the server stops accepting and closes its connections (5 s
     grace), the scheduler's pass in flight finishes its writes. Another signal a second later
@@ -431,7 +449,7 @@ async def _serve(store: Store, listener: socket.socket, *, schedule: bool) -> No
     from newswire.scheduler import run_scheduler
     from newswire.web import create_app
 
-    server = _Server(uvicorn.Config(create_app(store), log_level="warning", timeout_graceful_shutdown=5))
+    server = _Server(uvicorn.Config(create_app(store, settings), log_level="warning", timeout_graceful_shutdown=5))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     first_signal: list[float] = []
@@ -451,7 +469,7 @@ async def _serve(store: Store, listener: socket.socket, *, schedule: bool) -> No
         loop.add_signal_handler(sig, shut_down)
     tasks = [asyncio.create_task(server.serve(sockets=[listener]), name="web")]
     if schedule:
-        tasks.append(asyncio.create_task(run_scheduler(store, stop, on_pass=_report_pass), name="scheduler"))
+        tasks.append(asyncio.create_task(run_scheduler(store, stop, settings=settings, on_pass=_report_pass), name="scheduler"))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         stop.set()  # one ended (stopped, or failed): end the other too

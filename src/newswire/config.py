@@ -32,22 +32,25 @@ def _bool(value: str) -> bool:
     raise ValueError("expected 1 or 0 (true/false, yes/no, on/off)")
 
 
+def _whole(value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
 def _positive_int(value: str) -> int:
-    number = int(value.strip())
+    number = _whole(value)
     if number <= 0:
         raise ValueError("expected a whole number above 0")
     return number
 
 
-def _non_negative_int(value: str) -> int:
-    number = int(value.strip())
-    if number < 0:
-        raise ValueError("expected a whole number, 0 or more")
-    return number
-
-
 def _positive_float(value: str) -> float:
-    number = float(value.strip())
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
     if not number > 0 or number == float("inf"):
         raise ValueError("expected a number of seconds above 0")
     return number

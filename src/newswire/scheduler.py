@@ -17,6 +17,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Callable
 
+from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.service.enrichment import default_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
@@ -86,16 +87,16 @@ class Scheduler:
                 pass
 
 
-async def run_scheduler(store: Store, stop: asyncio.Event,
+async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,
                         on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
     """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set, and
     beside it the full-text extraction loop (its own task and Fetcher: a slow page never delays
     a refresh)."""
     from newswire.service.fulltext import run_extraction
 
-    async with Refresher(store, parse_processes=default_parse_processes(len(store.list_sources())),
+    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(len(store.list_sources())),
                          enrichers=default_enrichers()) as refresher:
-        extraction = asyncio.create_task(run_extraction(store, stop), name="extraction")
+        extraction = asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction")
         try:
             await Scheduler(store, refresher, on_pass=on_pass).run(stop)
         finally:

@@ -19,6 +19,7 @@ import socket
 from collections import deque
 from typing import Callable
 
+from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.scheduler import Scheduler
 from newswire.service.enrichment import default_enrichers, index_enrichers
@@ -39,7 +40,7 @@ def worker_name() -> str:
 
 
 async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = None, batch: int = 20,
-                     lease_seconds: int = 600, enrich: bool = False,
+                     lease_seconds: int = 600, enrich: bool = False, settings: Settings = DEFAULTS,
                      on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
     """Claim and refresh due sources until ``stop`` is set; with ``enrich``, also follow every
     article stored (by any worker) with copy detection and story clustering."""
@@ -48,7 +49,7 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
     def pick(now):
         return store.lease_due_sources(owner, now, limit=batch, lease_seconds=lease_seconds)
 
-    async with Refresher(store, parse_processes=default_parse_processes(batch),
+    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch),
                          enrichers=default_enrichers(copies_and_stories=False)) as refresher:
         jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick).run(stop)]
         if enrich:

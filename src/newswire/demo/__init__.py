@@ -6,7 +6,7 @@
 ``DemoFeeds`` serves each outlet's feed (RSS, Atom or JSON Feed), a home page that advertises it
 and a page per article, and republishes the feeds whose outlets published (a new ETag each
 time). The CLI follows ``opml_bytes()`` in a fresh database and runs the scheduler and the web
-server as ``newswire run`` does, with ``DEMO_SETTINGS`` for short poll intervals.
+server as ``newswire run`` does, with ``demo_settings`` for short poll intervals.
 """
 
 from __future__ import annotations
@@ -17,19 +17,18 @@ from typing import Callable
 from xml.sax.saxutils import escape, quoteattr
 
 from newswire.demo.newsroom import Newsroom, Paper
+from newswire.config import Settings
 from newswire.sources.opml import OpmlFeed, write_opml
 from newswire.testing.feedserver import FeedServer
 
-__all__ = ["DEMO_SETTINGS", "DemoFeeds", "Newsroom", "Paper"]
+__all__ = ["DemoFeeds", "Newsroom", "Paper", "demo_settings"]
 
-# Environment the demo process sets for itself: loopback feeds, polls every few seconds.
-DEMO_SETTINGS = {
-    "NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1",
-    "NEWSWIRE_POLL_INTERVAL": "3",
-    "NEWSWIRE_MIN_POLL_INTERVAL": "2",
-    "NEWSWIRE_MAX_POLL_INTERVAL": "6",
-    "NEWSWIRE_MAX_BACKOFF": "30",
-}
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo's own settings: its feeds are on loopback and publish every few seconds, so
+    they may be fetched and are polled every few seconds. Nothing else changes."""
+    return settings.with_changes(allow_private_addresses=True, poll_interval=3, min_poll_interval=2,
+                                 max_poll_interval=6, max_backoff=30)
 
 
 def _utcnow() -> datetime:

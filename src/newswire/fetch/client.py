@@ -22,11 +22,10 @@ import dataclasses
 import time
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import TypeVar, cast
 
 import httpx
 
-from newswire import config
+from newswire.config import DEFAULTS, Settings
 from newswire.errors import ResponseTooLargeError
 from newswire.fetch.caching import retry_after_seconds
 from newswire.fetch.decoding import BodyDecoder
@@ -42,39 +41,37 @@ FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json
 ACCEPT_ENCODING = "gzip, deflate, br"
 
 
-T = TypeVar("T")
-
-
-def _configured(value: T | None, name: str) -> T:
-    """An explicit argument wins; ``None`` means "as configured" (config parses the type)."""
-    return cast(T, config.get(name)) if value is None else value
+def _either(value, configured):  # type: ignore[no-untyped-def]
+    """An explicit argument wins; ``None`` means "as the settings say"."""
+    return configured if value is None else value
 
 
 class Fetcher:
     """Fetch feeds politely and safely; one per process pass, ``async with Fetcher() as f:``.
 
-    Every ``None`` option falls back to ``newswire.config``. ``transport`` replaces the network
+    Every ``None`` option falls back to ``settings`` (default: the built-in defaults). ``transport`` replaces the network
     (tests: ``httpx.MockTransport``); ``resolver`` replaces DNS for the address guard and, with
     the built-in transport, for the connection too. ``address_policy`` decides which resolved
     addresses may be contacted (default: globally routable only, or any address when
     ``allow_private_addresses``) — a home network might allow one LAN range, say.
     """
 
-    def __init__(self, *, allow_private_addresses: bool | None = None, max_bytes: int | None = None,
+    def __init__(self, settings: Settings = DEFAULTS, *, allow_private_addresses: bool | None = None, max_bytes: int | None = None,
                  concurrency: int | None = None, per_host_concurrency: int | None = None,
                  connect_timeout: float | None = None, read_timeout: float | None = None,
                  total_timeout: float | None = None, user_agent: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver | None = None,
                  address_policy: AddressPolicy | None = None):
-        allow_private = _configured(allow_private_addresses, "allow_private_addresses")
+        allow_private = _either(allow_private_addresses, settings.allow_private_addresses)
         policy = address_policy or (None if allow_private else is_public_address)
         self._guard = AddressGuard(policy, resolver)
-        self.max_bytes = _configured(max_bytes, "max_response_bytes")
-        limit = _configured(concurrency, "concurrency")
-        self._limits = RequestLimits(limit, _configured(per_host_concurrency, "per_host_concurrency"))
-        self.total_timeout = _configured(total_timeout, "total_timeout")
-        read = _configured(read_timeout, "read_timeout")
-        timeout = httpx.Timeout(connect=_configured(connect_timeout, "connect_timeout"),
+        self.settings = settings
+        self.max_bytes = _either(max_bytes, settings.max_response_bytes)
+        limit = _either(concurrency, settings.concurrency)
+        self._limits = RequestLimits(limit, _either(per_host_concurrency, settings.per_host_concurrency))
+        self.total_timeout = _either(total_timeout, settings.total_timeout)
+        read = _either(read_timeout, settings.read_timeout)
+        timeout = httpx.Timeout(connect=_either(connect_timeout, settings.connect_timeout),
                                 read=read, write=read, pool=None)
         # Our transport checks addresses as it connects; someone else's cannot, so check first.
         self._check_before_send = transport is not None
@@ -83,7 +80,7 @@ class Fetcher:
             follow_redirects=False,  # each hop must pass the guard: see RedirectChain
             trust_env=False,  # no proxies from the environment: a proxy would resolve past the guard
             timeout=timeout,
-            headers={"User-Agent": user_agent or config.user_agent(),
+            headers={"User-Agent": user_agent or settings.agent,
                      "Accept-Encoding": ACCEPT_ENCODING},
         )
 

@@ -8,7 +8,7 @@ import random
 from datetime import datetime
 from typing import Protocol
 
-from newswire import config
+from newswire.config import DEFAULTS, Settings
 from newswire.errors import FetchError, NewswireError
 from newswire.fetch import freshness_seconds
 from newswire.models import FetchResult, ParsedFeed, Source, SourceUpdate
@@ -21,10 +21,10 @@ class Uniform(Protocol):
 
 
 def after_fetch(source: Source, result: FetchResult, feed: ParsedFeed | None, now: datetime, *,
-                rng: Uniform | None = None) -> SourceUpdate:
+                rng: Uniform | None = None, settings: Settings = DEFAULTS) -> SourceUpdate:
     """A 200 (with its parsed feed) or a 304 (``feed`` is None)."""
     next_due = next_poll_after_success(
-        now, poll_interval(source, feed, now, rng=rng),
+        now, poll_interval(source, feed, now, rng=rng, settings=settings),
         freshness=freshness_seconds(result.headers, now),
         ttl_minutes=feed.ttl_minutes if feed else None,
     )
@@ -42,7 +42,8 @@ def after_fetch(source: Source, result: FetchResult, feed: ParsedFeed | None, no
     )
 
 
-def after_failure(source: Source, error: NewswireError, now: datetime) -> SourceUpdate:
+def after_failure(source: Source, error: NewswireError, now: datetime,
+                  settings: Settings = DEFAULTS) -> SourceUpdate:
     """Any failure: record it in words, back off, and disable a source whose feed is gone (410)."""
     failures = source.consecutive_failures + 1
     reason = failure_reason(error)
@@ -55,7 +56,7 @@ def after_failure(source: Source, error: NewswireError, now: datetime) -> Source
         fetched_at=now,
         status=reason,
         next_due_at=next_poll_after_failure(
-            now, source.poll_interval, failures, int(config.get("max_backoff")), retry_after=retry_after),
+            now, source.poll_interval, failures, settings.max_backoff, retry_after=retry_after),
         consecutive_failures=failures,
         error=message,
         enabled=False if gone else None,
@@ -63,13 +64,12 @@ def after_failure(source: Source, error: NewswireError, now: datetime) -> Source
 
 
 def poll_interval(source: Source, feed: ParsedFeed | None, now: datetime, *,
-                  rng: Uniform | None = None) -> float:
+                  rng: Uniform | None = None, settings: Settings = DEFAULTS) -> float:
     """Seconds until the next poll after a success, before server hints: adapted to the feed's
     publication times (or, after a 304, a little longer than last time), jittered, and within
     NEWSWIRE_MIN_POLL_INTERVAL..NEWSWIRE_MAX_POLL_INTERVAL. ``source.poll_interval`` is the
     fallback when the feed says nothing."""
-    bounds = {"minimum": float(config.get("min_poll_interval")),  # type: ignore[arg-type]
-              "maximum": float(config.get("max_poll_interval"))}  # type: ignore[arg-type]
+    bounds = {"minimum": float(settings.min_poll_interval), "maximum": float(settings.max_poll_interval)}
     if feed is not None:
         published = [e.published for e in feed.entries if e.published and not e.published_estimated]
         interval = schedule.adaptive_interval(published, now, fallback=source.poll_interval, **bounds)

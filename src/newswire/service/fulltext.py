@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
+from newswire.config import DEFAULTS, Settings
 from newswire.enrich.extract import extract_page, is_teaser, looks_like_teaser
 from newswire.errors import FetchError, NewswireError
 from newswire.fetch import Fetcher
@@ -179,12 +180,13 @@ async def _record_failure(store: Store, job: ExtractionJob, now: datetime, reaso
 
 
 async def run_extraction(store: Store, stop: asyncio.Event, *, fetcher: Fetcher | None = None,
+                         settings: Settings = DEFAULTS,
                          clock: Callable[[], datetime] = utcnow, limit: int = 20,
                          concurrency: int = 4) -> None:
     """Extract due pages until ``stop`` is set: a pass, then a wait until the next page is due
     (at most ``LOOP_MAX_SLEEP``). Its own Fetcher unless one is given."""
     own = fetcher is None
-    fetcher = fetcher or Fetcher()
+    fetcher = fetcher or Fetcher(settings)
     try:
         while not stop.is_set():
             wait = LOOP_ERROR_SLEEP

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from newswire import config
+from newswire.config import DEFAULTS, Settings
 from newswire.errors import FetchError, ParseError, SourceExistsError
 from newswire.fetch import Fetcher
 from newswire.models import ParsedFeed, Source
@@ -41,7 +41,7 @@ async def follow(store: Store, fetcher: Fetcher, url: str, *, name: str | None =
         site_url=feed.site_url,
         category=category,
         full_text=full_text,
-        poll_interval=int(config.get("poll_interval")),
+        poll_interval=fetcher.settings.poll_interval,
     )
 
 
@@ -75,7 +75,7 @@ class ImportSummary:
     already_followed: int
 
 
-def import_opml(store: Store, data: bytes) -> ImportSummary:
+def import_opml(store: Store, data: bytes, settings: Settings = DEFAULTS) -> ImportSummary:
     """Follow every feed in an OPML document, keeping names and categories; feeds already
     followed are counted, not added twice. Nothing is fetched: the next pass does that."""
     added = existing = 0
@@ -85,7 +85,7 @@ def import_opml(store: Store, data: bytes) -> ImportSummary:
             continue
         store.add_source(feed.feed_url, name=feed.name or urlsplit(feed.feed_url).hostname or feed.feed_url,
                          site_url=feed.site_url, category=feed.category,
-                         poll_interval=int(config.get("poll_interval")))
+                         poll_interval=settings.poll_interval)
         added += 1
     return ImportSummary(added, existing)
 

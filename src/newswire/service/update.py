@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol, Sequence
 
 from newswire import metrics
+from newswire.config import DEFAULTS, Settings
 from newswire.errors import FetchError, NewswireError, NotFound, ParseError, StorageError
 from newswire.fetch import Fetcher
 from newswire.models import Entry, FetchResult, ParsedFeed, Source, SourceUpdate, StoreResult
@@ -63,12 +64,15 @@ def _parse(content: bytes, url: str, content_type: str | None, tz: str, seen_at:
 
 
 class Refresher:
-    """Fetch, parse and store sources. Use as ``async with Refresher(store) as r``."""
+    """Fetch, parse and store sources. Use as ``async with Refresher(store) as r``. Settings
+    come from ``settings``, else from the given fetcher's, else the defaults."""
 
-    def __init__(self, store: Store, fetcher: Fetcher | None = None, *, parse_processes: int = 0,
-                 clock: Callable[[], datetime] = utcnow, enrichers: Sequence[Enricher] = ()):
+    def __init__(self, store: Store, fetcher: Fetcher | None = None, *, settings: Settings | None = None,
+                 parse_processes: int = 0, clock: Callable[[], datetime] = utcnow,
+                 enrichers: Sequence[Enricher] = ()):
         self._store = store
-        self._fetcher = fetcher or Fetcher()
+        self._settings = settings or (fetcher.settings if fetcher is not None else DEFAULTS)
+        self._fetcher = fetcher or Fetcher(self._settings)
         self._owns_fetcher = fetcher is None
         self._clock = clock
         self._writer = _Writer(store, enrichers)
@@ -108,10 +112,10 @@ class Refresher:
             fetched = await watch.time(self._fetcher.fetch(source.feed_url, etag=source.etag,
                                                            last_modified=source.last_modified))
             feed = None if fetched.not_modified else await self._parse_in_pool(fetched, source, now)
-            update = decide.after_fetch(source, fetched, feed, now)
+            update = decide.after_fetch(source, fetched, feed, now, settings=self._settings)
             entries = feed.entries if feed else ()
         except (FetchError, ParseError) as error:
-            update = decide.after_failure(source, error, now)
+            update = decide.after_failure(source, error, now, self._settings)
         result = await self._save(source, update, entries)
         metrics.REGISTRY.record_fetch(result.outcome, result.reason, watch.seconds)
         return result
@@ -129,7 +133,7 @@ class Refresher:
             return UpdateResult(source.id, "failed", "removed", str(error))
         except StorageError as error:
             try:
-                await self._writer.save(source, decide.after_failure(source, error, update.fetched_at), ())
+                await self._writer.save(source, decide.after_failure(source, error, update.fetched_at, self._settings), ())
             except NewswireError:
                 pass
             return UpdateResult(source.id, "failed", "storage-error", str(error))
