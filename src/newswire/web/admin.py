@@ -139,7 +139,7 @@ async def add_source(request: Request) -> Response:
         url = "https://" + url
     store = store_of(request)
     try:
-        async with Fetcher() as fetcher:
+        async with Fetcher(request.app.state.settings) as fetcher:
             source = await follow(store, fetcher, url, name=name.strip() or None, full_text=bool(full_text))
             fetched = await _first_fetch(store, fetcher, source)
     except NewswireError as error:
@@ -167,7 +167,7 @@ def follow_starter(request: Request) -> Response:
 
     check_origin(request)
     try:
-        summary = import_opml(store_of(request), starter_opml_bytes())
+        summary = import_opml(store_of(request), starter_opml_bytes(), request.app.state.settings)
     except (NewswireError, OSError) as error:
         return back_to_sources(request, "error", f"Could not import the starter list: {in_words(error)}")
     already = f" ({summary.already_followed} already followed)" if summary.already_followed else ""
