@@ -23,9 +23,9 @@ from newswire.models import Source
 from newswire.sources.opml import OpmlFeed
 from newswire.sources.starter import starter_feeds, starter_opml_bytes
 from newswire.store import Store
-from newswire.web.errors import PageError
+from newswire.web.errors import WebError
 from newswire.web.inputs import id_or_404
-from newswire.web.state import store_of
+from newswire.web.state import settings_of, store_of
 from newswire.web.view import render_page
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _same_origin(request: Request) -> bool:
 
 def check_origin(request: Request) -> None:
     if not _same_origin(request):
-        raise PageError(403, "Forbidden", "Sources can only be changed from this site's own Sources page.")
+        raise WebError(403, "Sources can only be changed from this site's own Sources page.")
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -90,7 +90,7 @@ async def read_form(request: Request) -> dict[str, str]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise PageError(413, "Too large", "That form is larger than this page accepts.")
+            raise WebError(413, "That form is larger than this page accepts.")
     fields: dict[str, str] = {}
     for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
         fields.setdefault(key, value)
@@ -139,7 +139,7 @@ async def add_source(request: Request) -> Response:
         url = "https://" + url
     store = store_of(request)
     try:
-        async with Fetcher(request.app.state.settings) as fetcher:
+        async with Fetcher(settings_of(request)) as fetcher:
             source = await follow(store, fetcher, url, name=name.strip() or None, full_text=bool(full_text))
             fetched = await _first_fetch(store, fetcher, source)
     except NewswireError as error:
@@ -167,7 +167,7 @@ def follow_starter(request: Request) -> Response:
 
     check_origin(request)
     try:
-        summary = import_opml(store_of(request), starter_opml_bytes(), request.app.state.settings)
+        summary = import_opml(store_of(request), starter_opml_bytes(), settings_of(request))
     except (NewswireError, OSError) as error:
         return back_to_sources(request, "error", f"Could not import the starter list: {in_words(error)}")
     already = f" ({summary.already_followed} already followed)" if summary.already_followed else ""
@@ -214,7 +214,7 @@ def merge_switch(request: Request, source_id: str, switch: str) -> Response:
     check_origin(request)
     number = id_or_404(source_id, "source")
     if switch not in ("on", "off"):
-        raise PageError(404, "Not found", "There is no such switch.")
+        raise WebError(404, "There is no such switch.")
     store = store_of(request)
     try:
         source = store.get_source(number)

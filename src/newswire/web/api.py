@@ -1,84 +1,36 @@
 """The JSON API, ``/api/v1/...``: the same reads as the pages, as JSON documented in
 ``/openapi.json``.
 
-    request ─► JsonErrorRoute (errors → JSON) ─► endpoint ─► Store ─► pydantic model ─► JSON
+    request ─► endpoint ─► Store ─► pydantic model ─► JSON
+                  └─ raises ─► web.errors (the one boundary) ─► {"message": ..., "status": ...}
 
-Errors are JSON ``{"message": ..., "status": ...}`` everywhere under ``/api/``, on the feeds out
-and on the operations endpoints: each of their routes is a ``JsonErrorRoute``, which turns
-validation errors into 400, ``NotFound`` into 404, a database failure into 503 and anything
-else into a bare 500, without touching how the HTML pages report errors.
-``json_error_response`` is the one way to write such an error, for other modules too.
+Errors are JSON everywhere under ``/api/``, on the feeds out and on the operations endpoints,
+written by ``web.errors`` as for the pages: a bad parameter 400, ``NotFound`` 404, a database
+failure 503, anything else a bare 500.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
-from newswire.errors import NotFound, StorageError
 from newswire.models import Article, Source, Story
 from newswire.store import Store
+from newswire.web.errors import BadRequest
+from newswire.web.state import store_of
 
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-JSON_PATH_PREFIXES = ("/api/",)
 CURSOR_PATTERN = r"^(\d{1,17}|-\d{1,16})\.\d{1,10}$"  # what Store.list_articles hands out as `next`
 
 
-class BadRequest(ValueError):
-    """A request parameter that validation could not catch (a cursor, a NUL byte)."""
-
-
-def json_error_response(request: Request | None, status: int, message: str) -> JSONResponse:
-    """The JSON error every API, feed and operations path answers with."""
-    return JSONResponse({"message": message, "status": status}, status_code=status)
-
-
-def is_json_error_path(path: str) -> bool:
-    """Paths whose errors are JSON (the API, the feeds out, operations), not HTML pages."""
-    return path.startswith(JSON_PATH_PREFIXES) or path.endswith(("/feed.atom", "/feed.rss", "/feed.json")) \
-        or path in ("/healthz", "/metrics")
-
-
-def _validation_message(error: RequestValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ()) if p not in ("query", "path", "header"))
-        parts.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid")))
-    return "invalid parameters: " + "; ".join(parts)
-
-
-class JsonErrorRoute(APIRoute):
-    """A route whose failures come back as JSON errors (see the module docstring)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as error:
-                return json_error_response(request, 400, _validation_message(error))
-            except BadRequest as error:
-                return json_error_response(request, 400, str(error))
-            except NotFound as error:
-                return json_error_response(request, 404, str(error).removeprefix("store: "))
-            except StorageError:
-                log.exception("database error on %s", request.url.path)
-                return json_error_response(request, 503, "the database is unavailable")
-            except Exception:
-                log.exception("unexpected error on %s", request.url.path)
-                return json_error_response(request, 500, "internal server error")
-
-        return handle
+JsonErrorRoute = APIRoute  # errors are the app's boundary's now (web.errors); kept for modules naming it
 
 
 # the documents
@@ -213,10 +165,6 @@ AuthorParam = Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
                                           description="Only articles by this author (any spelling).")]
 QueryParam = Annotated[str | None, Query(max_length=500, pattern=NO_NUL,
                                          description='Full-text query: words, "phrases", prefix*.')]
-
-
-def store_of(request: Request) -> Store:
-    return request.app.state.store
 
 
 def check_text(name: str, value: str | None) -> str | None:

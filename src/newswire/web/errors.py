@@ -1,123 +1,155 @@
-"""The web's one error boundary: every failure a route raises becomes a response here.
+"""The web's one error boundary: whatever a request raises becomes one response, here.
 
-    route raises ─► handler (by exception class) ─► status ─► JSON for machine paths
-                                                             └► error page for the reader's
+    exception ─► classify(): (status, title, message) ─► JSON  {"message", "status"} (machine paths)
+                                                      └► the error page, error.html     (reader paths)
 
-Paths that belong to machines (``/api/``, feeds out, ``/healthz``, ``/metrics``, the OpenAPI
-document) get JSON ``{"message": …, "status": …}``; every other path gets the friendly HTML page.
-``install`` registers the handlers on the app.
+The same error gets the same status on every path: a bad parameter or cursor 400, ``NotFound``
+404, a wrong method 405 (with ``Allow``), a database failure (``StorageError``) 503, anything
+else 500 with nothing of its internals shown. Machine paths are the API, the feeds out, the
+operations endpoints and the OpenAPI document (``wants_json``).
+
+Routes raise, never write errors themselves: ``WebError`` (or ``BadRequest``) for what they refuse,
+the store's own errors for the rest. ``install`` registers one handler per exception class on
+the app, and ``ErrorBoundary`` (an ASGI middleware just outside the router) catches what no
+handler claims, so a 500 still passes through the app's other middleware (security headers).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from newswire.errors import NotFound
+from newswire.errors import NewswireError, NotFound, StorageError
 from newswire.web.view import render_page
 
 log = logging.getLogger(__name__)
 
 
-class PageError(Exception):
-    """Raised by a route to answer with the friendly error page."""
+class WebError(Exception):
+    """A request the web refuses: its status, and a message fit for the reader and the client."""
 
-    def __init__(self, status: int, title: str, message: str):
+    def __init__(self, status: int, message: str, title: str | None = None):
         super().__init__(message)
-        self.status, self.title, self.message = status, title, message
+        self.status, self.message = status, message
+        self.title = title or TITLES.get(status, "Error")
 
+
+class BadRequest(WebError, ValueError):
+    """A parameter validation could not catch (a cursor, a number too large): 400."""
+
+    def __init__(self, message: str):
+        super().__init__(400, message)
+
+
+TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          413: "Too large", 500: "Something went wrong", 503: "Unavailable"}
+_PAGE_WORDS = {404: "There is no page at this address.",
+               405: "This address does not answer that kind of request.",
+               500: "The newswire could not show this page. Try again in a moment.",
+               503: "The newswire cannot read its database just now. Try again in a moment."}
+_JSON_WORDS = {500: "internal server error", 503: "the database is unavailable"}
 
 MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/openapi.json", "/docs", "/redoc")
+FEED_NAMES = ("feed.atom", "feed.rss", "feed.json")
 
 
 def wants_json(path: str) -> bool:
     """Paths whose errors are JSON: the API, feeds out and the operations endpoints."""
-    if path.startswith(MACHINE_PATHS):
-        return True
-    return path.rstrip("/").rsplit("/", 1)[-1].startswith("feed.")
+    return path.startswith(MACHINE_PATHS) or path.rstrip("/").rsplit("/", 1)[-1] in FEED_NAMES
 
 
-def json_error(status: int, message: str, headers: Mapping[str, str] | None = None,
-               **extra: Any) -> JSONResponse:
-    return JSONResponse({"message": message, "status": status, **extra}, status_code=status,
-                        headers=dict(headers or {}))
+def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The one JSON error document: ``{"message": …, "status": …}``."""
+    return JSONResponse({"message": message, "status": status}, status_code=status, headers=dict(headers or {}))
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return render_page(request, "error.html", {"status": status, "title": title, "message": message}, status)
+    """The one HTML error page; plain markup if the page itself cannot be rendered."""
+    try:
+        return render_page(request, "error.html", {"status": status, "title": title, "message": message}, status)
+    except Exception:  # the template failed too: plain markup is all that is left
+        log.exception("web: the error page could not be rendered")
+        return HTMLResponse(f"<h1>{TITLES.get(status, 'Error')}</h1>", status_code=status)
 
 
-_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           500: "Something went wrong", 503: "Unavailable"}
+def classify(exc: BaseException) -> tuple[int, str, str | None, Mapping[str, str]]:
+    """(status, message, words for the page or None for the default, headers) for ``exc``."""
+    if isinstance(exc, WebError):
+        return exc.status, exc.message, exc.message, {}
+    if isinstance(exc, RequestValidationError):
+        message = validation_message(exc)
+        return 400, message, message[:1].upper() + message[1:] + ".", {}
+    if isinstance(exc, StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        generic = detail in (TITLES.get(exc.status_code), "Not Found", "Method Not Allowed")
+        return exc.status_code, detail, None if generic else detail, exc.headers or {}
+    if isinstance(exc, NotFound):
+        return 404, str(exc).removeprefix("store: "), None, {}
+    if isinstance(exc, StorageError):
+        return 503, _JSON_WORDS[503], None, {}
+    return 500, _JSON_WORDS[500], None, {}
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    status = exc.status_code
-    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(status, "Error")
+def respond(request: Request, exc: BaseException) -> Response:
+    """The response for ``exc``: JSON on machine paths, the error page elsewhere."""
+    status, message, words, headers = classify(exc)
+    if status >= 500:
+        log.error("web: %s %s failed (%d)", request.method, request.url.path, status, exc_info=exc)
     if wants_json(request.url.path):
-        extra = {} if isinstance(exc.detail, str) else {"detail": exc.detail}
-        return json_error(status, detail, exc.headers, **extra)
-    message = {404: "There is no page at this address.",
-               405: "This address does not answer that kind of request."}.get(status, detail)
-    page = error_page(request, status, _TITLES.get(status, "Error"), message)
-    for name, value in (exc.headers or {}).items():
-        page.headers[name] = value
+        return json_error(status, message, headers)
+    page = error_page(request, status, TITLES.get(status, "Error"), words or _PAGE_WORDS.get(status, message))
+    page.headers.update(headers)
     return page
 
 
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    problems = [_describe(e) for e in exc.errors()]
-    message = "; ".join(problems) or "invalid request"
-    if wants_json(request.url.path):
-        return json_error(422, message)
-    return error_page(request, 400, "Bad request", message[:1].upper() + message[1:] + ".")
+def validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p not in ("query", "path", "body", "header"))
+        parts.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid")))
+    return "invalid parameters: " + ("; ".join(parts) or "invalid request")
 
 
-def _describe(error: Mapping[str, Any]) -> str:
-    where = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body", "header")]
-    field = ".".join(where) or "request"
-    return f"{field}: {error.get('msg', 'invalid')}"
+async def _handle(request: Request, exc: Exception) -> Response:
+    return respond(request, exc)
 
 
-async def _page_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PageError)
-    if wants_json(request.url.path):
-        return json_error(exc.status, exc.message)
-    return error_page(request, exc.status, exc.title, exc.message)
+class ErrorBoundary:
+    """Catches what no handler claimed (a bug) and answers 500 through ``respond``, inside the
+    app's middleware; an error after the response has started can only end the connection."""
 
+    def __init__(self, app: ASGIApp):
+        self.app = app
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    if wants_json(request.url.path):
-        return json_error(404, str(exc))
-    return error_page(request, 404, "Not found", "There is nothing here by that name.")
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
 
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    log.error("web: %s %s failed", request.method, request.url.path, exc_info=exc)
-    if wants_json(request.url.path):
-        return json_error(500, "internal error: the server could not answer this request")
-    try:
-        return error_page(request, 500, "Something went wrong",
-                          "The newswire could not show this page. Try again in a moment.")
-    except Exception:  # the error page itself failed: plain text is all that is left
-        return HTMLResponse("<h1>Something went wrong</h1>", status_code=500)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            await respond(Request(scope, receive), exc)(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
-    """Register the error handlers on ``app``."""
-    handlers: Iterable[tuple[Any, Any]] = (
-        (StarletteHTTPException, _http_error),
-        (RequestValidationError, _validation_error),
-        (PageError, _page_error),
-        (NotFound, _not_found),
-        (Exception, _server_error),
-    )
-    for exc_class, handler in handlers:
-        app.add_exception_handler(exc_class, handler)
+    """Register the handlers on ``app`` and put ``ErrorBoundary`` innermost; call it before
+    adding any other middleware so that theirs wrap its answers."""
+    handled: tuple[Any, ...] = (StarletteHTTPException, RequestValidationError, WebError, NewswireError)
+    for exc_class in handled:
+        app.add_exception_handler(exc_class, _handle)
+    app.add_middleware(ErrorBoundary)

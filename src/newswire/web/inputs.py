@@ -3,7 +3,7 @@ edge with the friendly error page instead of reaching the store."""
 
 from __future__ import annotations
 
-from newswire.web.errors import PageError
+from newswire.web.errors import BadRequest, WebError
 
 
 def int_or_none(value: str | None, what: str) -> int | None:
@@ -11,12 +11,12 @@ def int_or_none(value: str | None, what: str) -> int | None:
     if value is None or value.strip() == "":
         return None
     if not value.strip().isdigit():
-        raise PageError(400, "Bad request", f"The {what} “{value}” is not a number.")
+        raise BadRequest(f"The {what} “{value}” is not a number.")
     return int(value)
 
 
 def id_or_404(value: str, what: str) -> int:
     """An id from the path; 404 when it is not one (there is no such page)."""
     if not value.isdigit():
-        raise PageError(404, "Not found", f"There is no {what} “{value}” here.")
+        raise WebError(404, f"There is no {what} “{value}” here.")
     return int(value)

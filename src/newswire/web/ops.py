@@ -17,13 +17,14 @@ from pydantic import BaseModel
 
 from newswire import __version__, metrics
 from newswire.errors import NewswireError
-from newswire.web.api import JsonErrorRoute, source_health, store_of
+from newswire.web.api import source_health
+from newswire.web.state import store_of
 
 log = logging.getLogger(__name__)
 
 HEALTH_STATES = ("ok", "failing", "disabled", "new")
 
-router = APIRouter(tags=["operations"], route_class=JsonErrorRoute)
+router = APIRouter(tags=["operations"])
 
 
 class HealthOut(BaseModel):

@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from newswire.errors import NotFound
 from newswire.models import Article
-from newswire.web.api import JsonErrorRoute, MAX_ID
-from newswire.web.errors import PageError
+from newswire.web.api import MAX_ID
+from newswire.web.errors import BadRequest, WebError
 from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, _responses, conditional_response
 from newswire.web.inputs import id_or_404
 from newswire.web.state import store_of
@@ -27,7 +27,7 @@ ACTIVE = timedelta(hours=72)
 PAGE_SIZE = 30
 
 router = APIRouter(include_in_schema=False)
-feed_router = APIRouter(tags=["feeds"], route_class=JsonErrorRoute)
+feed_router = APIRouter(tags=["feeds"])
 
 
 def active_since() -> datetime:
@@ -48,7 +48,7 @@ def storiesrender_page(request: Request, before: str | None = None) -> HTMLRespo
         stories, next_cursor = store_of(request).list_stories(limit=PAGE_SIZE, before=before or None,
                                                             active_since=active_since())
     except ValueError:
-        raise PageError(400, "Bad request", "That “More” link is not one this newswire made.") from None
+        raise BadRequest("That “More” link is not one this newswire made.") from None
     sources = store_of(request).story_sources([s.id for s in stories])
     return render_page(request, "stories.html", {"stories": stories, "sources": sources,
                                            "older": f"/stories?before={next_cursor}" if next_cursor else None})
@@ -61,7 +61,7 @@ def storyrender_page(request: Request, story_id: str) -> HTMLResponse:
     try:
         story = store.get_story(number)
     except NotFound:
-        raise PageError(404, "Not found", f"There is no story #{number}.") from None
+        raise WebError(404, f"There is no story #{number}.") from None
     groups = by_source(store.story_articles(number))
     return render_page(request, "story.html", {"story": story, "groups": groups,
                                          "feed_url": f"/stories/{number}/feed.atom"})

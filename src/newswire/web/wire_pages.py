@@ -14,13 +14,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.store import Store
 from newswire.web.admin import starter_list
-from newswire.web.errors import PageError
+from newswire.web.errors import BadRequest, WebError
 from newswire.web.inputs import id_or_404, int_or_none
 from newswire.web.state import store_of
 from newswire.web.view import WireItem, path_quote, render_page, safe_href
@@ -42,8 +41,7 @@ def listing(request: Request, *, before: str | None, source_id: int | None = Non
         page = store.list_articles(source_id=source_id, author=author, before=before or None,
                                    limit=limit, include_copies=source_id is not None)
     except ValueError:
-        raise PageError(400, "Bad request",
-                        "That “Older” link is not one this newswire made; start again from the newest.") from None
+        raise BadRequest("That “Older” link is not one this newswire made; start again from the newest.") from None
     also_in = store.also_in([a.id for a in page.items])  # copies: one query for the page
     coverage = coverage_of(store, page.items)  # stories: one query for the page
     return [replace(WireItem.of(a, also_in.get(a.id, ())), coverage=coverage.get(a.id)) for a in page.items], page.next
@@ -94,7 +92,7 @@ def wire(request: Request, before: str | None = None, source: str | None = None,
         try:
             filters.append(("Source", store.get_source(source_id).name))
         except NotFound:
-            raise PageError(404, "Not found", f"There is no source #{source_id}.") from None
+            raise WebError(404, f"There is no source #{source_id}.") from None
     if author:
         filters.append(("Author", store.author_name(author) or author))
     context = wire_context(request, before=before, heading="Newswire", live=live_url(source_id, author),
@@ -114,7 +112,7 @@ def source_page(request: Request, source_id: str, before: str | None = None) -> 
     try:
         source = store_of(request).get_source(number)
     except NotFound:
-        raise PageError(404, "Not found", f"There is no source #{number}.") from None
+        raise WebError(404, f"There is no source #{number}.") from None
     context = wire_context(request, before=before, heading=source.name or f"Source #{number}",
                            live=live_url(source_id=number), source_id=number)
     return render_page(request, "wire.html", {**context, "source": source, "kicker": "Source",
@@ -125,7 +123,7 @@ def source_page(request: Request, source_id: str, before: str | None = None) -> 
 def author_page(request: Request, name: str, before: str | None = None) -> HTMLResponse:
     display = store_of(request).author_name(name)
     if display is None:
-        raise PageError(404, "Not found", f"No article here is by “{name}”.")
+        raise WebError(404, f"No article here is by “{name}”.")
     context = wire_context(request, before=before, heading=display, live=live_url(author=display),
                            author=display)
     return render_page(request, "wire.html", {**context, "kicker": "Author",
@@ -142,7 +140,7 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
     try:
         article = store.get_article(number)
     except NotFound:
-        raise PageError(404, "Not found", f"There is no article #{number}; it may have been removed "
+        raise WebError(404, f"There is no article #{number}; it may have been removed "
                                           "with its source.") from None
     items, _ = listing(request, before=None, limit=SIDEBAR_SIZE)
     copies, canonical = store.copies_of(number), _canonical(store, article.duplicate_of)
@@ -184,7 +182,7 @@ def search_page(request: Request, q: str = "", order: str = "newest", before: st
         try:
             hits = store.search(q, limit=SEARCH_LIMIT, order=order, before=before)
         except ValueError:
-            raise StarletteHTTPException(400, "That link to older matches is not valid.") from None
+            raise BadRequest("That link to older matches is not valid.") from None
         items = [WireItem.of_hit(hit) for hit in hits]
         if order == "newest" and len(hits) == SEARCH_LIMIT:
             last = hits[-1]
