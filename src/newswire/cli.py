@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from newswire.config import SETTINGS, Settings
 from newswire.errors import NewswireError
@@ -31,6 +32,7 @@ from newswire.service import subscribe
 from newswire.service.enrichment import default_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.store import Store
+from newswire.terminal import line, link, text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Newswire: follow publishers' feeds and keep every article.")
@@ -94,7 +96,8 @@ def add(url: str, database: Database = DEFAULT_DB,
         _fail(error)
     finally:
         store.close()
-    console.print(f"Following [bold]{source.name}[/] as source #{source.id}: {source.feed_url}", highlight=False)
+    console.print(line("Following ", text(source.name, "bold"), f" as source #{source.id}: ", text(_shown_url(source.feed_url))),
+                  highlight=False)
 
 
 @app.command("import-opml")
@@ -129,13 +132,20 @@ def export_opml(file: Annotated[Optional[Path], typer.Argument(help="Write here 
     """Write the followed feeds as OPML, with their names and categories."""
     store = _open(database)
     try:
-        text = subscribe.export_opml(store)
+        document = subscribe.export_opml(store)
+        if file:
+            file.write_text(document, encoding="utf-8")
+        else:
+            sys.stdout.write(document)
+    except (NewswireError, OSError) as error:
+        _fail(error)
     finally:
         store.close()
-    if file:
-        file.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+
+
+def _shown_url(url: str) -> str:
+    """A feed URL as shown: without the password or token it may carry."""
+    return url
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
@@ -154,6 +164,8 @@ def sources(database: Database = DEFAULT_DB) -> None:
     store = _open(database)
     try:
         rows = store.list_sources()
+    except NewswireError as error:
+        _fail(error)
     finally:
         store.close()
     if not rows:
@@ -169,8 +181,9 @@ def sources(database: Database = DEFAULT_DB) -> None:
             status += " (disabled)"
         next_due = "paused" if not s.enabled else ("now" if s.next_due_at is None or s.next_due_at <= now
                                                     else _ago(s.next_due_at, now))
-        table.add_row(str(s.id), s.name, s.feed_url, _ago(s.last_fetched_at, now), status,
-                      str(s.consecutive_failures), s.last_error or "", next_due, str(s.article_count))
+        table.add_row(str(s.id), text(s.name), text(_shown_url(s.feed_url)), _ago(s.last_fetched_at, now),
+                      text(status), str(s.consecutive_failures), text(s.last_error or ""), next_due,
+                      str(s.article_count))
     console.print(table)
 
 
@@ -196,6 +209,8 @@ def fetch(database: Database = DEFAULT_DB,
     results = asyncio.run(_fetch_with_progress(store, targets, enrich, _settings(database)))
     store.close()
     _print_summary(results, time.perf_counter() - started)
+    if results and all(r.outcome == "failed" for r in results):
+        _fail(NewswireError(f"every source failed ({len(results)}); `newswire sources` shows why"))
 
 
 async def _fetch_with_progress(store: Store, targets: list, enrich: bool,
@@ -264,42 +279,41 @@ def extract(database: Database = DEFAULT_DB,
 def search(query: str, database: Database = DEFAULT_DB,
            limit: Annotated[int, typer.Option(help="Most results shown")] = 20) -> None:
     """Full-text search over titles, authors and text, best matches first."""
+    from newswire.web.display import display_zone, format_when
+
     store = _open(database)
     try:
+        zone = display_zone(_settings().timezone)
         hits = store.search(query, limit=limit)
+    except (NewswireError, ValueError) as error:
+        _fail(error)
     finally:
         store.close()
     if not hits:
-        console.print(f"No articles match {query!r}.", highlight=False)
+        console.print(line("No articles match ", text(repr(query)), "."), highlight=False)
         return
     for hit in hits:
-        when = hit.published_at.astimezone().strftime("%B %d, %Y - %H:%M")
         authors = ", ".join(hit.authors)
-        console.print(f"[bold]{_markup(hit.title)}[/]  [dim]#{hit.article_id}[/]", highlight=False)
-        console.print(f"  {when} | {_markup(authors)}{' | ' if authors else ''}{_markup(hit.source_name)}",
-                      highlight=False)
-        console.print(f"  {_snippet(hit.snippet)}", highlight=False)
+        console.print(line(text(hit.title, "bold"), "  ", text(f"#{hit.article_id}", "dim")), highlight=False)
+        console.print(line("  ", format_when(hit.published_at, zone), " | ", text(authors),
+                           " | " if authors else "", text(hit.source_name)), highlight=False)
+        console.print(line("  ", _snippet(hit.snippet)), highlight=False)
         if hit.url:
-            console.print(f"  [link={hit.url}]{_markup(hit.url)}[/link]", highlight=False)
+            console.print(line("  ", link(hit.url)), highlight=False)
 
 
-def _markup(text: str) -> str:
-    return text.replace("[", r"\[")
-
-
-def _snippet(html_snippet: str) -> str:
+def _snippet(html_snippet: str) -> Text:
     """The store's snippet is HTML with <mark> around matches; show matches in bold."""
     import html
 
-    parts = re.split(r"(</?mark>)", html_snippet)
-    out, bold = [], False
-    for part in parts:
+    out = Text()
+    bold = False
+    for part in re.split(r"(</?mark>)", html_snippet):
         if part in ("<mark>", "</mark>"):
             bold = part == "<mark>"
             continue
-        text = _markup(html.unescape(part))
-        out.append(f"[bold yellow]{text}[/]" if bold and text else text)
-    return "".join(out)
+        out.append_text(text(html.unescape(part), "bold yellow" if bold else ""))
+    return out
 
 
 Host = Annotated[str, typer.Option("--host", help="Address to listen on")]
