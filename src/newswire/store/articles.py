@@ -15,6 +15,7 @@ keeps those, and ids found in a transaction are only added to it after that tran
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
@@ -62,8 +63,9 @@ class NameIds:
 
 
 def author_key(name: str) -> str:
-    """The identity of an author: case-folded, whitespace collapsed."""
-    return " ".join(name.split()).casefold()
+    """The identity of an author, the same wherever it is computed (parse, store, pages, live
+    stream): NFKC (so "José" composed and decomposed are one), case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 def clean_names(names: Iterable[str], key: Any = lambda n: n) -> list[str]:

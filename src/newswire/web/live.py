@@ -30,6 +30,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from newswire.models import Article
+from newswire.store.articles import author_key
 from newswire.web.view import WireItem, render_item, zone_of
 
 router = APIRouter(include_in_schema=False)
@@ -49,16 +50,12 @@ def event(article_id: int, html: str | None = None, name: str = "article") -> st
     return f"event: {name}\nid: {article_id}\n{data}\n\n"
 
 
-def _matches(article: Article, source_id: int | None, author_key: str | None) -> bool:
+def _matches(article: Article, source_id: int | None, wanted_author: str | None) -> bool:
     if source_id is not None and article.source_id != source_id:
         return False
-    if author_key is not None and author_key not in (_key(name) for name in article.authors):
+    if wanted_author is not None and wanted_author not in (author_key(name) for name in article.authors):
         return False
     return True
-
-
-def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 class _Stopping:
@@ -97,7 +94,7 @@ async def stream(request: Request, after: int, *, source_id: int | None, author:
     """Events for articles stored after ``after``, until the client or the server goes."""
     store = request.app.state.store
     stopping = _Stopping(request)
-    author_key = _key(author) if author else None
+    wanted_author = author_key(author) if author else None
     yield f"retry: {RETRY_MILLISECONDS}\n: newswire live after {after}\n\n"
     last_sent = time.monotonic()
     while not stopping() and not await request.is_disconnected():
@@ -107,7 +104,7 @@ async def stream(request: Request, after: int, *, source_id: int | None, author:
         for article in arrivals:
             after = article.id
             shown = source_id is not None or article.duplicate_of is None
-            if shown and _matches(article, source_id, author_key):
+            if shown and _matches(article, source_id, wanted_author):
                 yield event(article.id, render(article))
                 last_sent, skipped = time.monotonic(), False
             else:
