@@ -7,8 +7,9 @@ repeat an item. List queries leave the heavy columns (content, text) unread.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -33,18 +34,43 @@ class Filters:
     include_copies: bool = False  # syndicated copies (duplicate_of set) are left out unless True
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+_CURSOR = re.compile(r"(-?[0-9]{1,18})\.([0-9]{1,19})")
+_MAX_ROW_ID = 2**63 - 1  # the largest id either engine can hold
+FIRST_MICROS = (datetime.min.replace(tzinfo=timezone.utc) - EPOCH) // _MICROSECOND  # 0001-01-01
+LAST_MICROS = (datetime.max.replace(tzinfo=timezone.utc) - EPOCH) // _MICROSECOND  # 9999-12-31 23:59:59.999999
+
+
+def encode_moment(moment: datetime) -> str:
+    """``moment`` as whole microseconds since 1970 (UTC), computed exactly: a float timestamp
+    loses microseconds far from 1970, and then a keyset page would skip or repeat an item."""
+    return str((moment - EPOCH) // _MICROSECOND)
+
+
+def decode_moment(micros: str) -> datetime:
+    """The inverse of ``encode_moment``. Raises ValueError for anything else, including a
+    number of microseconds no datetime can hold (never OverflowError)."""
+    if not re.fullmatch(r"-?[0-9]{1,18}", micros):
+        raise ValueError(f"store: invalid time in cursor {micros!r}")
+    try:
+        return EPOCH + int(micros) * _MICROSECOND
+    except OverflowError:
+        raise ValueError(f"store: time in cursor out of range {micros!r}") from None
+
+
 def encode_cursor(published_at: datetime, article_id: int) -> str:
-    micros = round(published_at.timestamp() * 1_000_000)
-    return f"{micros}.{article_id}"
+    """The keyset cursor after an item: ``<microseconds since 1970>.<id>``; it round-trips for
+    every time a datetime can hold (years 1 to 9999)."""
+    return f"{encode_moment(published_at)}.{article_id}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """Raises ValueError for anything that is not a cursor this module made."""
-    micros, _, article_id = cursor.partition(".")
-    if not micros.lstrip("-").isdigit() or not article_id.isdigit():
-        raise ValueError(f"store: invalid cursor {cursor!r}")
-    moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=timezone.utc)
-    return moment, int(article_id)
+    """Raises ValueError (only) for anything that is not a cursor this module could make."""
+    match = _CURSOR.fullmatch(cursor)
+    if not match or int(match.group(2)) > _MAX_ROW_ID:
+        raise ValueError(f"store: invalid cursor {cursor[:60]!r}")
+    return decode_moment(match.group(1)), int(match.group(2))
 
 
 def _columns() -> list[Any]:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from newswire.models import Story
 
+from .reading import decode_moment, encode_moment
 from .tables import articles, sources, stories
 
 _c = stories.c
@@ -69,19 +70,15 @@ def refresh(conn: Connection, story_id: int, title: str | None) -> None:
 
 
 def encode_cursor(story: Story) -> str:
-    micros = round(story.last_updated_at.timestamp() * 1_000_000)
-    return f"{story.source_count}.{story.article_count}.{micros}.{story.id}"
+    return f"{story.source_count}.{story.article_count}.{encode_moment(story.last_updated_at)}.{story.id}"
 
 
 def decode_cursor(cursor: str) -> tuple[int, int, datetime, int]:
     """Raises ValueError for anything that is not a cursor ``encode_cursor`` made."""
-    from .reading import decode_cursor as decode_moment
-
     parts = cursor.split(".")
-    if len(parts) != 4 or not (parts[0].isdigit() and parts[1].isdigit() and parts[3].isdigit()):
-        raise ValueError(f"store: invalid story cursor {cursor!r}")
-    moment, _ = decode_moment(f"{parts[2]}.0")
-    return int(parts[0]), int(parts[1]), moment, int(parts[3])
+    if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts[:2] + parts[3:]):
+        raise ValueError(f"store: invalid story cursor {cursor[:80]!r}")
+    return int(parts[0]), int(parts[1]), decode_moment(parts[2]), int(parts[3])
 
 
 def list_page(conn: Connection, limit: int, before: str | None, active_since: datetime | None,

@@ -12,6 +12,7 @@ failure 503, anything else a bare 500.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -21,14 +22,15 @@ from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
 from newswire.models import Article, Source, Story
 from newswire.store import Store
+from newswire.store.reading import FIRST_MICROS, LAST_MICROS
+from newswire.web.display import utc_iso
 from newswire.web.errors import BadRequest
 from newswire.web.state import store_of
 
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-CURSOR_PATTERN = r"^(\d{1,17}|-\d{1,16})\.\d{1,10}$"  # what Store.list_articles hands out as `next`
-
+CURSOR_PATTERN = r"^-?\d{1,18}\.\d{1,10}$"  # what Store.list_articles hands out as `next`, years 1–9999
 
 JsonErrorRoute = APIRoute  # errors are the app's boundary's now (web.errors); kept for modules naming it
 
@@ -37,13 +39,9 @@ JsonErrorRoute = APIRoute  # errors are the app's boundary's now (web.errors); k
 
 UtcDateTime = Annotated[
     datetime,
-    PlainSerializer(lambda d: _utc(d).isoformat(), return_type=str),
+    PlainSerializer(utc_iso, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 class ErrorOut(BaseModel):
@@ -183,11 +181,27 @@ def list_page(store: Store, *, source: int | None = None, author: str | None = N
         micros, _, article_id = before.partition(".")
         if article_id.isdigit() and int(article_id) > MAX_ID:  # past every id: the same page
             before = f"{micros}.{MAX_ID}"
+        before = _within_time(before)
     try:
         return store.list_articles(source_id=source, author=author, story_id=story, query=q or None,
                                    before=before or None, limit=limit, include_copies=copies)
     except (ValueError, OverflowError, OSError) as error:
         raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
+
+
+def _within_time(cursor: str, at: int = 0) -> str:
+    """``cursor`` with its time (the ``at``-th dotted part) brought into the years a datetime
+    holds: the pattern lets through 18 digits, and a time past either end means the same page
+    as that end (before the last moment: everything; before the first: nothing)."""
+    parts = cursor.split(".")
+    if len(parts) <= at + 1 or not re.fullmatch(r"-?[0-9]{1,18}", parts[at]):
+        return cursor
+    micros = int(parts[at])
+    if micros > LAST_MICROS:
+        parts[at], parts[-1] = str(LAST_MICROS), str(MAX_ID)
+    elif micros < FIRST_MICROS:
+        parts[at], parts[-1] = str(FIRST_MICROS), "0"
+    return ".".join(parts)
 
 
 # the endpoints
@@ -232,7 +246,7 @@ def get_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)
 
 # -- stories: coverage of one event (the same reads as the /stories pages)
 
-STORY_CURSOR_PATTERN = r"^\d{1,10}\.\d{1,10}\.-?\d{1,17}\.\d{1,10}$"  # what Store.list_stories hands out
+STORY_CURSOR_PATTERN = r"^\d{1,10}\.\d{1,10}\.-?\d{1,18}\.\d{1,10}$"  # what Store.list_stories hands out
 STORY_WINDOW_HOURS = 72
 
 
@@ -277,7 +291,8 @@ def list_stories(
     store = store_of(request)
     since = datetime.now(timezone.utc) - timedelta(hours=hours)
     try:
-        stories, next_cursor = store.list_stories(limit=limit, before=before, active_since=since)
+        stories, next_cursor = store.list_stories(limit=limit, before=before and _within_time(before, 2),
+                                                  active_since=since)
     except (ValueError, OverflowError, OSError) as error:
         raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
     sources = store.story_sources([s.id for s in stories])

@@ -1,9 +1,15 @@
-"""How times and bylines are shown: ``September 17, 2025 - 18:56`` in the configured zone."""
+"""How times and bylines are shown: ``September 17, 2025 - 18:56`` in the configured zone.
+
+Every function here is total: a row stored with a far date (9999-12-31, 0001-01-01, before dates
+were clamped at normalisation) has a local time past what ``datetime`` can hold in zones east or
+west of UTC, and ``astimezone`` raises OverflowError for it. A page must still render, so such a
+time is shown in UTC, labelled, and a UTC conversion saturates at the ends of the range.
+"""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -28,10 +34,31 @@ def display_zone(name: str = "") -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive one is taken as UTC); never raises: a time whose UTC reading
+    falls outside years 1–9999 becomes the nearest end of that range."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        edge = datetime.max if moment.year > 1 else datetime.min
+        return edge.replace(tzinfo=timezone.utc)
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with its offset, as the API and feeds out write times."""
+    return as_utc(moment).isoformat()
+
+
 def format_when(moment: datetime, zone: ZoneInfo) -> str:
-    """``September 17, 2025 - 18:56``: month name, day without padding, 24-hour time."""
-    local = moment.astimezone(zone)
-    return f"{local:%B} {local.day}, {local.year} - {local:%H:%M}"
+    """``September 17, 2025 - 18:56``: month name, day without padding, 24-hour time, in
+    ``zone``; a time the zone cannot hold (see the module docstring) is shown in UTC, marked so."""
+    try:
+        local, label = moment.astimezone(zone), ""
+    except OverflowError:
+        local, label = as_utc(moment), " UTC"
+    return f"{local:%B} {local.day}, {local.year} - {local:%H:%M}{label}"
 
 
 def byline(authors: tuple[str, ...] | list[str]) -> str:

@@ -32,6 +32,7 @@ from newswire import __version__
 from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.store import Store
+from newswire.web.display import as_utc, utc_iso
 from newswire.web.api import (MAX_ID, AuthorParam, error_responses, JsonErrorRoute, QueryParam, SourceParam,
                               list_page, store_of)
 
@@ -79,14 +80,6 @@ def _updated(article: Article) -> datetime:
     return max(article.published_at, article.updated_at or article.published_at)
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def _iso(moment: datetime) -> str:
-    return _utc(moment).isoformat()
-
-
 # renderers: Feed -> bytes
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
@@ -102,7 +95,7 @@ def render_atom(feed: Feed) -> bytes:
     _sub(root, a + "id", feed.self_url)
     _sub(root, a + "title", feed.title)
     _sub(root, a + "subtitle", feed.description)
-    _sub(root, a + "updated", _iso(feed.updated))
+    _sub(root, a + "updated", utc_iso(feed.updated))
     _sub(root, a + "link", rel="self", type="application/atom+xml", href=feed.self_url)
     _sub(root, a + "link", rel="alternate", type="text/html", href=feed.home_url)
     _sub(root, a + "generator", "Newswire", version=__version__)
@@ -110,8 +103,8 @@ def render_atom(feed: Feed) -> bytes:
         entry = _sub(root, a + "entry")
         _sub(entry, a + "id", feed.item_id(article))
         _sub(entry, a + "title", article.title, type="text")
-        _sub(entry, a + "updated", _iso(_updated(article)))
-        _sub(entry, a + "published", _iso(article.published_at))
+        _sub(entry, a + "updated", utc_iso(_updated(article)))
+        _sub(entry, a + "published", utc_iso(article.published_at))
         for name in article.authors:
             _sub(_sub(entry, a + "author"), a + "name", name)
         _sub(entry, a + "link", rel="alternate", type="text/html", href=feed.item_link(article))
@@ -142,14 +135,14 @@ def render_rss(feed: Feed) -> bytes:
     _sub(channel, "link", feed.home_url)
     _sub(channel, "description", feed.description)
     _sub(channel, "{%s}link" % ATOM_NS, rel="self", type="application/rss+xml", href=feed.self_url)
-    _sub(channel, "lastBuildDate", format_datetime(_utc(feed.updated), usegmt=True))
+    _sub(channel, "lastBuildDate", format_datetime(as_utc(feed.updated), usegmt=True))
     _sub(channel, "generator", f"Newswire {__version__}")
     for article in feed.items:
         item = _sub(channel, "item")
         _sub(item, "title", article.title)
         _sub(item, "link", feed.item_link(article))
         _sub(item, "guid", feed.item_id(article), isPermaLink="false")
-        _sub(item, "pubDate", format_datetime(_utc(article.published_at), usegmt=True))
+        _sub(item, "pubDate", format_datetime(as_utc(article.published_at), usegmt=True))
         for name in article.authors:
             _sub(item, "{%s}creator" % DC_NS, name)
         for category in article.categories:
@@ -169,7 +162,7 @@ def render_json(feed: Feed) -> bytes:
         out: dict[str, Any] = {
             "id": feed.item_id(article), "url": feed.item_link(article), "title": article.title,
             "content_html": article.content_html, "summary": article.summary or article.snippet,
-            "date_published": _iso(article.published_at), "date_modified": _iso(_updated(article)),
+            "date_published": utc_iso(article.published_at), "date_modified": utc_iso(_updated(article)),
             "authors": [{"name": name} for name in article.authors],
             "tags": list(article.categories),
             "_newswire": {"source": {"id": article.source_id, "name": article.source_name},
@@ -238,7 +231,7 @@ def conditional_response(request: Request, body: bytes, last_modified: datetime,
     """The body with validators, or 304 when the client's copy is current. If-None-Match
     wins over If-Modified-Since (RFC 9110 13.2.2)."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Last-Modified": format_datetime(_utc(last_modified), usegmt=True),
+    headers = {"ETag": etag, "Last-Modified": format_datetime(as_utc(last_modified), usegmt=True),
                "Cache-Control": "public, max-age=60"}
     if _not_modified(request, etag, last_modified):
         return Response(status_code=304, headers=headers)
@@ -259,7 +252,7 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
         return False
     if client_time.tzinfo is None:
         client_time = client_time.replace(tzinfo=timezone.utc)
-    return _utc(last_modified).replace(microsecond=0) <= client_time
+    return as_utc(last_modified).replace(microsecond=0) <= client_time
 
 
 # the routes
