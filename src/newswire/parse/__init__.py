@@ -12,21 +12,25 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from newswire.config import DEFAULTS
 from newswire.errors import ParseError
 from newswire.models import ParsedFeed
 from newswire.parse.assemble import build_feed
 from newswire.parse.document import read_document
+from newswire.parse.limits import RAW_ITEMS_FACTOR
 
 __all__ = ["parse_feed"]
 
 
 def parse_feed(content: bytes, *, url: str, content_type: str | None = None,
-               source_timezone: str = "UTC", seen_at: datetime) -> ParsedFeed:
+               source_timezone: str = "UTC", seen_at: datetime,
+               max_items: int = DEFAULTS.max_items_per_fetch) -> ParsedFeed:
     """Parse one fetched feed body.
 
     ``url`` is the feed's URL (base for relative links), ``content_type`` the HTTP header (its
     charset is a hint), ``source_timezone`` the zone for dates without one, ``seen_at`` the time
-    used for entries that carry no date (``published_estimated=True``).
+    used for entries that carry no date (``published_estimated=True``), ``max_items`` how many
+    entries to keep (the newest; readers look at no more than ``RAW_ITEMS_FACTOR`` times as many).
 
     Raises ``newswire.errors.ParseError`` (and nothing else) for anything that is not a readable
     feed.
@@ -34,8 +38,10 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None,
     if seen_at.tzinfo is None:
         seen_at = seen_at.replace(tzinfo=timezone.utc)
     try:
-        raw = read_document(bytes(content), url=url, content_type=content_type)
-        return build_feed(raw, source_timezone=source_timezone, seen_at=seen_at.astimezone(timezone.utc))
+        raw = read_document(bytes(content), url=url, content_type=content_type,
+                            max_entries=max_items * RAW_ITEMS_FACTOR)
+        return build_feed(raw, source_timezone=source_timezone, seen_at=seen_at.astimezone(timezone.utc),
+                          max_items=max_items)
     except ParseError:
         raise
     except Exception as exc:  # the one boundary: third-party failures become ParseError

@@ -27,13 +27,15 @@ def _without_declaration(text: str) -> str:
     return text
 
 
-def read_document(content: bytes, *, url: str, content_type: str | None = None) -> RawFeed:
-    """The feed in ``content`` as a RawFeed; ParseError when it is not a feed."""
+def read_document(content: bytes, *, url: str, content_type: str | None = None,
+                  max_entries: int | None = None) -> RawFeed:
+    """The feed in ``content`` as a RawFeed; ParseError when it is not a feed. Readers return
+    at most ``max_entries`` entries (all when None)."""
     if not content or not content.strip():
         raise ParseError(detect.EMPTY)
     kind, text = detect.classify(decode(content, content_type))
     if kind == "json":
-        return read_json_feed(text, url)
+        return read_json_feed(text, url, max_entries=max_entries)
     xmlprep.refuse_entity_declarations(text)
     text = xmlprep.repair(text)
     data = _without_declaration(text).encode("utf-8")
@@ -44,12 +46,12 @@ def read_document(content: bytes, *, url: str, content_type: str | None = None) 
             raise ParseError(detect.HTML_PAGE)
         fmt = xmlfeed.detect_format(root)
         if fmt is not None:
-            fast = xmlfeed.read(root, fmt, url, has_xml_base="xml:base" in text)
+            fast = xmlfeed.read(root, fmt, url, has_xml_base="xml:base" in text, max_entries=max_entries)
             if not damaged:
                 return fast
     # libxml2 had to repair the structure (its recovery nests unclosed elements) or found no
     # feed: feedparser's loose parser recovers the way browsers do.
-    feed = read_with_feedparser(data, url)
+    feed = read_with_feedparser(data, url, max_entries=max_entries)
     if feed is not None and (feed.entries or feed.title or fast is None):
         return feed
     if fast is not None:

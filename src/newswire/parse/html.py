@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import nh3
 
+from newswire.parse.limits import CUT_PUNCTUATION, clip_text
+
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div", "dl",
     "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
@@ -110,16 +112,10 @@ def make_snippet(text: str, limit: int = 300) -> str:
     """At most about ``limit`` characters of ``text`` on one line, cut at a word boundary,
     ending in "…" when something was cut."""
     head = limit * 2 + 64  # only the start matters; no need to collapse a whole article
-    text, longer = " ".join(text[:head].split()), len(text) > head
-    if len(text) <= limit and not longer:
-        return text
-    cut = text[:limit]
-    if len(text) <= limit:
-        return cut.rstrip(" ,;:.-–—") + "…"
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-–—") + "…"
+    line = " ".join(text[:head].split())
+    if len(text) > head and len(line) <= limit:  # mostly whitespace, but more follows
+        return line.rstrip(CUT_PUNCTUATION) + "…"
+    return clip_text(line, limit)
 
 
 def text_to_html(text: str) -> str:

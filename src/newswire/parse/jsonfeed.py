@@ -11,6 +11,7 @@ from typing import Any
 
 from newswire.errors import ParseError
 from newswire.parse.html import text_to_html
+from newswire.parse.limits import considered
 from newswire.parse.raw import RawEnclosure, RawEntry, RawFeed, RawText
 
 VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
@@ -70,8 +71,9 @@ def _item(obj: dict[str, Any], base: str, language: str | None) -> RawEntry:
     return entry
 
 
-def read_json_feed(text: str, url: str) -> RawFeed:
-    """The JSON Feed in ``text``; ParseError when it is not JSON or not a JSON Feed."""
+def read_json_feed(text: str, url: str, *, max_entries: int | None = None) -> RawFeed:
+    """The JSON Feed in ``text``; ParseError when it is not JSON or not a JSON Feed. At most
+    ``max_entries`` items are read (the first and the last ones)."""
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -87,5 +89,8 @@ def read_json_feed(text: str, url: str) -> RawFeed:
     description = _str(doc.get("description"))
     feed.description = RawText(description, False) if description else None
     feed.authors = _authors(doc)
-    feed.entries = [_item(obj, url, language) for obj in _list(doc.get("items")) if isinstance(obj, dict)]
+    items = [obj for obj in _list(doc.get("items")) if isinstance(obj, dict)]
+    if max_entries is not None:
+        items = considered(items, max_entries)
+    feed.entries = [_item(obj, url, language) for obj in items]
     return feed

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from newswire.parse.limits import considered
 from newswire.parse.raw import RawEnclosure, RawEntry, RawFeed, RawText
 from newswire.parse.urls import resolve_url
 
@@ -236,7 +237,11 @@ def _rss_item(item: etree._Element, ctx: _Context) -> RawEntry:
     return entry
 
 
-def read_rss(root: etree._Element, fmt: str, ctx: _Context) -> RawFeed:
+def _considered(items: list[etree._Element], max_entries: int | None) -> list[etree._Element]:
+    return items if max_entries is None else considered(items, max_entries)
+
+
+def read_rss(root: etree._Element, fmt: str, ctx: _Context, max_entries: int | None = None) -> RawFeed:
     feed = RawFeed(format=fmt, base=ctx.url, language=root.get(XML_LANG))
     channel = None
     items: list[etree._Element] = []
@@ -268,7 +273,7 @@ def read_rss(root: etree._Element, fmt: str, ctx: _Context) -> RawFeed:
             elif key in ("dc:creator", "itunes:author", "author"):
                 feed.authors.append(_text(child))
         items = channel_items + items
-    feed.entries = [_rss_item(item, ctx) for item in items]
+    feed.entries = [_rss_item(item, ctx) for item in _considered(items, max_entries)]
     return feed
 
 
@@ -380,16 +385,17 @@ def _atom_entry(el: etree._Element, ctx: _Context, keys: _Keys, atom03: bool) ->
     return entry
 
 
-def read_atom(root: etree._Element, fmt: str, ctx: _Context) -> RawFeed:
+def read_atom(root: etree._Element, fmt: str, ctx: _Context, max_entries: int | None = None) -> RawFeed:
     atom03 = fmt == "atom03"
     keys = ATOM03_KEYS if atom03 else ATOM10_KEYS
     feed = RawFeed(format=fmt, base=ctx.base(root), language=root.get(XML_LANG))
+    entries: list[etree._Element] = []
     for child in root:
         key = keys(child.tag)
         if key is None:
             continue
         if key == "entry":
-            feed.entries.append(_atom_entry(child, ctx, keys, atom03))
+            entries.append(child)
         elif key == "title":
             feed.title = _atom_text(child, atom03)
         elif key in ("subtitle", "tagline"):
@@ -402,12 +408,15 @@ def read_atom(root: etree._Element, fmt: str, ctx: _Context) -> RawFeed:
             feed.authors.extend(_atom_person(child, keys))
         elif key == "dc:language":
             feed.language = feed.language or _text(child).strip()
+    feed.entries = [_atom_entry(el, ctx, keys, atom03) for el in _considered(entries, max_entries)]
     return feed
 
 
-def read(root: etree._Element, fmt: str, url: str, has_xml_base: bool) -> RawFeed:
-    """The feed under ``root`` (whose format ``detect_format`` gave) as a RawFeed."""
+def read(root: etree._Element, fmt: str, url: str, has_xml_base: bool,
+         max_entries: int | None = None) -> RawFeed:
+    """The feed under ``root`` (whose format ``detect_format`` gave) as a RawFeed, with at most
+    ``max_entries`` entries (the first and the last ones; all when None)."""
     ctx = _Context(url, has_xml_base)
     if fmt.startswith("atom"):
-        return read_atom(root, fmt, ctx)
-    return read_rss(root, fmt, ctx)
+        return read_atom(root, fmt, ctx, max_entries)
+    return read_rss(root, fmt, ctx, max_entries)
