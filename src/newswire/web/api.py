@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
 from newswire.models import Article, Source, Story
+from newswire.sources.redact import redact_text, redact_url
 from newswire.store import Store
 from newswire.store.reading import FIRST_MICROS, LAST_MICROS
 from newswire.web.display import utc_iso
@@ -139,10 +140,13 @@ def article_out(a: Article) -> ArticleOut:
 
 
 def source_out(s: Source) -> SourceOut:
-    return SourceOut(id=s.id, name=s.name, feed_url=s.feed_url, site_url=s.site_url, category=s.category,
+    """A source as readers may see it: URLs and errors without passwords or tokens (the store
+    keeps the real feed URL to fetch with)."""
+    return SourceOut(id=s.id, name=s.name, feed_url=redact_url(s.feed_url),
+                     site_url=redact_url(s.site_url) if s.site_url else None, category=s.category,
                      enabled=s.enabled, full_text=s.full_text, poll_interval=s.poll_interval,
                      health=source_health(s), last_fetched_at=s.last_fetched_at, last_status=s.last_status,
-                     last_error=s.last_error, consecutive_failures=s.consecutive_failures,
+                     last_error=redact_text(s.last_error) if s.last_error is not None else None, consecutive_failures=s.consecutive_failures,
                      next_due_at=s.next_due_at, article_count=s.article_count)
 
 

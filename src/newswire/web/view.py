@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from newswire.models import Article, SearchHit
+from newswire.sources.redact import redact_text, redact_url
 from newswire.web.display import format_when
 
 HERE = Path(__file__).parent
@@ -74,6 +75,8 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
 templates.env.filters["when"] = _when
 templates.env.filters["pathq"] = path_quote
 templates.env.filters["safe_href"] = safe_href
+templates.env.filters["redact_url"] = redact_url  # a feed URL as shown: no passwords, no tokens
+templates.env.filters["redact_text"] = redact_text
 templates.env.globals["urlencode"] = urlencode
 
 
