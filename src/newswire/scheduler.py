@@ -94,7 +94,8 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
     a refresh)."""
     from newswire.service.fulltext import run_extraction
 
-    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(len(store.list_sources())),
+    followed = len(await asyncio.to_thread(store.list_sources))
+    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(followed),
                          enrichers=default_enrichers()) as refresher:
         extraction = asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction")
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -21,21 +22,23 @@ async def follow(store: Store, fetcher: Fetcher, url: str, *, name: str | None =
     """Add the feed at ``url``, or the first working feed its page advertises.
 
     Raises SourceExistsError when the feed is already followed, FetchError when the URL cannot be
-    fetched, and ParseError when it is neither a feed nor a page that links to one."""
+    fetched, and ParseError when it is neither a feed nor a page that links to one. Parsing and
+    the store's calls run on threads: the web server's event loop is never held up by them."""
     url = url.strip()
-    _refuse_existing(store, url)
+    await asyncio.to_thread(_refuse_existing, store, url)
     fetched = await fetcher.fetch(url)
     try:
-        feed = _parse(fetched.content, fetched.url, fetched.headers.get("content-type"))
+        feed = await asyncio.to_thread(_parse, fetched.content, fetched.url, fetched.headers.get("content-type"))
         feed_url = fetched.permanent_url or url
     except ParseError as not_a_feed:
-        candidates = find_feed_links(fetched.content, fetched.url)
+        candidates = await asyncio.to_thread(find_feed_links, fetched.content, fetched.url)
         if not candidates:
             raise ParseError(f"discover: {url} is not a feed and its page links to none "
                              f'(no <link rel="alternate"> feed): {not_a_feed}') from not_a_feed
         feed_url, feed = await _first_working(store, fetcher, candidates)
-    _refuse_existing(store, feed_url)
-    return store.add_source(
+    await asyncio.to_thread(_refuse_existing, store, feed_url)
+    return await asyncio.to_thread(
+        store.add_source,
         feed_url,
         name=name or feed.title or urlsplit(feed_url).hostname or feed_url,
         site_url=feed.site_url,
@@ -48,11 +51,11 @@ async def follow(store: Store, fetcher: Fetcher, url: str, *, name: str | None =
 async def _first_working(store: Store, fetcher: Fetcher, candidates: list[str]) -> tuple[str, ParsedFeed]:
     errors = []
     for candidate in candidates:
-        _refuse_existing(store, candidate)
+        await asyncio.to_thread(_refuse_existing, store, candidate)
         try:
             fetched = await fetcher.fetch(candidate)
-            return fetched.permanent_url or candidate, _parse(
-                fetched.content, fetched.url, fetched.headers.get("content-type"))
+            return fetched.permanent_url or candidate, await asyncio.to_thread(
+                _parse, fetched.content, fetched.url, fetched.headers.get("content-type"))
         except (FetchError, ParseError) as error:  # try the next advertised feed
             errors.append(f"{candidate}: {error}")
     raise ParseError("discover: none of the advertised feeds could be read: " + "; ".join(errors))

@@ -5,9 +5,10 @@
 
 ``Refresher.refresh`` handles one source and never raises for a feed's own failure: a broken
 feed is recorded on its source and the others go on. Writes go through one writer thread
-that batches whatever is waiting (see ``_Writer``). Parsing runs in worker processes when
-refreshing many feeds so the writer thread (where SQLite does its work without the GIL) and the
-event loop keep a core to themselves.
+that batches whatever is waiting (see ``_Writer``). Nothing is parsed or written on the event
+loop, which in ``newswire run`` is also the web server's: parsing runs in worker processes when
+refreshing many feeds (so the writer thread, where SQLite does its work without the GIL, and the
+event loop keep a core to themselves), else on a parse thread.
 """
 
 from __future__ import annotations
@@ -59,8 +60,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _parse(content: bytes, url: str, content_type: str | None, tz: str, seen_at: datetime) -> ParsedFeed:
-    return parse_feed(content, url=url, content_type=content_type, source_timezone=tz, seen_at=seen_at)
+PARSE_THREADS = 2  # parsing holds the GIL for most of its work: more threads would not help
+
+
+def _parse(content: bytes, url: str, content_type: str | None, tz: str, seen_at: datetime,
+           max_items: int) -> ParsedFeed:
+    return parse_feed(content, url=url, content_type=content_type, source_timezone=tz, seen_at=seen_at,
+                      max_items=max_items)
 
 
 class Refresher:
@@ -76,8 +82,9 @@ class Refresher:
         self._owns_fetcher = fetcher is None
         self._clock = clock
         self._writer = _Writer(store, enrichers)
-        self._parser: Executor | None = (
-            ProcessPoolExecutor(max_workers=parse_processes) if parse_processes > 0 else None)
+        self._parser: Executor = (
+            ProcessPoolExecutor(max_workers=parse_processes) if parse_processes > 0
+            else ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="newswire-parse"))
 
     async def __aenter__(self) -> "Refresher":
         return self
@@ -89,8 +96,7 @@ class Refresher:
         if self._owns_fetcher:
             await self._fetcher.aclose()
         self._writer.close()
-        if self._parser:
-            self._parser.shutdown(wait=True, cancel_futures=True)
+        self._parser.shutdown(wait=True, cancel_futures=True)
 
     async def refresh_many(self, sources: Iterable[Source],
                            on_done: Callable[[UpdateResult], None] | None = None) -> list[UpdateResult]:
@@ -121,9 +127,9 @@ class Refresher:
         return result
 
     async def _parse_in_pool(self, fetched: FetchResult, source: Source, now: datetime) -> ParsedFeed:
-        args = (fetched.content, fetched.url, fetched.headers.get("content-type"), source.timezone, now)
-        if self._parser is None:
-            return _parse(*args)
+        """Parse in the process pool, or on a parse thread: never on the event loop."""
+        args = (fetched.content, fetched.url, fetched.headers.get("content-type"), source.timezone, now,
+                self._settings.max_items_per_fetch)
         return await asyncio.get_running_loop().run_in_executor(self._parser, _parse, *args)
 
     async def _save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry]) -> UpdateResult:
