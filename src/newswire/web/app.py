@@ -2,6 +2,7 @@
 
     view       templates, the wire item view model          (no routes)
     errors     the one error boundary                        (exception handlers)
+    headers    security headers on every response            (middleware)
     wire_pages the wire, source, author, article, search pages
     admin      the sources admin and its forms
     stories    story pages and story feeds
@@ -24,13 +25,14 @@ from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
 from newswire.web import admin, api, errors, feeds, live, ops, stories, wire_pages
 from newswire.web.display import display_zone
+from newswire.web.headers import SecurityHeaders
 from newswire.web.view import STATIC_DIR
 
 
 def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInfo | None = None) -> FastAPI:
     """The web app over ``store``, as ``settings`` say. Times are shown in ``timezone`` (default:
     the settings' zone, else the machine's zone); the store keeps UTC."""
-    app = FastAPI(title="Newswire", version=__version__,
+    app = FastAPI(title="Newswire", version=__version__, docs_url=None, redoc_url=None,  # their UIs load a CDN
                   description="A self-hostable newswire: the latest articles from every followed source.")
     app.state.store = store
     app.state.settings = settings
@@ -40,5 +42,6 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
                    stories.feed_router, stories.router, live.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    errors.install(app)
+    errors.install(app)  # innermost: the middleware below wraps its answers too
+    app.add_middleware(SecurityHeaders, settings=settings)
     return app
