@@ -10,8 +10,15 @@
 Entries without a byline carry their outlet as the author of their ``atom:source``, so the feed
 itself needs no made-up author. XML is built with lxml, never by pasting strings, and every text is first stripped of the
 characters XML 1.0 forbids. Each response carries a strong ETag (a hash of the body) and
-Last-Modified, and answers 304 to a matching conditional GET. Entry ids are the article's page
-URL on this server (``{base}articles/{id}``): stable as long as the server's address is.
+Last-Modified (never later than now, whatever dates the items carry), and answers 304 to a
+matching conditional GET. Entry ids are the article's page URL on this server
+(``{base}articles/{id}``): stable as long as the server's address is.
+
+Absolute links start at ``NEWSWIRE_BASE_URL`` when it is set; then every request gets the same
+links and the response is ``Cache-Control: public``. Without it they start at the address the
+request was made to (its Host header), which differs per request and is the client's to choose,
+so the response is ``private`` with ``Vary: Host``: a shared cache never keeps one client's Host
+for the next (cache poisoning). The web edge refuses hosts outside the allowed list either way.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Iterable
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Request, Response
@@ -34,7 +41,8 @@ from newswire.models import Article
 from newswire.store import Store
 from newswire.web.display import as_utc, utc_iso
 from newswire.web.api import (MAX_ID, AuthorParam, error_responses, JsonErrorRoute, QueryParam, SourceParam,
-                              list_page, store_of)
+                              list_page)
+from newswire.web.state import settings_of, store_of
 
 FEED_SIZE = 50
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -59,6 +67,7 @@ class Feed:
     home_url: str
     base_url: str  # ends with "/"
     items: tuple[Article, ...]
+    shared: bool = False  # links from the configured base URL: a shared cache may keep the response
 
     @property
     def updated(self) -> datetime:
@@ -202,17 +211,44 @@ FORMATS: dict[str, tuple[type[Response], Callable[[Feed], bytes], str]] = {
 
 # building a feed from a request
 
+@dataclass(frozen=True)
+class Links:
+    """Where a feed's absolute links start, and whether they are the same for every request."""
+
+    base: str  # ends with "/"
+    self_url: str
+    shared: bool
+
+
+def links_of(request: Request) -> Links:
+    """The configured base URL's links when there is one, else the request's own (see the
+    module docstring)."""
+    configured = settings_of(request).base_url
+    if not configured:
+        return Links(str(request.base_url), str(request.url), shared=False)
+    base = configured.rstrip("/") + "/"
+    query = request.url.query
+    return Links(base, base + request.url.path.lstrip("/") + (f"?{query}" if query else ""), shared=True)
+
+
+def feed_of(request: Request, *, title: str, description: str, home_path: str,
+            items: Iterable[Article]) -> Feed:
+    """A feed whose links start where ``links_of`` says."""
+    links = links_of(request)
+    return Feed(title=title, description=description, self_url=links.self_url,
+                home_url=links.base + home_path.lstrip("/"), base_url=links.base, items=tuple(items),
+                shared=links.shared)
+
+
 def build_feed(request: Request, store: Store, *, title: str, description: str, home_path: str,
                source: int | None, author: str | None, q: str | None) -> Feed:
     page = list_page(store, source=source, author=author, q=q, limit=FEED_SIZE, copies=source is not None)
     items = store.get_articles([listed.id for listed in page.items])
-    base = str(request.base_url)
     if q:
         title += f" — search: {q}"
         description += f", matching “{q}”"
         home_path = "/search?" + urlencode({"q": q})
-    return Feed(title=title, description=description, self_url=str(request.url),
-                home_url=base + home_path.lstrip("/"), base_url=base, items=tuple(items))
+    return feed_of(request, title=title, description=description, home_path=home_path, items=items)
 
 
 def _source_name(store: Store, source: int | None) -> str | None:
@@ -226,13 +262,24 @@ def _author_name(store: Store, name: str) -> str:
     return stored
 
 
+def respond(request: Request, feed: Feed, fmt: str) -> Response:
+    """``feed`` rendered as ``fmt``, with its validators and caching headers."""
+    response_class, render, _ = FORMATS[fmt]
+    return conditional_response(request, render(feed), feed.last_modified, response_class, shared=feed.shared)
+
+
 def conditional_response(request: Request, body: bytes, last_modified: datetime,
-                         response_class: type[Response]) -> Response:
+                         response_class: type[Response], *, shared: bool = False) -> Response:
     """The body with validators, or 304 when the client's copy is current. If-None-Match
-    wins over If-Modified-Since (RFC 9110 13.2.2)."""
+    wins over If-Modified-Since (RFC 9110 13.2.2). ``last_modified`` is capped at now: a feed's
+    future-dated items must not make a client's cache believe in a time that has not come.
+    ``shared``: the body is the same whoever asks, so shared caches may keep it."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Last-Modified": format_datetime(as_utc(last_modified), usegmt=True),
-               "Cache-Control": "public, max-age=60"}
+    last_modified = min(as_utc(last_modified), datetime.now(timezone.utc))
+    headers = {"ETag": etag, "Last-Modified": format_datetime(last_modified, usegmt=True),
+               "Cache-Control": "public, max-age=60" if shared else "private, max-age=60"}
+    if not shared:
+        headers["Vary"] = "Host"
     if _not_modified(request, etag, last_modified):
         return Response(status_code=304, headers=headers)
     return response_class(content=body, headers=headers)
@@ -267,7 +314,8 @@ JSON_FEED_SCHEMA = {"type": "object", "required": ["version", "title", "home_pag
                                                                       "date_published", "authors"]}}}}
 
 
-def _responses(kind: str, response_class: type[Response]) -> dict[int | str, dict[str, Any]]:
+def feed_responses(kind: str, response_class: type[Response]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of a feed route: the feed, 304, and the JSON errors."""
     body = JSON_FEED_SCHEMA if response_class is JsonFeedResponse else {"type": "string"}
     return {
         200: {"description": f"The feed as {kind}", "content": {response_class.media_type: {"schema": body}}},
@@ -277,10 +325,7 @@ def _responses(kind: str, response_class: type[Response]) -> dict[int | str, dic
 
 
 def _add_routes(fmt: str) -> None:
-    response_class, render, kind = FORMATS[fmt]
-
-    def respond(request: Request, feed: Feed) -> Response:
-        return conditional_response(request, render(feed), feed.last_modified, response_class)
+    response_class, _, kind = FORMATS[fmt]
 
     def wire(request: Request, source: SourceParam = None, author: AuthorParam = None,
              q: QueryParam = None) -> Response:
@@ -294,7 +339,7 @@ def _add_routes(fmt: str) -> None:
             title, description = f"{title} — {author}", f"{description}, by {author}"
         home = "/" + (("?" + urlencode({"source": source})) if source else "")
         return respond(request, build_feed(request, store, title=title, description=description,
-                                           home_path=home, source=source, author=author, q=q))
+                                           home_path=home, source=source, author=author, q=q), fmt)
 
     def by_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                   author: AuthorParam = None, q: QueryParam = None) -> Response:
@@ -305,7 +350,8 @@ def _add_routes(fmt: str) -> None:
             author = _author_name(store, author)
             title, description = f"{title} — {author}", f"{description}, by {author}"
         return respond(request, build_feed(request, store, title=title, description=description,
-                                           home_path=f"/sources/{source_id}", source=source_id, author=author, q=q))
+                                           home_path=f"/sources/{source_id}", source=source_id, author=author, q=q),
+                       fmt)
 
     def by_author(request: Request, name: Annotated[str, Path(min_length=1, max_length=200)],
                   source: SourceParam = None, q: QueryParam = None) -> Response:
@@ -317,13 +363,13 @@ def _add_routes(fmt: str) -> None:
             title, description = f"{title} — {source_name}", f"{description} in {source_name}"
         return respond(request, build_feed(request, store, title=title, description=description,
                                            home_path=f"/authors/{quote(author, safe='')}", source=source,
-                                           author=author, q=q))
+                                           author=author, q=q), fmt)
 
     for path, endpoint, what in ((f"/feed.{fmt}", wire, "the wire"),
                                  (f"/sources/{{source_id}}/feed.{fmt}", by_source, "one source"),
                                  (f"/authors/{{name}}/feed.{fmt}", by_author, "one author")):
         router.add_api_route(path, endpoint, methods=["GET"], response_class=response_class,
-                             responses=_responses(kind, response_class), summary=f"{kind} feed of {what}",
+                             responses=feed_responses(kind, response_class), summary=f"{kind} feed of {what}",
                              operation_id=f"feed_{endpoint.__name__}_{fmt}")
 
 

@@ -18,7 +18,7 @@ from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.web.api import MAX_ID
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, _responses, conditional_response
+from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, feed_of, feed_responses, respond
 from newswire.web.inputs import id_or_404
 from newswire.web.state import store_of
 from newswire.web.view import render_page
@@ -71,20 +71,17 @@ def story_feed(request: Request, story_id: int) -> Feed:
     store = store_of(request)
     story = store.get_story(story_id)
     listed = store.story_articles(story_id, limit=FEED_SIZE)
-    base = str(request.base_url)
-    return Feed(title=f"Newswire — {story.title}", description=f"Coverage of “{story.title}”",
-                self_url=str(request.url), home_url=f"{base}stories/{story_id}", base_url=base,
-                items=tuple(store.get_articles([a.id for a in listed])))
+    return feed_of(request, title=f"Newswire — {story.title}", description=f"Coverage of “{story.title}”",
+                   home_path=f"/stories/{story_id}", items=store.get_articles([a.id for a in listed]))
 
 
 def _add_feed_route(fmt: str) -> None:
-    response_class, render, kind = FORMATS[fmt]
+    response_class, _, kind = FORMATS[fmt]
 
     def story(request: Request, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
-        feed = story_feed(request, story_id)
-        return conditional_response(request, render(feed), feed.last_modified, response_class)
+        return respond(request, story_feed(request, story_id), fmt)
 
-    responses: dict[Any, Any] = _responses(kind, response_class)
+    responses: dict[Any, Any] = feed_responses(kind, response_class)
     feed_router.add_api_route(f"/stories/{{story_id}}/feed.{fmt}", story, methods=["GET"],
                               response_class=response_class, responses=responses,
                               summary=f"{kind} feed of one story", operation_id=f"feed_story_{fmt}")
