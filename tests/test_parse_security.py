@@ -1,7 +1,10 @@
-"""XML entity attacks are refused before any parser (lxml or the feedparser fallback) runs."""
+"""XML entity attacks: a fast text scan refuses the obvious ones before any parser runs; the
+parsers themselves (lxml with entities off and its DTD checked, the feedparser fallback handed
+no declarations) refuse or leave literal whatever the scan misses."""
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
 from unittest import mock
@@ -10,7 +13,8 @@ import pytest
 
 from newswire.errors import ParseError
 from newswire.parse import parse_feed
-from newswire.parse import document
+from newswire.parse import document, xmlfeed
+from newswire.parse.fallback import read_with_feedparser
 
 SEEN = datetime(2025, 9, 18, tzinfo=timezone.utc)
 REFUSED = "parse: XML entity declarations are refused"
@@ -94,3 +98,101 @@ def test_entity_text_inside_cdata_is_harmless_and_allowed() -> None:
             b'</item></channel></rss>')
     feed = parse_feed(body, url="http://example.com/feed", seen_at=SEEN)
     assert "ENTITY" in feed.entries[0].text
+
+
+# --- the parsers themselves are the guard: declarations hidden from the byte scan ---------------
+# A comment that opens a CDATA section (``<!-- <![CDATA[ -->``) makes a text scan think the rest
+# is character data; a real XML parser sees a comment and then the DOCTYPE. Whatever the scan
+# misses, neither lxml nor the feedparser fallback may expand an entity.
+
+WRAPPER = "<!-- <![CDATA[ -->\n"
+SECRET = "TOP-SECRET-CONTENT"
+
+
+def _laughs(depth: int = 9) -> str:
+    return '<!ENTITY lol "lol">\n' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n' for i in range(1, depth + 1))
+
+
+def _parse_peak(body: bytes) -> tuple[object, int]:
+    """parse_feed's result (or the ParseError it raised) and the peak of Python allocations."""
+    tracemalloc.start()
+    try:
+        try:
+            outcome: object = parse_feed(body, url="http://example.com/feed", seen_at=SEEN)
+        except ParseError as error:
+            outcome = error
+        return outcome, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _assert_refused_or_literal(outcome: object, expanded: str) -> None:
+    if isinstance(outcome, ParseError):
+        assert str(outcome).startswith(REFUSED)
+        assert expanded not in str(outcome)
+    else:
+        assert expanded not in repr(outcome)
+
+
+def test_billion_laughs_behind_a_comment_cdata_wrapper_is_refused() -> None:
+    body = _rss(f"{WRAPPER}<!DOCTYPE rss [\n{_laughs()}]>", "&lol9;")
+    outcome, peak = _parse_peak(body)
+    _assert_refused_or_literal(outcome, "lollollol")
+    assert isinstance(outcome, ParseError)
+    assert peak < 10_000_000
+
+
+def test_quadratic_blowup_behind_a_comment_cdata_wrapper_is_refused() -> None:
+    body = (f'<?xml version="1.0"?>\n{WRAPPER}<!DOCTYPE rss [\n<!ENTITY a "{"x" * 20_000}">\n]>\n'
+            '<rss version="2.0"><channel><title>T</title><item><title>t</title><description>'
+            + "&a;" * 2000 + "</description><link>http://example.com/a</link></item></channel></rss>").encode()
+    outcome, peak = _parse_peak(body)
+    _assert_refused_or_literal(outcome, "x" * 40_000)
+    assert peak < 10_000_000, f"peak {peak} bytes"
+
+
+def test_external_entity_behind_a_wrapper_is_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    for decl in (f'<!ENTITY xxe SYSTEM "{secret.as_uri()}">', '<!ENTITY xxe SYSTEM "file:///etc/passwd">'):
+        body = _rss(f"{WRAPPER}<!DOCTYPE rss [\n{decl}\n]>", "&xxe;")
+        outcome, _ = _parse_peak(body)
+        _assert_refused_or_literal(outcome, SECRET)
+        _assert_refused_or_literal(outcome, "root:")
+
+
+def test_padding_before_the_doctype_does_not_hide_it() -> None:
+    for padding in (" " * 100_000, "<!-- " + "p" * 100_000 + " -->\n"):
+        body = _rss(f"{padding}<!DOCTYPE rss [\n{_laughs(3)}]>", "&lol3;")
+        outcome, _ = _parse_peak(body)
+        assert isinstance(outcome, ParseError) and str(outcome).startswith(REFUSED)
+
+
+def test_utf16_feed_with_entity_declarations_is_refused() -> None:
+    text = _rss(f"<!DOCTYPE rss [\n{_laughs(3)}]>", "&lol3;").decode().replace(
+        '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+    outcome, _ = _parse_peak(text.encode("utf-16"))
+    assert isinstance(outcome, ParseError) and str(outcome).startswith(REFUSED)
+
+
+def test_lxml_refuses_declared_entities_without_the_byte_scan() -> None:
+    """The fast path on its own: the parser's view of the DTD decides, not a text scan."""
+    data = _rss(f"<!DOCTYPE rss [\n{_laughs(2)}]>", "&lol2;").replace(b'<?xml version="1.0"?>', b"")
+    with pytest.raises(ParseError, match=REFUSED):
+        xmlfeed.parse_xml(data, "http://example.com/feed")
+    root, _ = xmlfeed.parse_xml(_rss('<!DOCTYPE rss SYSTEM "http://example.com/rss.dtd">', "Fine")
+                                .replace(b'<?xml version="1.0"?>', b""), "http://example.com/feed")
+    assert root is not None  # a DOCTYPE without declarations is fine
+
+
+@pytest.mark.parametrize("prefix", ["", "<!-- <rss> -->\n", WRAPPER, "<!-- <rss> <![CDATA[ -->\n"])
+@pytest.mark.parametrize("damage", ["", "<unclosed>"])  # well-formed (expat) or not (loose parser)
+def test_feedparser_fallback_never_expands_declared_entities(prefix: str, damage: str) -> None:
+    """The fallback on its own, handed declarations directly: its expat parser and its loose
+    parser (which takes "safe" entities from feedparser's own DOCTYPE regexes) expand nothing."""
+    doc = (f"{prefix}<!DOCTYPE rss [\n<!ENTITY a \"EXPANDED-ENTITY\">\n]>\n"
+           f"<rss version=\"2.0\"><channel><title>Hi &a;</title><item><title>One &a;</title>{damage}"
+           "<link>http://example.com/a</link></item></channel></rss>")
+    feed = read_with_feedparser(doc.encode(), "http://example.com/feed")
+    assert "EXPANDED-ENTITY" not in repr(feed)

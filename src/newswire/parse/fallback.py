@@ -3,8 +3,9 @@
 feedparser's loose parser copes with damage libxml2's recovery does not (mismatched nesting in
 odd places, SGML-ish feeds). Its output is mapped into the same RawFeed the fast path fills, so
 ``assemble`` normalises both identically. It is given the already decoded, entity-checked text
-as a stream (never a string, which feedparser could take for a URL or a file name), with
-sanitising off: nh3 does that later, once, for both paths.
+as a stream (never a string, which feedparser could take for a URL or a file name), with every
+DOCTYPE and ENTITY declaration taken out first (feedparser would expand what they declare: see
+xmlsafe), and with sanitising off: nh3 does that later, once, for both paths.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import feedparser
 
 from newswire.parse.raw import RawEnclosure, RawEntry, RawFeed, RawText
+from newswire.parse.xmlsafe import without_declarations
 
 _ITEM_END = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>", re.I)
 
@@ -84,7 +86,7 @@ def _first_items(data: bytes, max_entries: int | None) -> bytes:
 def read_with_feedparser(data: bytes, url: str, *, max_entries: int | None = None) -> RawFeed | None:
     """The feed feedparser finds in ``data`` (UTF-8), or None when it finds no feed; at most
     ``max_entries`` items are read."""
-    data = _first_items(data, max_entries)
+    data = without_declarations(_first_items(data, max_entries))  # nothing for it to expand
     result = feedparser.parse(
         io.BytesIO(data),
         response_headers={"content-location": url, "content-type": "application/xml; charset=utf-8"},

@@ -1,10 +1,11 @@
 """RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 read with lxml: the fast path.
 
 lxml runs in recover mode (unclosed tags and similar damage are repaired as a browser would),
-never resolves entities, never touches the network, and keeps libxml2's size limits. Elements
-are matched by a short key: core RSS/Atom elements by local name, known extension namespaces
-by prefix (``dc:creator``, ``content:encoded``, ``media:content``); unknown namespaces are
-ignored. Readers only collect strings into ``RawFeed``; ``assemble`` normalises them.
+never resolves entities (a document whose DTD declares one is refused: see xmlsafe), never
+touches the network, and keeps libxml2's size limits. Elements are matched by a short key: core
+RSS/Atom elements by local name, known extension namespaces by prefix (``dc:creator``,
+``content:encoded``, ``media:content``); unknown namespaces are ignored. Readers only collect
+strings into ``RawFeed``; ``assemble`` normalises them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from lxml import etree
 from newswire.parse.limits import considered
 from newswire.parse.raw import RawEnclosure, RawEntry, RawFeed, RawText
 from newswire.parse.urls import resolve_url
+from newswire.parse.xmlprep import ENTITY_REFUSED
+from newswire.parse.xmlsafe import refuse_declared_entities, xml_parser
 
 RSS1_NS = "http://purl.org/rss/1.0/"
 RSS090_NS = "http://my.netscape.com/rdf/simple/0.9/"
@@ -47,11 +50,7 @@ def _parser() -> etree.XMLParser:
     """One parser per thread (lxml parsers are not shared across threads)."""
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = etree.XMLParser(
-            recover=True, resolve_entities=False, no_network=True, huge_tree=False,
-            load_dtd=False, dtd_validation=False, remove_comments=True, remove_pis=True,
-            strip_cdata=True, encoding="utf-8",
-        )
+        parser = xml_parser(remove_comments=True, remove_pis=True, strip_cdata=True, encoding="utf-8")
         _local.parser = parser
     return parser
 
@@ -60,6 +59,7 @@ def parse_xml(data: bytes, url: str) -> tuple[etree._Element | None, bool]:
     """The document's root element (None when libxml2 recovers nothing), and whether libxml2
     had to repair structure to get it.
 
+    Raises ParseError when the document declares entities (as the parser saw its DTD).
     Undeclared namespace prefixes do not count as damage: the element keeps its prefixed name
     ("media:content"), which the key lookup still understands.
     """
@@ -68,6 +68,8 @@ def parse_xml(data: bytes, url: str) -> tuple[etree._Element | None, bool]:
         root = etree.fromstring(data, parser, base_url=url or None)
     except (etree.XMLSyntaxError, ValueError):
         return None, True
+    if root is not None:
+        refuse_declared_entities(root, ENTITY_REFUSED)
     damaged = any(
         err.level >= etree.ErrorLevels.ERROR and err.domain != etree.ErrorDomains.NAMESPACE
         for err in parser.error_log

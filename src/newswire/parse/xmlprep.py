@@ -2,11 +2,12 @@
 
 Two jobs:
 
-* Refuse entity declarations. A DOCTYPE that declares entities is how "billion laughs",
-  quadratic blowup and external-entity (file or network) reads work; no real feed needs one. The
-  check runs before lxml *and* before the feedparser fallback, so neither can be used to
-  bypass it. An ordinary DOCTYPE (e.g. Netscape's RSS 0.91 PUBLIC DTD) is allowed; the DTD is
-  never loaded.
+* Refuse entity declarations, fast. A DOCTYPE that declares entities is how "billion laughs",
+  quadratic blowup and external-entity (file or network) reads work; no real feed needs one.
+  This text scan is only the quick refusal of the obvious case: a comment that seems to open a
+  CDATA section hides a declaration from it, so the parsers are the real guard (xmlsafe: lxml
+  refuses what its DTD declares, feedparser is handed no declarations). An ordinary DOCTYPE
+  (e.g. Netscape's RSS 0.91 PUBLIC DTD) is allowed; the DTD is never loaded.
 * Repair what browsers forgive: HTML named entities (``&nbsp;``, ``&eacute;``), which XML does
   not define, become numeric references; bare ``&`` becomes ``&amp;``; control characters that
   XML forbids are dropped. CDATA sections are left as they are.
