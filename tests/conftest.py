@@ -99,5 +99,5 @@ def client(store):
 
     from newswire.web import create_app
 
-    with TestClient(create_app(store, LOOPBACK)) as c:
+    with TestClient(create_app(store, LOOPBACK, bound_hosts=("testserver",))) as c:  # its Host is allowed
         yield c

@@ -218,7 +218,7 @@ def test_database_failure_is_503_and_a_bug_is_a_bare_500(store, client, monkeypa
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(store, "get_article", bug)
-    with TestClient(create_app(store, LOOPBACK), raise_server_exceptions=False) as quiet:
+    with TestClient(create_app(store, LOOPBACK), base_url="http://localhost", raise_server_exceptions=False) as quiet:
         response = quiet.get("/api/v1/articles/1")
     assert response.status_code == 500
     assert response.json() == {"message": "internal server error", "status": 500}

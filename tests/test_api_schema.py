@@ -12,7 +12,7 @@ from newswire.web.app import create_app
 from test_api import seed
 
 # The schema is read when the module is collected; the seeded store is attached per module run.
-app = create_app(None)  # type: ignore[arg-type]
+app = create_app(None, bound_hosts=("testserver",))  # type: ignore[arg-type]  # its in-process client's name
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

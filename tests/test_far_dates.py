@@ -54,7 +54,7 @@ def far(store: Store, database_url: str) -> dict[str, int]:
 @pytest.mark.parametrize("zone", ZONES)
 def test_pages_feeds_and_api_render_far_dates_in_every_zone(store, far, zone):
     app = create_app(store, timezone=ZoneInfo(zone))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         paths = ["/", f"/articles/{far['future']}", f"/articles/{far['past']}", "/search?q=harbour",
                  f"/sources/{far['source']}", "/authors/Ada%20Moreau", "/sources",
                  f"/api/v1/articles/{far['future']}", f"/api/v1/articles/{far['past']}", "/api/v1/articles",
@@ -84,7 +84,7 @@ def test_api_pages_through_far_dates_with_its_own_cursors(store, far, client):
 
 
 def test_wire_pages_through_far_dates(store, far):
-    with TestClient(create_app(store, timezone=ZoneInfo("Asia/Tokyo"))) as client:
+    with TestClient(create_app(store, timezone=ZoneInfo("Asia/Tokyo")), base_url="http://localhost") as client:
         response = client.get("/", params={"before": encode_cursor(FAR_FUTURE, far["future"])})
         assert response.status_code == 200
         assert f"/articles/{far['n2']}" in response.text

@@ -58,7 +58,7 @@ def world(store):
 
 @pytest.fixture
 def client(world):
-    with TestClient(create_app(world[0], LOOPBACK, timezone=ZONE)) as c:
+    with TestClient(create_app(world[0], LOOPBACK, timezone=ZONE), base_url="http://localhost") as c:
         yield c
 
 

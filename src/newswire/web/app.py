@@ -3,6 +3,7 @@
     view       templates, the wire item view model          (no routes)
     errors     the one error boundary                        (exception handlers)
     headers    security headers on every response            (middleware)
+    hosts      allowed Host headers (DNS rebinding)           (middleware)
     wire_pages the wire, source, author, article, search pages
     admin      the sources admin and its forms
     stories    story pages and story feeds
@@ -15,6 +16,7 @@ The store and the settings hang off ``app.state`` so every route reads through t
 
 from __future__ import annotations
 
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -26,12 +28,16 @@ from newswire.store import Store
 from newswire.web import admin, api, errors, feeds, live, ops, stories, wire_pages
 from newswire.web.display import display_zone
 from newswire.web.headers import SecurityHeaders
+from newswire.web.hosts import HostCheck, HostPolicy
 from newswire.web.view import STATIC_DIR
 
 
-def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInfo | None = None) -> FastAPI:
+def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInfo | None = None,
+               bound_hosts: Iterable[str] = ()) -> FastAPI:
     """The web app over ``store``, as ``settings`` say. Times are shown in ``timezone`` (default:
-    the settings' zone, else the machine's zone); the store keeps UTC."""
+    the settings' zone, else the machine's zone); the store keeps UTC. ``bound_hosts``: the
+    addresses the server listens on, which requests may name as their Host when
+    ``settings.allowed_hosts`` is empty (see ``hosts``)."""
     app = FastAPI(title="Newswire", version=__version__, docs_url=None, redoc_url=None,  # their UIs load a CDN
                   description="A self-hostable newswire: the latest articles from every followed source.")
     app.state.store = store
@@ -43,5 +49,6 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app)  # innermost: the middleware below wraps its answers too
-    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(HostCheck, policy=HostPolicy.of(settings, bound_hosts))
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: on every answer, refusals too
     return app
