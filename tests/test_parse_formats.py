@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime, timezone
 from unittest import mock
@@ -331,3 +332,127 @@ def test_fallback_matches_fast_path_on_golden_feeds(doc: str) -> None:
     for a, b in zip(fast.entries, slow.entries, strict=True):
         assert (a.guid, a.url, a.title, a.published, a.content_html, a.text, a.enclosures) == \
                (b.guid, b.url, b.title, b.published, b.content_html, b.text, b.enclosures)
+
+
+# --- feeds as publishers write them: fallbacks and odd constructs, on both paths -------------
+
+EXT_NS = ('xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/" '
+          'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"')
+
+
+def rss_item(inner: str) -> str:
+    return (f'<rss version="2.0" {EXT_NS}><channel><title>Juniper Point Post</title><item>{inner}'
+            '<link>https://post.example/a/1</link></item></channel></rss>')
+
+
+def atom_entry(inner: str, *, atom03: bool = False) -> str:
+    root = ('<feed version="0.3" xmlns="http://purl.org/atom/ns#"' if atom03
+            else '<feed xmlns="http://www.w3.org/2005/Atom"')
+    return (f'{root} {EXT_NS}><title>Juniper Point Post</title><entry><id>urn:post:1</id>'
+            f'{inner}</entry></feed>')
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _with_feedparser(doc: str):
+    with mock.patch.object(xmlfeed, "detect_format", return_value=None):
+        return parse(doc)
+
+
+PUBLISHER_CASES = {
+    "dc:title": (rss_item("<dc:title>Ferry service resumes</dc:title>"),
+                 {"title": "Ferry service resumes"}),
+    "title beats dc:title": (rss_item("<title>Ferry service resumes</title><dc:title>Other</dc:title>"),
+                             {"title": "Ferry service resumes"}),
+    "dc:description": (rss_item("<title>t</title><dc:description>Back on the water.</dc:description>"),
+                       {"summary": "Back on the water.", "content_html": "Back on the water."}),
+    "description beats dc:description": (
+        rss_item("<title>t</title><description>Main.</description><dc:description>Other.</dc:description>"),
+        {"summary": "Main."}),
+    "dc:author": (rss_item("<title>t</title><dc:author>Ines Okafor</dc:author>"),
+                  {"authors": ("Ines Okafor",)}),
+    "itunes:summary and itunes:author": (
+        rss_item("<title>t</title><itunes:summary>Episode notes.</itunes:summary>"
+                 "<itunes:author>Hana Gagnon</itunes:author>"),
+        {"summary": "Episode notes.", "authors": ("Hana Gagnon",)}),
+    "media:title and media:description": (
+        rss_item("<media:title>Clip of the ferry</media:title>"
+                 "<media:description>Thirty seconds at the dock.</media:description>"),
+        {"title": "Clip of the ferry", "summary": "Thirty seconds at the dock."}),
+    "media:group": (
+        rss_item('<media:group><media:title>Dock clip</media:title>'
+                 '<media:description>At the dock.</media:description>'
+                 '<media:content url="https://cdn.post.example/v.mp4" type="video/mp4"/>'
+                 '<media:thumbnail url="https://cdn.post.example/t.jpg"/></media:group>'),
+        {"title": "Dock clip", "summary": "At the dock.",
+         "enclosures": (Enclosure("https://cdn.post.example/v.mp4", "video/mp4", None),
+                        Enclosure("https://cdn.post.example/t.jpg", "image/*", None))}),
+    "media:group in Atom": (
+        atom_entry('<title>Dock clip</title><link href="https://post.example/a/1"/>'
+                   '<media:group><media:description>At the dock.</media:description>'
+                   '<media:thumbnail url="https://cdn.post.example/t.jpg"/></media:group>'),
+        {"title": "Dock clip", "summary": "At the dock.",
+         "enclosures": (Enclosure("https://cdn.post.example/t.jpg", "image/*", None),)}),
+    "xhtml body in RSS": (
+        rss_item('<title>t</title><body xmlns="http://www.w3.org/1999/xhtml"><p>Full <b>story</b>.</p></body>'),
+        {"content_html": "<p>Full <b>story</b>.</p>", "text": "Full story."}),
+    "atom 0.3 base64": (
+        atom_entry(f'<title type="text/plain" mode="base64">{b64("Encoded & titled")}</title>'
+                   f'<content type="text/html" mode="base64">{b64("<p>Encoded <i>body</i></p>")}</content>',
+                   atom03=True),
+        {"title": "Encoded & titled", "content_html": "<p>Encoded <i>body</i></p>"}),
+    "escaped markup in an RSS title": (
+        rss_item("<title>Why the &lt;blink&gt; tag vanished</title>"),
+        {"title": "Why the <blink> tag vanished"}),
+    "escaped markup in an Atom text title": (
+        atom_entry('<title type="text">Why the &lt;blink&gt; tag vanished</title>'),
+        {"title": "Why the <blink> tag vanished"}),
+    "escaped markup in an Atom 0.3 plain title": (
+        atom_entry('<title type="text/plain" mode="escaped">Why the &lt;blink&gt; tag vanished</title>',
+                   atom03=True),
+        {"title": "Why the <blink> tag vanished"}),
+    "fallback text of iframe and object": (
+        rss_item("<title>t</title><description><![CDATA[<p>Intro.</p>"
+                 '<iframe src="https://video.example/e/1">Watch <a href="https://video.example/1">the clip</a>.</iframe>'
+                 '<object data="https://video.example/1.swf"><p>Transcript below.</p></object>]]></description>'),
+        {"text": "Intro.\nWatch the clip.\nTranscript below.",
+         "summary": "Intro.\nWatch the clip.\nTranscript below."}),
+}
+
+
+@pytest.mark.parametrize("doc, expected", PUBLISHER_CASES.values(), ids=PUBLISHER_CASES.keys())
+@pytest.mark.parametrize("path", ["fast", "fallback"])
+def test_feeds_as_publishers_write_them(path: str, doc: str, expected: dict[str, object]) -> None:
+    feed = parse(doc) if path == "fast" else _with_feedparser(doc)
+    assert feed.format.startswith("feedparser:") == (path == "fallback")
+    (entry,) = feed.entries
+    assert {name: getattr(entry, name) for name in expected} == expected
+
+
+def test_title_beats_an_earlier_dc_title_on_the_fast_path() -> None:
+    # feedparser keeps whichever of the two comes first; the fast path prefers <title> always
+    doc = rss_item("<dc:title>Other</dc:title><title>Ferry service resumes</title>")
+    assert parse(doc).entries[0].title == "Ferry service resumes"
+
+
+@pytest.mark.parametrize("summary", ["<itunes:summary>Weekly harbour talk.</itunes:summary>",
+                                     "<dc:description>Weekly harbour talk.</dc:description>"])
+def test_channel_falls_back_to_dc_title_and_description(summary: str) -> None:
+    doc = (f'<rss version="2.0" {EXT_NS}><channel>{summary}'
+           '<dc:title>Harbour Hour</dc:title><item><title>t</title></item></channel></rss>')
+    for feed in (parse(doc), _with_feedparser(doc)):
+        assert (feed.title, feed.description) == ("Harbour Hour", "Weekly harbour talk.")
+
+
+def test_title_markup_from_known_elements_is_still_stripped() -> None:
+    doc = rss_item("<title>Council &lt;em&gt;approves&lt;/em&gt; &lt;review&gt; of the &lt;b&gt;budget</title>")
+    assert parse(doc).entries[0].title == "Council approves <review> of the budget"
+
+
+def test_iframe_fallback_keeps_its_link_but_never_the_frame() -> None:
+    entry = parse(PUBLISHER_CASES["fallback text of iframe and object"][0]).entries[0]
+    assert '<a href="https://video.example/1" rel="noopener noreferrer">the clip</a>' in entry.content_html
+    for gone in ("<iframe", "<object", "video.example/e/1", ".swf"):
+        assert gone not in entry.content_html

@@ -61,9 +61,11 @@ def _entry(e: Any, url: str) -> RawEntry:
     for link in e.get("links") or []:
         if isinstance(link, dict) and link.get("rel") == "enclosure" and link.get("href"):
             raw.enclosures.append(RawEnclosure(link["href"], link.get("type"), link.get("length")))
-    for media in (e.get("media_content") or []) + (e.get("media_thumbnail") or []):
+    for media, default_type in [(m, None) for m in e.get("media_content") or []] + \
+            [(m, "image/*") for m in e.get("media_thumbnail") or []]:  # as the fast path types them
         if isinstance(media, dict) and media.get("url"):
-            raw.enclosures.append(RawEnclosure(media["url"], media.get("type"), media.get("filesize")))
+            raw.enclosures.append(RawEnclosure(
+                media["url"], media.get("type") or default_type, media.get("filesize")))
     language = (e.get("title_detail") or {}).get("language") if isinstance(e.get("title_detail"), dict) else None
     raw.language = language or None
     return raw
@@ -100,7 +102,9 @@ def read_with_feedparser(data: bytes, url: str, *, max_entries: int | None = Non
     feed = RawFeed(format=_format(version), base=url, language=meta.get("language") or None)
     feed.title = _text(meta.get("title_detail"), meta.get("title"))
     feed.site_url = meta.get("link")
-    feed.description = _text(meta.get("subtitle_detail"), meta.get("subtitle"))
+    # <description> is its "subtitle", itunes:summary its "summary", dc:description its "content"
+    feed.description = (_text(meta.get("subtitle_detail"), meta.get("subtitle"))
+                        or _text(meta.get("summary_detail")) or _text(meta.get("content_detail")))
     ttl = meta.get("ttl")
     feed.ttl = ttl if isinstance(ttl, str) else None
     for person in meta.get("authors") or []:

@@ -33,21 +33,37 @@ ALLOWED_ATTRIBUTES = {
     "time": {"datetime"},
     "abbr": {"title"},
 }
-# Removed together with everything inside them.
+# Removed together with everything inside them. (iframe, object and applet are removed too, but
+# the fallback they hold for readers without frames or plugins is kept, as feedparser does.)
 DROPPED_WITH_CONTENT = frozenset({
-    "script", "style", "iframe", "object", "embed", "applet", "template", "noscript", "svg",
+    "script", "style", "embed", "template", "noscript", "svg",
     "math", "form", "select", "textarea", "button", "frameset", "frame", "noembed",
+})
+# Every HTML element name, current and obsolete, that publishers put in feeds. In a title, a
+# "tag" with any other name is words about markup ("Why the <blink> tag vanished"), not markup.
+HTML_ELEMENTS = ALLOWED_TAGS | DROPPED_WITH_CONTENT | frozenset({
+    "acronym", "address", "applet", "area", "article", "aside", "audio", "base", "basefont", "bdi",
+    "bdo", "big", "body", "canvas", "center", "col", "colgroup", "data", "datalist", "details",
+    "dfn", "dialog", "dir", "fieldset", "font", "footer", "head", "header", "hgroup", "html",
+    "iframe", "img", "input", "label", "legend", "link", "main", "map", "menu", "meta", "meter",
+    "nav", "object", "optgroup", "option", "output", "param", "picture", "progress", "rp", "rt",
+    "ruby", "section", "source", "strike", "summary", "title", "track", "tt", "var", "video", "wbr",
 })
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 BLOCK_TAGS = ("p|div|br|h[1-6]|li|ul|ol|blockquote|figure|figcaption|table|thead|tbody|tfoot"
               "|tr|td|th|caption|pre|hr|dl|dt|dd|section|article|header|footer|aside|nav|main"
               "|address")
-_DROP_BLOCKS = re.compile(r"<(script|style|template|noscript|iframe|object|svg|math)\b.*?</\1\s*>|<!--.*?-->",
+_DROP_BLOCKS = re.compile(r"<(script|style|template|noscript|svg|math)\b.*?</\1\s*>|<!--.*?-->",
                           re.I | re.S)
 _BLOCK = re.compile(rf"</?(?:{BLOCK_TAGS})\b[^>]*>", re.I)
 _TAG = re.compile(r"</?[A-Za-z!?][^>]*>?")
-_MAYBE_DROPPED = re.compile(r"<(?:script|style|template|noscript|iframe|object|svg|math)\b", re.I)
+_MAYBE_DROPPED = re.compile(r"<(?:script|style|template|noscript|svg|math)\b", re.I)
+# An iframe's content is raw text to an HTML parser: its tags go first, so the fallback inside
+# is read (and sanitised) as the markup it is.
+_FRAME_TAG = re.compile(r"</?iframe\b[^>]*>?", re.I)
+_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+_CLOSE_TAG_OR_ENTITY = re.compile(r"</[A-Za-z][A-Za-z0-9-]*\s*>|&#?\w+;")
 
 
 @lru_cache(maxsize=256)
@@ -75,7 +91,7 @@ def sanitize_html(html: str, base_url: str | None) -> str:
         cleaner = _cleaner(base_url or None)
     except Exception:  # nh3 rejects a malformed base URL: fall back to dropping relative links
         cleaner = _cleaner(None)
-    return cleaner.clean(html).strip()
+    return cleaner.clean(_FRAME_TAG.sub("", html)).strip()
 
 
 def html_to_text(html: str) -> str:
@@ -99,11 +115,27 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _unknown_tags_as_text(html: str) -> str:
+    """``html`` with "<" escaped where what follows is not an HTML element's name."""
+    return _TAG_NAME.sub(lambda m: m[0] if m[2].lower() in HTML_ELEMENTS else "&lt;" + m[0][1:], html)
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether text of unknown kind is HTML: it closes a tag or uses an entity, and every tag in
+    it names an HTML element (feedparser's rule, so that both readers decide alike)."""
+    if not _CLOSE_TAG_OR_ENTITY.search(text):
+        return False
+    return all(m[2].lower() in HTML_ELEMENTS for m in _TAG_NAME.finditer(text))
+
+
 def text_line(html: str, *, is_html: bool = True) -> str:
-    """One line of text (titles, names): tags stripped, entities decoded, whitespace collapsed."""
+    """One line of text (titles, names): tags stripped, entities decoded, whitespace collapsed.
+    A "tag" that names no HTML element stays as the words it is."""
     if not html:
         return ""
     if is_html:
+        if "<" in html:
+            html = _unknown_tags_as_text(html)
         return " ".join(html_to_text(html).split())
     return " ".join(html.split())
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from newswire.parse.html import looks_like_html
 from newswire.parse.limits import considered
 from newswire.parse.raw import RawEnclosure, RawEntry, RawFeed, RawText
 from newswire.parse.urls import resolve_url
@@ -105,7 +106,7 @@ class _Keys:
         return key
 
 
-RSS_KEYS = _Keys(RSS_CORE, {ATOM10_NS: "atom", ATOM03_NS: "atom"})
+RSS_KEYS = _Keys(RSS_CORE, {ATOM10_NS: "atom", ATOM03_NS: "atom", XHTML_NS: "xhtml"})
 ATOM10_KEYS = _Keys((ATOM10_NS,), {})
 ATOM03_KEYS = _Keys((ATOM03_NS,), {})
 
@@ -172,14 +173,41 @@ class _Context:
         return el.base or self.url
 
 
+# Elements publishers use where the core one is missing: they fill a field only while it is empty,
+# and the core element (RSS <title>/<description>, Atom <title>/<summary>) replaces them.
+TITLE_FALLBACKS = ("dc:title", "media:title")
+SUMMARY_FALLBACKS = ("dc:description", "media:description", "itunes:summary")
+AUTHOR_KEYS = ("dc:creator", "dc:author", "itunes:author", "dc:contributor")
+
+
+def _fallback_text(el: etree._Element, key: str, entry: RawEntry) -> None:
+    """A title or summary from a secondary element (see ``TITLE_FALLBACKS``). iTunes summaries
+    are plain text unless they hold markup (as feedparser decides); the others are HTML."""
+    if key == "itunes:summary":
+        value = _text(el)
+        text = RawText(value, looks_like_html(value))
+    else:
+        text = RawText(_inner_markup(el))
+    if key in TITLE_FALLBACKS:
+        entry.title = entry.title or text
+    else:
+        entry.summary = entry.summary or text
+
+
 def _media(el: etree._Element, key: str, entry: RawEntry, ctx: _Context) -> None:
-    """media:content / media:thumbnail (also inside media:group) as enclosures."""
-    if key == "media:group":
+    """media:content / media:thumbnail as enclosures, media:title / media:description as
+    fallbacks; media:group holds any of these, media:content its own title and description."""
+    if key in TITLE_FALLBACKS or key in SUMMARY_FALLBACKS:
+        _fallback_text(el, key, entry)
+        return
+    if key in ("media:group", "media:content"):
         for child in el:
             child_key = RSS_KEYS(child.tag)
-            if child_key in ("media:content", "media:thumbnail"):
+            if child_key in ("media:title", "media:description") or (
+                    key == "media:group" and child_key in ("media:content", "media:thumbnail")):
                 _media(child, child_key, entry, ctx)
-        return
+        if key == "media:group":
+            return
     url = el.get("url")
     if url:
         mime = el.get("type") if key == "media:content" else (el.get("type") or "image/*")
@@ -208,15 +236,17 @@ def _rss_item(item: etree._Element, ctx: _Context) -> RawEntry:
                 permalink_guid = entry.guid
         elif key == "description":
             entry.summary = RawText(_inner_markup(child))
-        elif key == "content:encoded":
-            entry.content = RawText(_inner_markup(child))
+        elif key == "content:encoded" or (key == "xhtml:body" and entry.content is None):
+            entry.content = RawText(_inner_markup(child))  # an XHTML <body> only without content:encoded
             if ctx.has_xml_base:
                 entry.content_base = ctx.base(child)
+        elif key in TITLE_FALLBACKS or key in SUMMARY_FALLBACKS:
+            _fallback_text(child, key, entry)
         elif key in ("pubDate", "dc:date", "dcterms:issued", "dcterms:created", "atom:published"):
             entry.published = entry.published or _text(child)
         elif key in ("atom:updated", "dcterms:modified", "lastBuildDate"):
             entry.updated = entry.updated or _text(child)
-        elif key in ("dc:creator", "author", "itunes:author", "dc:contributor"):
+        elif key in AUTHOR_KEYS or key == "author":
             entry.authors.append(_text(child))
         elif key == "atom:author":
             entry.authors.extend(_atom_person(child, RSS_KEYS))
@@ -256,6 +286,7 @@ def read_rss(root: etree._Element, fmt: str, ctx: _Context, max_entries: int | N
     if channel is not None:
         feed.base = ctx.base(channel)
         channel_items = []
+        fallbacks = RawEntry()  # the channel's secondary title and description
         for child in channel:
             key = RSS_KEYS(child.tag)
             if key is None:
@@ -272,8 +303,12 @@ def read_rss(root: etree._Element, fmt: str, ctx: _Context, max_entries: int | N
                 feed.language = feed.language or _text(child).strip()
             elif key == "ttl":
                 feed.ttl = _text(child)
-            elif key in ("dc:creator", "itunes:author", "author"):
+            elif key in AUTHOR_KEYS or key == "author":
                 feed.authors.append(_text(child))
+            elif key in TITLE_FALLBACKS or key in SUMMARY_FALLBACKS:
+                _fallback_text(child, key, fallbacks)
+        feed.title = feed.title or fallbacks.title
+        feed.description = feed.description or fallbacks.summary
         items = channel_items + items
     feed.entries = [_rss_item(item, ctx) for item in _considered(items, max_entries)]
     return feed
@@ -376,8 +411,10 @@ def _atom_entry(el: etree._Element, ctx: _Context, keys: _Keys, atom03: bool) ->
             entry.updated = entry.updated or _text(child)
         elif key == "author":
             entry.authors.extend(_atom_person(child, keys))
-        elif key in ("dc:creator", "itunes:author"):
+        elif key in AUTHOR_KEYS:
             entry.authors.append(_text(child))
+        elif key in TITLE_FALLBACKS or key in SUMMARY_FALLBACKS:
+            _fallback_text(child, key, entry)
         elif key == "category":
             entry.categories.append(child.get("label") or child.get("term") or _text(child))
         elif key == "dc:subject":
