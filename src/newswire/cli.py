@@ -123,7 +123,8 @@ def import_opml(file: Annotated[Optional[Path], typer.Argument(help="An OPML fil
         _fail(error)
     finally:
         store.close()
-    console.print(f"Imported {summary.added} feeds ({summary.already_followed} already followed).")
+    skipped = f"; skipped {summary.skipped} whose URL is not http(s)" if summary.skipped else ""
+    console.print(f"Imported {summary.added} feeds ({summary.already_followed} already followed{skipped}).")
 
 
 @app.command("export-opml")

@@ -13,7 +13,7 @@ from newswire.fetch import Fetcher
 from newswire.models import ParsedFeed, Source
 from newswire.parse import parse_feed
 from newswire.sources.discover import find_feed_links
-from newswire.sources.opml import OpmlFeed, read_opml, write_opml
+from newswire.sources.opml import OpmlFeed, parse_opml, write_opml
 from newswire.store import Store
 
 
@@ -76,13 +76,16 @@ def _refuse_existing(store: Store, feed_url: str) -> None:
 class ImportSummary:
     added: int
     already_followed: int
+    skipped: int = 0  # outlines whose URL is not http(s): reported, never followed
 
 
 def import_opml(store: Store, data: bytes, settings: Settings = DEFAULTS) -> ImportSummary:
     """Follow every feed in an OPML document, keeping names and categories; feeds already
-    followed are counted, not added twice. Nothing is fetched: the next pass does that."""
+    followed are counted, not added twice, and outlines that are not http(s) feeds are counted
+    as skipped. Nothing is fetched: the next pass does that."""
     added = existing = 0
-    for feed in read_opml(data):
+    document = parse_opml(data)
+    for feed in document.feeds:
         if store.find_source(feed.feed_url) is not None:
             existing += 1
             continue
@@ -90,7 +93,7 @@ def import_opml(store: Store, data: bytes, settings: Settings = DEFAULTS) -> Imp
                          site_url=feed.site_url, category=feed.category,
                          poll_interval=settings.poll_interval)
         added += 1
-    return ImportSummary(added, existing)
+    return ImportSummary(added, existing, len(document.skipped))
 
 
 def export_opml(store: Store) -> str:

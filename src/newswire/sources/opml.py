@@ -3,18 +3,30 @@
 Categories come from the nesting of outlines (``News/Canada`` for a feed inside ``News`` inside
 ``Canada``… in document order, outermost first) or, in OPML 2.0, from a ``category`` attribute.
 Export writes the same nesting back, so a round trip keeps every feed, name and category.
+
+An OPML file is a stranger's document. Only http(s) feed URLs are read (``feed:`` ones become
+http); an outline pointing anywhere else (``javascript:``, ``file:``, relative) is reported in
+``OpmlDocument.skipped``, never followed, and a site URL that is not http(s) is dropped.
+Category paths deeper than ``MAX_CATEGORY_DEPTH`` are flattened into the deepest kept one; a
+file nested deeper than the XML parser reads (libxml2 stops at 256 levels) is refused, since it
+would otherwise lose its feeds silently.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
 from newswire.errors import ParseError
 from newswire.parse.xmlsafe import refuse_declared_entities, xml_parser
+
+MAX_CATEGORY_DEPTH = 10
+ENTITY_REFUSED = "opml: XML entity declarations are refused"
+_ENTITY_DECL = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -25,42 +37,85 @@ class OpmlFeed:
     category: str | None = None
 
 
-ENTITY_REFUSED = "opml: XML entity declarations are refused"
-_ENTITY_DECL = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
+@dataclass(frozen=True)
+class OpmlDocument:
+    """The feeds of an OPML file, and the outline URLs left out because they are not http(s)."""
+
+    feeds: list[OpmlFeed]
+    skipped: tuple[str, ...] = ()
 
 
 def read_opml(data: bytes) -> list[OpmlFeed]:
-    """Every feed outline in an OPML document. Raises ParseError for anything that is not OPML,
-    and for a document that declares entities: the byte scan refuses the plain case fast, the
-    parser's own view of the DTD the rest (UTF-16, padding, comments; see parse.xmlsafe)."""
+    """Every http(s) feed outline in an OPML document (see ``parse_opml``)."""
+    return parse_opml(data).feeds
+
+
+def parse_opml(data: bytes) -> OpmlDocument:
+    """The feeds of an OPML document and the outlines skipped. Raises ParseError for anything
+    that is not OPML, for a document nested deeper than the parser reads, and for one that
+    declares entities: the byte scan refuses the plain case fast, the parser's own view of the
+    DTD the rest (UTF-16, padding, comments; see parse.xmlsafe)."""
     if _ENTITY_DECL.search(data):
         raise ParseError(ENTITY_REFUSED)
+    parser = xml_parser()
     try:
-        root = etree.fromstring(data, xml_parser())
+        root = etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(f"opml: not readable XML ({exc})") from exc
     if root is not None:
         refuse_declared_entities(root, ENTITY_REFUSED)
+    _refuse_cut_short(parser)
     if root is None or etree.QName(root).localname.lower() != "opml":
         raise ParseError("opml: the document's root is not <opml>")
     body = next((c for c in root if isinstance(c.tag, str) and etree.QName(c).localname == "body"), None)
     if body is None:
         raise ParseError("opml: no <body> element")
     feeds: list[OpmlFeed] = []
-    _walk(body, [], feeds)
-    return feeds
+    skipped: list[str] = []
+    _walk(body, [], feeds, skipped)
+    return OpmlDocument(feeds, tuple(skipped))
 
 
-def _walk(element: etree._Element, path: list[str], out: list[OpmlFeed]) -> None:
+def _refuse_cut_short(parser: etree.XMLParser) -> None:
+    """libxml2 stops reading at a resource limit (256 levels of nesting, say) and, recovering,
+    returns what it read so far: refuse rather than import part of the file without a word."""
+    for error in parser.error_log:
+        message = error.message or ""
+        if error.type_name == "ERR_RESOURCE_LIMIT" or "excessive depth" in message.lower():
+            what = "outlines are nested too deeply to read" if "depth" in message.lower() else message
+            raise ParseError(f"opml: {what} ({error.line}:{error.column}); nothing was imported")
+
+
+def web_url(url: str) -> str | None:
+    """``url`` when it is an absolute http(s) URL with a host (``feed:`` URLs made http), else None."""
+    url = url.strip()
+    if url[:5].lower() == "feed:":
+        rest = url[5:]
+        url = rest if rest[:7].lower() == "http://" or rest[:8].lower() == "https://" else "http:" + rest
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # a bad port or IPv6 literal
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and host else None
+
+
+def _walk(element: etree._Element, path: list[str], out: list[OpmlFeed], skipped: list[str]) -> None:
+    """Collect the feed outlines under ``element``, in document order (recursion is bounded:
+    the parser reads no deeper than 256 levels)."""
     for child in element:
         if not isinstance(child.tag, str) or etree.QName(child).localname != "outline":
             continue
         label = (child.get("title") or child.get("text") or "").strip()
-        url = (child.get("xmlUrl") or child.get("xmlurl") or "").strip()
+        raw = (child.get("xmlUrl") or child.get("xmlurl") or "").strip()
+        url = web_url(raw) if raw else None
         if url:
             category = "/".join(path) or _attribute_category(child.get("category"))
-            out.append(OpmlFeed(url, label, (child.get("htmlUrl") or "").strip() or None, category or None))
-        _walk(child, path + [label] if not url and label else path, out)
+            out.append(OpmlFeed(url, label, web_url(child.get("htmlUrl") or ""), category or None))
+        elif raw:
+            skipped.append(raw)
+        deeper = not raw and label and len(path) < MAX_CATEGORY_DEPTH
+        _walk(child, path + [label] if deeper else path, out, skipped)
 
 
 def _attribute_category(value: str | None) -> str | None:
