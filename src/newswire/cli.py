@@ -470,8 +470,7 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, *, s
     first_signal: list[float] = []
 
     def shut_down() -> None:
-        # A forked parse worker echoes a terminal's Ctrl-C through the loop's wakeup fd within
-        # milliseconds; only a signal a second later is the user insisting.
+        # Only a signal a second later is the user insisting, not an echo of the first one.
         if not first_signal:
             first_signal.append(loop.time())
             console.print("Stopping: letting the writes in flight finish…")

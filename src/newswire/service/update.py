@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol, Sequence
@@ -28,6 +28,7 @@ from newswire.fetch import Fetcher
 from newswire.models import Entry, FetchResult, ParsedFeed, Source, SourceUpdate, StoreResult
 from newswire.parse import parse_feed
 from newswire.service import decide
+from newswire.service.parsepool import parse_pool
 from newswire.store import Store
 
 
@@ -83,7 +84,7 @@ class Refresher:
         self._clock = clock
         self._writer = _Writer(store, enrichers)
         self._parser: Executor = (
-            ProcessPoolExecutor(max_workers=parse_processes) if parse_processes > 0
+            parse_pool(parse_processes) if parse_processes > 0
             else ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="newswire-parse"))
 
     async def __aenter__(self) -> "Refresher":
