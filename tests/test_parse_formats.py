@@ -403,6 +403,14 @@ PUBLISHER_CASES = {
                    f'<content type="text/html" mode="base64">{b64("<p>Encoded <i>body</i></p>")}</content>',
                    atom03=True),
         {"title": "Encoded & titled", "content_html": "<p>Encoded <i>body</i></p>"}),
+    "atom 0.3 base64 without a namespace": (
+        f'<feed version="0.3"><title>T</title><entry><id>urn:post:1</id>'
+        f'<title type="text/plain" mode="base64">{b64("Encoded & titled")}</title>'
+        f'<content type="text/html" mode="base64">{b64("<p>Encoded <i>body</i></p>")}</content></entry></feed>',
+        {"title": "Encoded & titled", "content_html": "<p>Encoded <i>body</i></p>"}),
+    "base64 mode in an Atom 1.0 feed": (
+        atom_entry(f'<title>t</title><content type="text/html" mode="base64">{b64("<p>Encoded</p>")}</content>'),
+        {"content_html": "<p>Encoded</p>"}),
     "escaped markup in an RSS title": (
         rss_item("<title>Why the &lt;blink&gt; tag vanished</title>"),
         {"title": "Why the <blink> tag vanished"}),

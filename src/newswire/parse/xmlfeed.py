@@ -124,7 +124,8 @@ def detect_format(root: etree._Element) -> str | None:
     if tag == f"{{{ATOM03_NS}}}feed":
         return "atom03"
     if tag == "feed" and any(child.tag == "entry" for child in root):
-        return "atom10"  # an Atom feed that forgot its namespace
+        # an Atom feed that forgot its namespace; its version attribute still tells 0.3 apart
+        return "atom03" if root.get("version", "").strip() == "0.3" else "atom10"
     if tag == f"{{{RDF_NS}}}RDF":
         for child in root:
             child_tag = child.tag if isinstance(child.tag, str) else ""
@@ -317,7 +318,9 @@ def read_rss(root: etree._Element, fmt: str, ctx: _Context, max_entries: int | N
 # --- Atom ----------------------------------------------------------------------------------
 
 def _atom_text(el: etree._Element, atom03: bool) -> RawText | None:
-    """An Atom text construct (title, summary, content) as markup or plain text."""
+    """An Atom text construct (title, summary, content) as markup or plain text. A ``mode``
+    attribute is Atom 0.3's whatever the feed declares (base64 content in a 1.0 feed)."""
+    atom03 = atom03 or el.get("mode") is not None
     mime = (el.get("type") or ("text/plain" if atom03 else "text")).strip().lower()
     if atom03:
         mode = (el.get("mode") or "xml").strip().lower()
