@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 from typing import Awaitable, Callable, Iterable
 
 from newswire.errors import BlockedAddressError
 
+log = logging.getLogger(__name__)
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 AddressPolicy = Callable[[IPAddress], bool]
@@ -71,14 +73,17 @@ def is_public_address(ip: IPAddress) -> bool:
 def check_addresses(host: str, addresses: Iterable[str], policy: AddressPolicy) -> list[str]:
     """Return ``addresses`` if the policy allows every one; else raise BlockedAddressError.
 
-    All must pass, not just one: the connection may use any of them."""
+    All must pass, not just one: the connection may use any of them. The error names the host
+    but not the address: it is shown to whoever added the feed, and what an internal name
+    resolves to is a map of the network; the address goes to the log for the operator."""
     checked = list(addresses)
     for address in checked:
         ip = ipaddress.ip_address(address)
         if not policy(ip):
+            log.info("fetch: refused %s: it resolves to %s, which is not a public address", host, address)
             raise BlockedAddressError(
-                f"fetch: refused {host}: it resolves to {address}, which is not a public address "
-                "(set NEWSWIRE_ALLOW_PRIVATE_ADDRESSES=1 to allow it)"
+                f"fetch: refused {host}: it resolves to a private or loopback address (not a public "
+                "address; set NEWSWIRE_ALLOW_PRIVATE_ADDRESSES=1 to allow it)"
             )
     return checked
 
