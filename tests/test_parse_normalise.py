@@ -173,3 +173,21 @@ def test_snippet_keeps_a_lede_that_begins_with_the_headline_words():
             '<description>Ferry returns — a move residents welcomed.</description></item></channel></rss>').encode()
     (entry,) = parse_feed(feed, url="http://example.test/feed", seen_at=datetime.now(timezone.utc)).entries
     assert entry.snippet == "Ferry returns — a move residents welcomed."
+
+
+def test_authors_come_out_in_nfc_whatever_form_the_feed_used():
+    import unicodedata
+    from datetime import datetime, timezone
+
+    from newswire.parse import parse_feed
+
+    composed, decomposed = "Jos\u00e9 Nu\u00f1ez", unicodedata.normalize("NFD", "Jos\u00e9 Nu\u00f1ez")
+    assert composed != decomposed
+    assert split_authors(f"By {decomposed}") == [composed]
+    assert split_authors(f"{decomposed}, {composed} and Ana") == [composed, "Ana"]
+    feed = ('<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title>'
+            f'<dc:creator>{decomposed}</dc:creator><item><title>a</title><dc:creator>{decomposed}</dc:creator>'
+            f'</item><item><title>b</title><dc:creator>{composed}</dc:creator></item><item><title>c</title>'
+            '</item></channel></rss>').encode()
+    entries = parse_feed(feed, url="http://example.test/feed", seen_at=datetime.now(timezone.utc)).entries
+    assert [e.authors for e in entries] == [(composed,)] * 3

@@ -2,7 +2,8 @@
 
 Feeds put several people in one field ("By Ha Tu Thanh and Alanna Smith"), shout them
 ("BY JANE DOE"), or use RSS's ``email (Name)`` form; the store keys authors by
-``normalise_author_name`` so "Jane Doe" and "jane  doe" are one person.
+``normalise_author_name`` so "Jane Doe" and "jane  doe" are one person. Names come out in NFC,
+so every later stage sees one spelling of "José" whether the feed composed its accent or not.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ def _unwrap_email(raw: str) -> str:
 
 
 def split_authors(raw: str) -> list[str]:
-    """Names in one byline string, in order, without "By"/"Par" and without duplicates.
+    """Names in one byline string, in NFC, in order, without "By"/"Par" and without duplicates.
 
     >>> split_authors("By Ha Tu Thanh and Alanna Smith")
     ['Ha Tu Thanh', 'Alanna Smith']
     """
     if not raw or not raw.strip():
         return []
+    raw = unicodedata.normalize("NFC", raw)
     text = _BY.sub("", _unwrap_email(" ".join(raw.split())))
     names = (_tidy(part) for part in _SPLIT.split(text))
     return dedupe_authors(names)
