@@ -4,6 +4,7 @@
     errors     the one error boundary                        (exception handlers)
     headers    security headers on every response            (middleware)
     hosts      allowed Host headers (DNS rebinding)           (middleware)
+    origin     cross-site check on every state-changing request (middleware)
     wire_pages the wire, source, author, article, search pages
     admin      the sources admin and its forms
     stories    story pages and story feeds
@@ -25,10 +26,11 @@ from fastapi.staticfiles import StaticFiles
 from newswire import __version__
 from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
-from newswire.web import admin, api, errors, feeds, live, ops, stories, wire_pages
+from newswire.web import admin, api, errors, feeds, live, media, ops, stories, wire_pages
 from newswire.web.display import display_zone
 from newswire.web.headers import SecurityHeaders
 from newswire.web.hosts import HostCheck, HostPolicy
+from newswire.web.origin import CrossSiteCheck
 from newswire.web.view import STATIC_DIR
 
 
@@ -45,10 +47,12 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     app.state.zone = timezone or display_zone(settings.timezone)
     app.state.flash = admin.FlashMessages()
     for router in (ops.router, api.router, feeds.router, wire_pages.router, admin.router,
-                   stories.feed_router, stories.router, live.router):
+                   stories.feed_router, stories.router, live.router, media.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app)  # innermost: the middleware below wraps its answers too
-    app.add_middleware(HostCheck, policy=HostPolicy.of(settings, bound_hosts))
+    hosts = HostPolicy.of(settings, bound_hosts)
+    app.add_middleware(CrossSiteCheck, settings=settings, policy=hosts)
+    app.add_middleware(HostCheck, policy=hosts)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: on every answer, refusals too
     return app
