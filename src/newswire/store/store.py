@@ -8,6 +8,7 @@ raise ``NotFound``.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -19,7 +20,7 @@ from newswire.errors import NewswireError, NotFound, SourceExistsError, StorageE
 from newswire.models import Article, ArticlePage, Entry, SearchHit, Source, SourceUpdate, StoreResult
 from newswire.models import Story
 
-from . import articles, copies, extraction, reading, search, sources
+from . import articles, copies, extraction, reading, search, server_values, sources
 from . import stories as story_rows
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
 
@@ -405,6 +406,14 @@ class Store:
         with self._write() as conn:
             if not sources.update(conn, source_id, {"merge_stories": merge}):
                 raise NotFound(f"store: no source {source_id}")
+
+    # what the server remembers about itself
+
+    def server_secret(self, name: str) -> str:
+        """A random secret (64 hex digits) kept under ``name``, made on first use; every process
+        on this database gets the same one, across restarts. Raises StorageError."""
+        with self._write() as conn:
+            return server_values.get_or_create(conn, f"secret:{name}", lambda: secrets.token_hex(32))
 
 
 def _now() -> datetime:

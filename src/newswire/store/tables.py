@@ -145,3 +145,10 @@ article_categories = sa.Table(
     sa.Column("category_id", sa.Integer, sa.ForeignKey("categories.id", ondelete="CASCADE"),
               primary_key=True, index=True),
 )
+
+# What the server remembers about itself (the media proxy's signing key): one row per key.
+server_values = sa.Table(
+    "server_values", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

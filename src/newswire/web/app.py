@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from newswire import __version__
 from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
-from newswire.web import admin, api, errors, feeds, live, ops, stories, wire_pages
+from newswire.web import admin, api, errors, feeds, live, media, ops, stories, wire_pages
 from newswire.web.display import display_zone
 from newswire.web.headers import SecurityHeaders
 from newswire.web.hosts import HostCheck, HostPolicy
@@ -47,7 +47,7 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     app.state.zone = timezone or display_zone(settings.timezone)
     app.state.flash = admin.FlashMessages()
     for router in (ops.router, api.router, feeds.router, wire_pages.router, admin.router,
-                   stories.feed_router, stories.router, live.router):
+                   stories.feed_router, stories.router, live.router, media.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app)  # innermost: the middleware below wraps its answers too
