@@ -4,7 +4,7 @@ round-trip for every representable stored time. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -137,3 +137,14 @@ def test_api_cursors_past_either_end_of_time_are_the_first_or_an_empty_page(stor
     assert before_time.status_code == 200 and before_time.json() == {"items": [], "next": None}
     stories = client.get("/api/v1/stories", params={"before": "9.9.999999999999999999.5"})
     assert stories.status_code == 200
+
+
+@pytest.mark.parametrize("before", ["1." + "9" * 30, "9" * 30 + ".1", "-" + "9" * 19 + ".1", "1.99999999999999999999",
+                                    "1e9.1", "١٢.3"])
+def test_pages_answer_a_crafted_cursor_with_400(store, far, before):
+    with TestClient(create_app(store, timezone=ZoneInfo("Asia/Tokyo")), base_url="http://localhost",
+                    raise_server_exceptions=False) as client:
+        for path in ("/", f"/sources/{far['source']}", "/authors/Ada%20Moreau", "/search"):
+            response = client.get(path, params={"before": before, "q": "harbour"})
+            assert response.status_code == 400 and "unknown host" not in response.text, (path, before)
+        assert client.get("/api/v1/articles", params={"before": before}).status_code == 400

@@ -5,8 +5,6 @@ addresses are checked, and nothing hostile gets a 500. Off, pages are as before.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
