@@ -19,6 +19,7 @@ import pytest
 
 from newswire.store import Store
 from newswire.testing import samples
+from newswire.testing.processes import descendants, still_running
 
 DEADLINE = 90  # seconds; generous, only to fail instead of hanging
 
@@ -190,35 +191,6 @@ def test_two_workers_share_the_sources_and_stop_cleanly_on_sigterm(followed, fee
     assert fetched == [1] * FEEDS  # each feed claimed by one worker, once
 
 
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """(state, parent pid, start time) of a process, from /proc; None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return fields[0], int(fields[1]), int(fields[19])
-
-
-def descendants(root: int) -> dict[int, int]:
-    """Every live process descended from ``root``: pid → start time (to tell a reused pid)."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (stat := _stat(int(entry))) and stat[0] != "Z":
-            parents[int(entry)] = (stat[1], stat[2])
-    found, frontier = {}, {root}
-    while frontier:
-        frontier = {pid for pid, (ppid, _) in parents.items() if ppid in frontier and pid not in found}
-        found.update({pid: parents[pid][1] for pid in frontier})
-    return found
-
-
-def alive(processes: dict[int, int]) -> dict[int, int]:
-    """Those of ``processes`` still running (zombies and reused pids do not count)."""
-    return {pid: start for pid, start in processes.items()
-            if (stat := _stat(pid)) and stat[0] != "Z" and stat[2] == start}
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
 def test_kill_9_leaves_no_parse_worker_and_the_port_free(followed):
     """After kill -9 of `newswire run` (or an OOM kill), none of its parse workers lives on
@@ -231,15 +203,15 @@ def test_kill_9_leaves_no_parse_worker_and_the_port_free(followed):
         wait_until(lambda: web_answers(port), "the web server", process)
         wait_until(lambda: sum(article_counts(followed).values()), "the first articles", process)
         children = wait_until(lambda: len(found := descendants(process.proc.pid)) >= 2 and found,
-                              "parse workers", process)
+                              "parse workers", process)  # the fork server and a worker, at least
         process.proc.send_signal(signal.SIGKILL)
         process.proc.wait(timeout=DEADLINE)
         restarted = Process("run", "--port", str(port), "--database", database)
         wait_until(lambda: web_answers(port), "the restarted web server", restarted)
         deadline = time.monotonic() + DEADLINE
-        while alive(children) and time.monotonic() < deadline:
+        while still_running(children) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not alive(children), f"orphans of the killed process: {alive(children)}"
+        assert not still_running(children), f"orphans of the killed process: {still_running(children)}"
     finally:
         process.kill()
         if restarted:

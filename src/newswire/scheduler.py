@@ -81,6 +81,8 @@ class Scheduler:
                 wait = await self.wait_seconds()
             except NewswireError as error:  # e.g. the database busy or gone for a moment: retry
                 log.warning("scheduler: pass failed, retrying: %s", error)
+            except Exception:  # noqa: BLE001 - a bug must not stop the sources being kept fresh
+                log.exception("scheduler: pass failed unexpectedly, retrying")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
             except asyncio.TimeoutError:

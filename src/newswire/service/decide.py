@@ -16,6 +16,10 @@ from newswire.service import schedule
 from newswire.service.schedule import next_poll_after_failure, next_poll_after_success
 
 
+INTERNAL_ERROR = "internal-error"
+MIN_RETRY = 60  # seconds: the shortest wait after an internal error, whatever the source says
+
+
 class Uniform(Protocol):
     def uniform(self, a: float, b: float) -> float: ...
 
@@ -63,6 +67,21 @@ def after_failure(source: Source, error: NewswireError, now: datetime,
     )
 
 
+def after_internal_error(source: Source, error: BaseException, now: datetime) -> SourceUpdate:
+    """A failure that is ours, not the feed's (a bug, a parse worker that died, a malformed
+    setting): recorded as "internal-error" with what was raised, and retried with the usual
+    backoff from the source's own interval. It reads no setting, so a bad one cannot fail it too."""
+    failures = source.consecutive_failures + 1
+    interval = max(MIN_RETRY, source.poll_interval)
+    return SourceUpdate(
+        fetched_at=now,
+        status=INTERNAL_ERROR,
+        next_due_at=next_poll_after_failure(now, interval, failures, schedule.DAY),
+        consecutive_failures=failures,
+        error=f"internal error: {type(error).__name__}: {error}",
+    )
+
+
 def poll_interval(source: Source, feed: ParsedFeed | None, now: datetime, *,
                   rng: Uniform | None = None, settings: Settings = DEFAULTS) -> float:
     """Seconds until the next poll after a success, before server hints: adapted to the feed's
@@ -86,8 +105,10 @@ def _previous_wait(source: Source) -> float | None:
     return (source.next_due_at - source.last_fetched_at).total_seconds()
 
 
-def failure_reason(error: NewswireError) -> str:
+def failure_reason(error: BaseException) -> str:
     if isinstance(error, FetchError):
         return error.reason
+    if not isinstance(error, NewswireError):
+        return INTERNAL_ERROR
     name = type(error).__name__
     return {"ParseError": "parse-error", "StorageError": "storage-error"}.get(name, "error")

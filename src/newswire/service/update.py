@@ -3,8 +3,10 @@
     source ─► fetch (async, bounded per host) ─► parse (process pool when many) ─► decide ─► store
                                                                                   (one writer thread)
 
-``Refresher.refresh`` handles one source and never raises for a feed's own failure: a broken
-feed is recorded on its source and the others go on. Writes go through one writer thread
+``Refresher.refresh`` handles one source and never raises: a broken feed is recorded on its
+source and the others go on. So is an error that is nobody's feed's fault (a bug in a stage, a
+parse worker killed, a malformed setting): logged with its traceback and recorded on the source
+as "internal-error"; a process pool broken by a dead worker is replaced. Writes go through one writer thread
 that batches whatever is waiting (see ``_Writer``). Nothing is parsed or written on the event
 loop, which in ``newswire run`` is also the web server's: parsing runs in worker processes when
 refreshing many feeds (so the writer thread, where SQLite does its work without the GIL, and the
@@ -17,6 +19,7 @@ import asyncio
 import logging
 import os
 from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol, Sequence
@@ -83,6 +86,7 @@ class Refresher:
         self._owns_fetcher = fetcher is None
         self._clock = clock
         self._writer = _Writer(store, enrichers)
+        self._parse_processes = parse_processes
         self._parser: Executor = (
             parse_pool(parse_processes) if parse_processes > 0
             else ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="newswire-parse"))
@@ -112,6 +116,7 @@ class Refresher:
         return list(await asyncio.gather(*(one(s) for s in sources)))
 
     async def refresh(self, source: Source) -> UpdateResult:
+        """Fetch, parse and store one source; never raises (but may be cancelled)."""
         now = self._clock()
         entries: Sequence[Entry] = ()
         watch = metrics.Stopwatch()
@@ -121,29 +126,59 @@ class Refresher:
             feed = None if fetched.not_modified else await self._parse_in_pool(fetched, source, now)
             update = decide.after_fetch(source, fetched, feed, now, settings=self._settings)
             entries = feed.entries if feed else ()
-        except (FetchError, ParseError) as error:
-            update = decide.after_failure(source, error, now, self._settings)
+        except Exception as error:  # noqa: BLE001 - one source's failure, whatever it is, is its own
+            update = self._failure(source, error, now)
         result = await self._save(source, update, entries)
         metrics.REGISTRY.record_fetch(result.outcome, result.reason, watch.seconds)
         return result
 
+    def _failure(self, source: Source, error: Exception, now: datetime) -> SourceUpdate:
+        """The feed's own failures (fetch, parse, storage) as ``decide`` words them; anything
+        else, or a failure to decide, as an internal error that needs no setting."""
+        if isinstance(error, (FetchError, ParseError, StorageError)):
+            try:
+                return decide.after_failure(source, error, now, self._settings)
+            except Exception as bug:  # noqa: BLE001 - e.g. a malformed setting
+                error = bug
+        log.error("refresh: source %d (%s) failed: internal error", source.id, source.feed_url, exc_info=error)
+        return decide.after_internal_error(source, error, now)
+
     async def _parse_in_pool(self, fetched: FetchResult, source: Source, now: datetime) -> ParsedFeed:
-        """Parse in the process pool, or on a parse thread: never on the event loop."""
+        """Parse in the process pool, or on a parse thread: never on the event loop. A pool broken
+        by a dead worker (killed, out of memory) is replaced and the parse tried once more there;
+        a second break fails this source only."""
         args = (fetched.content, fetched.url, fetched.headers.get("content-type"), source.timezone, now,
                 self._settings.max_items_per_fetch)
-        return await asyncio.get_running_loop().run_in_executor(self._parser, _parse, *args)
+        loop = asyncio.get_running_loop()
+        for last_try in (False, True):
+            pool = self._parser
+            try:
+                return await loop.run_in_executor(pool, _parse, *args)
+            except BrokenProcessPool:
+                if last_try:
+                    raise
+                self._replace_broken(pool)
+        raise AssertionError("unreachable")
+
+    def _replace_broken(self, pool: Executor) -> None:
+        if pool is not self._parser:  # another refresh has replaced it already
+            return
+        log.warning("parse: a worker process died; starting a new pool of %d", self._parse_processes)
+        pool.shutdown(wait=False)
+        self._parser = parse_pool(self._parse_processes)
 
     async def _save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry]) -> UpdateResult:
         try:
             stored = await self._writer.save(source, update, entries)
         except NotFound as error:  # removed while we fetched it
             return UpdateResult(source.id, "failed", "removed", str(error))
-        except StorageError as error:
+        except Exception as error:  # noqa: BLE001 - a StorageError, or a bug in the store
+            failure = self._failure(source, error, update.fetched_at)
             try:
-                await self._writer.save(source, decide.after_failure(source, error, update.fetched_at, self._settings), ())
-            except NewswireError:
-                pass
-            return UpdateResult(source.id, "failed", "storage-error", str(error))
+                await self._writer.save(source, failure, ())
+            except Exception:  # noqa: BLE001 - the database is refusing everything: nothing to record it in
+                log.warning("refresh: could not record the failure of source %d", source.id, exc_info=True)
+            return UpdateResult(source.id, "failed", failure.status, str(error))
         if update.status in ("ok", "not-modified"):
             outcome = "fetched" if update.status == "ok" else "not-modified"
             return UpdateResult(source.id, outcome, new=stored.new, updated=stored.updated)
@@ -184,17 +219,26 @@ class _Writer:
             batch, self._queue = self._queue[:self.MAX_BATCH], self._queue[self.MAX_BATCH:]
             try:
                 results = await loop.run_in_executor(self._executor, self._write, batch)
-            except NewswireError as error:  # the commit itself failed: none of the batch is stored
+            except asyncio.CancelledError:  # the loop is going down: nobody waits for these any more
+                for *_, future in [*batch, *self._queue]:
+                    future.cancel()
+                self._queue = []
+                raise
+            except Exception as error:  # noqa: BLE001 - the commit itself failed: none of the batch is stored
                 results = [error] * len(batch)
             for (*_, future), result in zip(batch, results):
+                if future.done():  # its refresh was cancelled; the write stands
+                    continue
                 if isinstance(result, BaseException):
                     future.set_exception(result)
                 else:
                     future.set_result(result)
 
-    def _write(self, batch: list) -> list[StoreResult | NewswireError]:
+    def _write(self, batch: list) -> list[StoreResult | Exception]:
         """Runs on the writer thread. A permanent redirect to a URL another source already
-        follows keeps the old URL rather than breaking the unique constraint."""
+        follows keeps the old URL rather than breaking the unique constraint. An unexpected
+        error (a bug, not a ``NewswireError``) in a batch sends each refresh again on its own, so
+        that it fails only the refresh that causes it."""
         refreshes = []
         for source, update, entries, _ in batch:
             if update.feed_url:
@@ -202,13 +246,26 @@ class _Writer:
                 if other is not None and other.id != source.id:
                     update = replace(update, feed_url=None)
             refreshes.append((source.id, update, entries))
-        results = self._store.save_refreshes(refreshes)
+        try:
+            results: list[StoreResult | Exception] = list(self._store.save_refreshes(refreshes))
+        except NewswireError:
+            raise
+        except Exception:
+            if len(refreshes) == 1:
+                raise
+            results = [self._write_alone(refresh) for refresh in refreshes]
         stored = [r for r in results if isinstance(r, StoreResult)]
         new_ids = [i for r in stored for i in r.new_ids]
         updated_ids = [i for r in stored for i in r.updated_ids]
         if (new_ids or updated_ids) and self._enrichers:
             self._enricher_thread.submit(self._enrich, new_ids, updated_ids)
         return results
+
+    def _write_alone(self, refresh: tuple[int, SourceUpdate, Sequence[Entry]]) -> StoreResult | Exception:
+        try:
+            return self._store.save_refreshes([refresh])[0]
+        except Exception as error:  # noqa: BLE001 - this refresh's alone
+            return error
 
     def _prepare(self) -> None:
         """Let each step that has a ``prepare(store)`` build itself first, off the event loop."""
