@@ -108,3 +108,18 @@ def samples_entry(guid, text, published):
 
     return Entry(guid=guid, url=None, title=f"Harbour council story {guid}", published=published,
                  content_html=f"<p>{text}</p>", text=text, snippet=text[:100])
+
+
+def test_the_next_due_time_waits_for_a_live_lease(store):
+    """While a worker holds an overdue source, idle workers sleep until its lease expires (or
+    another source is due), instead of waking every second to find nothing to claim."""
+    held, later = add_sources(store, 2)
+    store.save_refresh(later.id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW + timedelta(minutes=30)))
+    assert store.next_due_at() == datetime.min.replace(tzinfo=timezone.utc)  # never fetched: due now
+    assert [s.id for s in store.lease_due_sources("worker-a", NOW, lease_seconds=600)] == [held.id]
+    assert store.next_due_at() == NOW + timedelta(seconds=600)  # claimable when the lease expires
+    overdue = SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW - timedelta(minutes=5))
+    store.save_refresh(held.id, overdue)  # saving ends the lease
+    assert store.next_due_at() == NOW - timedelta(minutes=5)
+    store.lease_due_sources("worker-a", NOW, lease_seconds=3600)
+    assert store.next_due_at() == NOW + timedelta(minutes=30)  # the other source comes first

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Collection
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,6 +60,22 @@ def due(conn: Connection, now: datetime, include_all: bool) -> list[Source]:
         query = query.where(_due(now))
     query = query.order_by(sources.c.next_due_at.asc().nulls_first(), sources.c.id)
     return [to_source(row) for row in conn.execute(query)]
+
+
+def next_due(conn: Connection, excluding: Collection[int] = ()) -> datetime | None:
+    """When the earliest enabled source (but those in ``excluding``) can next be claimed: its
+    ``next_due_at``, or, while a worker's lease on it runs, when the lease expires if that is
+    later. None when no such source; ``datetime.min`` (UTC) when one was never fetched and is not
+    leased. Articles are not counted."""
+    c = sources.c
+    where = [c.enabled.is_(True), *([c.id.not_in(list(excluding))] if excluding else [])]
+    fresh = sa.select(c.id).where(*where, c.next_due_at.is_(None), c.lease_until.is_(None)).limit(1)
+    if conn.execute(fresh).first():
+        return datetime.min.replace(tzinfo=timezone.utc)
+    lease_later = sa.and_(c.lease_until.is_not(None),
+                          sa.or_(c.next_due_at.is_(None), c.lease_until > c.next_due_at))
+    claimable = sa.case((lease_later, c.lease_until), else_=c.next_due_at)
+    return conn.execute(sa.select(sa.func.min(claimable)).where(*where)).scalar()
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:

@@ -12,7 +12,7 @@ import secrets
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Iterator, Literal, Mapping, Sequence
+from typing import Collection, Iterator, Literal, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
 
@@ -115,18 +115,13 @@ class Store:
         with self._write() as conn:
             return sources.lease(conn, owner, now, now + timedelta(seconds=lease_seconds), limit)
 
-    def next_due_at(self) -> datetime | None:
-        """When the earliest enabled source is due, without counting articles: None when no
-        source is enabled, ``datetime.min`` (UTC) when one was never fetched. Raises StorageError."""
-        import sqlalchemy as sa
-
-        from .tables import sources as table
-
-        enabled = table.c.enabled.is_(True)
+    def next_due_at(self, *, excluding: Collection[int] = ()) -> datetime | None:
+        """When the earliest enabled source (but those in ``excluding``, e.g. refreshes in flight)
+        can next be claimed, a live lease counting until it expires (see ``sources.next_due``):
+        None when there is none, ``datetime.min`` (UTC) when one was never fetched. Raises
+        StorageError."""
         with self._read() as conn:
-            if conn.execute(sa.select(table.c.id).where(enabled, table.c.next_due_at.is_(None)).limit(1)).first():
-                return datetime.min.replace(tzinfo=timezone.utc)
-            return conn.execute(sa.select(sa.func.min(table.c.next_due_at)).where(enabled)).scalar()
+            return sources.next_due(conn, excluding)
 
     def set_enabled(self, source_id: int, enabled: bool) -> None:
         """Pause or resume a source. Raises NotFound, StorageError."""
