@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from newswire.models import Article, Enclosure
 
-from .articles import authors_of, categories_of
+from .articles import author_key, authors_of, categories_of
 from . import recent
 from .search import expand_prefixes, match_clause, parse_query, to_fts5
 from .tables import article_authors, articles, authors, sources
@@ -93,7 +93,7 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
     if not filters.include_copies:
         query = query.where(c.duplicate_of.is_(None))
     if filters.author:
-        key = " ".join(filters.author.split()).casefold()
+        key = author_key(filters.author)
         by_author = (sa.select(article_authors.c.article_id)
                      .join(authors, authors.c.id == article_authors.c.author_id)
                      .where(authors.c.key == key))
@@ -154,7 +154,7 @@ def get_many(conn: Connection, article_ids: Sequence[int]) -> list[Article]:
 
 def author_name(conn: Connection, name: str) -> str | None:
     """The display name stored for an author, found by any spelling of the same key."""
-    key = " ".join(name.split()).casefold()
+    key = author_key(name)
     return conn.execute(sa.select(authors.c.name).where(authors.c.key == key)).scalar_one_or_none()
 
 
