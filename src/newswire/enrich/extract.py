@@ -1,6 +1,7 @@
 """Full text from an article's page, and whether a feed only gives a teaser. Pure: no I/O.
 
-    page bytes ─► trafilatura.bare_extraction (offline: the HTML we fetched, never a URL to fetch)
+    page bytes ─► nesting.flatten_nesting_bytes (tags past 200 levels dropped, text kept)
+               ─► trafilatura.bare_extraction (offline: the HTML we fetched, never a URL to fetch)
                ─► main text as trafilatura XML ─► HTML ─► sanitize_html(base = page URL)
                ─► ExtractedPage(html, text, authors, published)   or None when there is no main text
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newswire.parse.html import html_to_text, sanitize_html
+from newswire.parse.nesting import flatten_nesting, flatten_nesting_bytes
 
 MIN_TEXT_CHARS = 200  # less main text than this is a stub, a paywall or an index page
 TEASER_RATIO = 0.4  # the feed's text is under 40 % of the page's …
@@ -49,6 +51,8 @@ def extract_page(html: bytes | str, url: str) -> ExtractedPage | None:
 
     if not html or (isinstance(html, bytes) and not html.strip()) or (isinstance(html, str) and not html.strip()):
         return None
+    # libxml2 under trafilatura drops all below 256 levels: flatten past the limit, text kept
+    html = flatten_nesting_bytes(html) if isinstance(html, bytes) else flatten_nesting(html)
     try:
         doc = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_links=True, include_formatting=True,

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import nh3
 
+from newswire.parse.nesting import flatten_nesting
+
 from newswire.parse.limits import CUT_PUNCTUATION, clip_text
 
 ALLOWED_TAGS = frozenset({
@@ -83,7 +85,9 @@ def _cleaner(base_url: str | None) -> nh3.Cleaner:
 def sanitize_html(html: str, base_url: str | None) -> str:
     """Safe HTML with relative href/src resolved against ``base_url``.
 
-    Without a usable base, relative URLs are dropped (they would point at our own site).
+    Without a usable base, relative URLs are dropped (they would point at our own site). Tags
+    nested deeper than ``nesting.MAX_DEPTH`` are dropped first, their text kept: nh3's cost
+    grows faster than quadratically with depth, and a hostile feed would freeze the server.
     """
     if not html or not html.strip():
         return ""
@@ -91,7 +95,7 @@ def sanitize_html(html: str, base_url: str | None) -> str:
         cleaner = _cleaner(base_url or None)
     except Exception:  # nh3 rejects a malformed base URL: fall back to dropping relative links
         cleaner = _cleaner(None)
-    return cleaner.clean(_FRAME_TAG.sub("", html)).strip()
+    return cleaner.clean(_FRAME_TAG.sub("", flatten_nesting(html))).strip()
 
 
 def html_to_text(html: str) -> str:
