@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import tracemalloc
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import brotli
 import pytest

@@ -18,7 +18,8 @@ Decoder errors (``zlib.error``, ``brotli.error``) are left to ``errors.translate
 from __future__ import annotations
 
 import zlib
-from typing import AsyncIterable, AsyncIterator, Iterator, Protocol
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from typing import Protocol
 
 import brotli
 
