@@ -24,7 +24,7 @@ from newswire.models import Source
 from newswire.sources.opml import OpmlFeed
 from newswire.sources.starter import starter_feeds, starter_opml_bytes
 from newswire.store import Store
-from newswire.web.errors import WebError
+from newswire.web.errors import BadRequest, WebError
 from newswire.web.inputs import id_or_404
 from newswire.web.state import settings_of, store_of
 from newswire.web.view import render_page
@@ -70,8 +70,8 @@ def back_to_sources(request: Request, kind: str, text: str) -> RedirectResponse:
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """An urlencoded form's fields (first value of each), at most ``MAX_FORM_BYTES``; no
-    multipart needed for these forms."""
+    """An urlencoded form's fields (first value of each), at most ``MAX_FORM_BYTES``, no NUL;
+    no multipart needed for these forms."""
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -79,6 +79,8 @@ async def read_form(request: Request) -> dict[str, str]:
             raise WebError(413, "That form is larger than this page accepts.")
     fields: dict[str, str] = {}
     for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+        if "\x00" in key or "\x00" in value:  # PostgreSQL text cannot hold NUL
+            raise BadRequest("invalid form: text must not contain NUL")
         fields.setdefault(key, value)
     return fields
 

@@ -12,7 +12,6 @@ failure 503, anything else a bare 500.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -22,16 +21,13 @@ from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
 from newswire.models import Article, Source, Story
 from newswire.sources.redact import redact_text, redact_url
-from newswire.store import Store
-from newswire.store.reading import FIRST_MICROS, LAST_MICROS
 from newswire.web.display import utc_iso
-from newswire.web.errors import BadRequest
+from newswire.web.inputs import MAX_AUTHOR, MAX_ID, MAX_QUERY
+from newswire.web.queries import CURSOR_PATTERN, STORY_CURSOR_PATTERN, list_page, story_list_page
 from newswire.web.state import store_of
 
 log = logging.getLogger(__name__)
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-CURSOR_PATTERN = r"^-?\d{1,18}\.\d{1,10}$"  # what Store.list_articles hands out as `next`, years 1–9999
 
 JsonErrorRoute = APIRoute  # errors are the app's boundary's now (web.errors); kept for modules naming it
 
@@ -162,50 +158,11 @@ def error_responses(not_found: str = "Not found") -> dict[int | str, dict[str, A
             503: as_json("The database is unavailable")}
 
 SourceParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only articles of this source id.")]
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
-AuthorParam = Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL (the edge refuses it first: inputs.RefuseNul)
+AuthorParam = Annotated[str | None, Query(max_length=MAX_AUTHOR, pattern=NO_NUL,
                                           description="Only articles by this author (any spelling).")]
-QueryParam = Annotated[str | None, Query(max_length=500, pattern=NO_NUL,
+QueryParam = Annotated[str | None, Query(max_length=MAX_QUERY, pattern=NO_NUL,
                                          description='Full-text query: words, "phrases", prefix*.')]
-
-
-def check_text(name: str, value: str | None) -> str | None:
-    """Raise BadRequest for text no database can take (NUL)."""
-    if value is not None and "\x00" in value:
-        raise BadRequest(f"invalid parameters: {name} must not contain NUL")
-    return value
-
-
-def list_page(store: Store, *, source: int | None = None, author: str | None = None, q: str | None = None,
-              story: int | None = None, before: str | None = None, limit: int = 50, copies: bool = False):
-    """``Store.list_articles`` with the request's text checked; BadRequest for a bad cursor."""
-    check_text("author", author)
-    check_text("q", q)
-    if before:
-        micros, _, article_id = before.partition(".")
-        if article_id.isdigit() and int(article_id) > MAX_ID:  # past every id: the same page
-            before = f"{micros}.{MAX_ID}"
-        before = _within_time(before)
-    try:
-        return store.list_articles(source_id=source, author=author, story_id=story, query=q or None,
-                                   before=before or None, limit=limit, include_copies=copies)
-    except (ValueError, OverflowError, OSError) as error:
-        raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
-
-
-def _within_time(cursor: str, at: int = 0) -> str:
-    """``cursor`` with its time (the ``at``-th dotted part) brought into the years a datetime
-    holds: the pattern lets through 18 digits, and a time past either end means the same page
-    as that end (before the last moment: everything; before the first: nothing)."""
-    parts = cursor.split(".")
-    if len(parts) <= at + 1 or not re.fullmatch(r"-?[0-9]{1,18}", parts[at]):
-        return cursor
-    micros = int(parts[at])
-    if micros > LAST_MICROS:
-        parts[at], parts[-1] = str(LAST_MICROS), str(MAX_ID)
-    elif micros < FIRST_MICROS:
-        parts[at], parts[-1] = str(FIRST_MICROS), "0"
-    return ".".join(parts)
 
 
 # the endpoints
@@ -250,7 +207,6 @@ def get_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)
 
 # -- stories: coverage of one event (the same reads as the /stories pages)
 
-STORY_CURSOR_PATTERN = r"^\d{1,10}\.\d{1,10}\.-?\d{1,18}\.\d{1,10}$"  # what Store.list_stories hands out
 STORY_WINDOW_HOURS = 72
 
 
@@ -294,11 +250,7 @@ def list_stories(
     then most articles, then most recent first."""
     store = store_of(request)
     since = datetime.now(timezone.utc) - timedelta(hours=hours)
-    try:
-        stories, next_cursor = store.list_stories(limit=limit, before=before and _within_time(before, 2),
-                                                  active_since=since)
-    except (ValueError, OverflowError, OSError) as error:
-        raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
+    stories, next_cursor = story_list_page(store, since=since, before=before, limit=limit)
     sources = store.story_sources([s.id for s in stories])
     return StoryPageOut(items=[story_out(s, sources.get(s.id, [])) for s in stories], next=next_cursor)
 

@@ -5,6 +5,8 @@
     headers    security headers on every response            (middleware)
     hosts      allowed Host headers (DNS rebinding)           (middleware)
     origin     cross-site check on every state-changing request (middleware)
+    head, inputs   HEAD wherever GET; NUL refused at the edge  (middleware)
+    queries    the listings a page and its JSON twin share
     wire_pages the wire, source, author, article, search pages
     admin      the sources admin and its forms
     stories    story pages and story feeds
@@ -28,8 +30,10 @@ from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
 from newswire.web import admin, api, errors, feeds, live, media, ops, stories, wire_pages
 from newswire.web.display import display_zone
+from newswire.web.head import HeadAsGet
 from newswire.web.headers import SecurityHeaders
 from newswire.web.hosts import HostCheck, HostPolicy
+from newswire.web.inputs import RefuseNul
 from newswire.web.origin import CrossSiteCheck
 from newswire.web.view import STATIC_DIR
 
@@ -51,6 +55,8 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app)  # innermost: the middleware below wraps its answers too
+    app.add_middleware(RefuseNul)
+    app.add_middleware(HeadAsGet)
     hosts = HostPolicy.of(settings, bound_hosts)
     app.add_middleware(CrossSiteCheck, settings=settings, policy=hosts)
     app.add_middleware(HostCheck, policy=hosts)

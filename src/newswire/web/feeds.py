@@ -367,7 +367,7 @@ def _add_routes(fmt: str) -> None:
 
     for path, endpoint, what in ((f"/feed.{fmt}", wire, "the wire"),
                                  (f"/sources/{{source_id}}/feed.{fmt}", by_source, "one source"),
-                                 (f"/authors/{{name}}/feed.{fmt}", by_author, "one author")):
+                                 (f"/authors/{{name:path}}/feed.{fmt}", by_author, "one author")):
         router.add_api_route(path, endpoint, methods=["GET"], response_class=response_class,
                              responses=feed_responses(kind, response_class), summary=f"{kind} feed of {what}",
                              operation_id=f"feed_{endpoint.__name__}_{fmt}")

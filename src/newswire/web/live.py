@@ -27,10 +27,12 @@ from typing import Any, AsyncIterator, Callable
 
 import anyio
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from newswire.models import Article
 from newswire.store.articles import author_key
+from newswire.web.errors import BadRequest
+from newswire.web.inputs import MAX_AUTHOR, int_or_none, text_or_none
 from newswire.web.view import WireItem, render_item, zone_of
 
 router = APIRouter(include_in_schema=False)
@@ -129,26 +131,27 @@ async def _sleep_watching(seconds: float, stopping: Callable[[], bool]) -> None:
         await anyio.sleep(min(left, 0.2))
 
 
-def _number(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+def _resume_point(last_event_id: str | None) -> int | None:
+    """The browser's ``Last-Event-ID`` when it is one of our ids; anything else is ignored."""
+    try:
+        return int_or_none(last_event_id, "event")
+    except BadRequest:
+        return None
 
 
 @router.get("/live")
 async def live(request: Request, after: str | None = None, source: str | None = None,
                author: str | None = None, level: int = 2,
                last_event_id: str | None = Header(default=None)) -> Response:
-    """The live wire as ``text/event-stream``; see the module docstring."""
-    if source not in (None, "") and _number(source) is None:
-        return PlainTextResponse("live: source must be a source id\n", status_code=400)
-    if after not in (None, "") and _number(after) is None:
-        return PlainTextResponse("live: after must be an article id\n", status_code=400)
-    store = request.app.state.store
-    start = _number(last_event_id)  # a reconnect resumes from the last event received
+    """The live wire as ``text/event-stream``; see the module docstring. A bad ``after``,
+    ``source`` or ``author`` is a 400 before the stream starts."""
+    source_id = int_or_none(source, "source")
+    start = _resume_point(last_event_id)  # a reconnect resumes from the last event received
     if start is None:
-        start = _number(after)
+        start = int_or_none(after, "article")
+    author = text_or_none(author, "author", MAX_AUTHOR)
     if start is None:
-        start = await anyio.to_thread.run_sync(store.last_article_id)
+        start = await anyio.to_thread.run_sync(request.app.state.store.last_article_id)
     zone = zone_of(request)
     heading = 3 if level == 3 else 2
 
@@ -156,7 +159,7 @@ async def live(request: Request, after: str | None = None, source: str | None = 
         return render_item(WireItem.of(article), zone, level=heading)
 
     state: Any = request.app.state
-    body = stream(request, start, source_id=_number(source), author=(author or "").strip() or None,
+    body = stream(request, start, source_id=source_id, author=author,
                   render=render, poll=getattr(state, "live_poll_seconds", POLL_SECONDS),
                   ping=getattr(state, "live_ping_seconds", PING_SECONDS),
                   settle=getattr(state, "live_settle_seconds", SETTLE_SECONDS))

@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from newswire.errors import NotFound
 from newswire.models import Article
-from newswire.web.api import MAX_ID
 from newswire.web.errors import BadRequest, WebError
 from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, feed_of, feed_responses, respond
-from newswire.web.inputs import id_or_404
+from newswire.web.inputs import MAX_ID, id_or_404
+from newswire.web.queries import story_list_page
 from newswire.web.state import store_of
 from newswire.web.view import render_page
 
@@ -43,11 +43,11 @@ def by_source(articles: list[Article]) -> list[tuple[int, str, list[Article]]]:
 
 
 @router.get("/stories", response_class=HTMLResponse)
-def storiesrender_page(request: Request, before: str | None = None) -> HTMLResponse:
+def stories_page(request: Request, before: str | None = None) -> HTMLResponse:
     try:
-        stories, next_cursor = store_of(request).list_stories(limit=PAGE_SIZE, before=before or None,
-                                                            active_since=active_since())
-    except ValueError:
+        stories, next_cursor = story_list_page(store_of(request), since=active_since(), before=before,
+                                               limit=PAGE_SIZE)
+    except BadRequest:
         raise BadRequest("That “More” link is not one this newswire made.") from None
     sources = store_of(request).story_sources([s.id for s in stories])
     return render_page(request, "stories.html", {"stories": stories, "sources": sources,
@@ -55,7 +55,7 @@ def storiesrender_page(request: Request, before: str | None = None) -> HTMLRespo
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
-def storyrender_page(request: Request, story_id: str) -> HTMLResponse:
+def story_page(request: Request, story_id: str) -> HTMLResponse:
     number = id_or_404(story_id, "story")
     store = store_of(request)
     try:

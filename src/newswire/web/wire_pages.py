@@ -20,7 +20,8 @@ from newswire.models import Article
 from newswire.store import Store
 from newswire.web.admin import starter_list
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.inputs import id_or_404, int_or_none
+from newswire.web.inputs import MAX_AUTHOR, MAX_QUERY, id_or_404, int_or_none, text_or_none
+from newswire.web.queries import article_cursor, list_page
 from newswire.web.state import store_of
 from newswire.web.view import WireItem, path_quote, render_page, safe_href
 
@@ -38,9 +39,9 @@ def listing(request: Request, *, before: str | None, source_id: int | None = Non
     """One page of wire items and the cursor of the next; copies show only on a source's wire."""
     store = store_of(request)
     try:
-        page = store.list_articles(source_id=source_id, author=author, before=before or None,
-                                   limit=limit, include_copies=source_id is not None)
-    except ValueError:
+        page = list_page(store, source=source_id, author=author, before=before, limit=limit,
+                         copies=source_id is not None)
+    except BadRequest:
         raise BadRequest("That “Older” link is not one this newswire made; start again from the newest.") from None
     also_in = store.also_in([a.id for a in page.items])  # copies: one query for the page
     coverage = coverage_of(store, page.items)  # stories: one query for the page
@@ -86,7 +87,7 @@ def wire(request: Request, before: str | None = None, source: str | None = None,
          author: str | None = None) -> HTMLResponse:
     store = store_of(request)
     source_id = int_or_none(source, "source")
-    author = (author or "").strip() or None
+    author = text_or_none(author, "author", MAX_AUTHOR)
     filters: list[tuple[str, str]] = []
     if source_id is not None:
         try:
@@ -119,9 +120,9 @@ def source_page(request: Request, source_id: str, before: str | None = None) -> 
                                               "feed_url": f"/sources/{number}/feed.atom"})
 
 
-@router.get("/authors/{name}", response_class=HTMLResponse)
+@router.get("/authors/{name:path}", response_class=HTMLResponse)  # "AP/Reuters" is one author
 def author_page(request: Request, name: str, before: str | None = None) -> HTMLResponse:
-    display = store_of(request).author_name(name)
+    display = store_of(request).author_name(name) if "\x00" not in name else None
     if display is None:
         raise WebError(404, f"No article here is by “{name}”.")
     context = wire_context(request, before=before, heading=display, live=live_url(author=display),
@@ -168,7 +169,7 @@ _WORD = re.compile(r"\w")
 def search_page(request: Request, q: str = "", order: str = "newest", before: str | None = None) -> HTMLResponse:
     """Newest matches first by default (a newswire's question is usually "what is new about
     this?"), twenty a page with an "Older matches" cursor; "Best match" ranks recent matches."""
-    q = q.strip()[:500]
+    q = text_or_none(q, "q", MAX_QUERY) or ""
     order = "rank" if order == "rank" else "newest"
     items: list[WireItem] = []
     message = older = None
@@ -180,8 +181,8 @@ def search_page(request: Request, q: str = "", order: str = "newest", before: st
     else:
         store = store_of(request)
         try:
-            hits = store.search(q, limit=SEARCH_LIMIT, order=order, before=before)
-        except ValueError:
+            hits = store.search(q, limit=SEARCH_LIMIT, order=order, before=article_cursor(before))
+        except (BadRequest, ValueError, OverflowError):
             raise BadRequest("That link to older matches is not valid.") from None
         items = [WireItem.of_hit(hit) for hit in hits]
         if order == "newest" and len(hits) == SEARCH_LIMIT:
