@@ -145,6 +145,21 @@ async def test_page_fills_author_and_date_only_where_the_feed_had_none(store, fe
     assert [a.id for a in store.list_articles(author=bare.authors[0]).items] == [filled.id]
 
 
+async def test_a_page_date_in_the_future_does_not_replace_the_estimate(store, feed_server):
+    outlet = samples.make_outlets(1, seed=3, base_url=feed_server.base_url)[0]
+    (bare,) = samples.make_articles(outlet, 1, seed=6, body_bytes=3000)
+    far = replace(bare, published=NOW + timedelta(days=30))  # after it was first seen: impossible
+    feed_server.add(_path(bare.url), samples.article_page(far, outlet), "text/html")
+    feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{outlet.name}</title>'
+            f"<item><title>{bare.title}</title><link>{bare.url}</link><guid>{bare.guid}</guid>"
+            f"<description>Teaser…</description></item></channel></rss>")
+    source = store.add_source(feed_server.add("/far/feed", feed), full_text=True)
+    await refresh(store, [source])
+    assert (await extract(store)).done == 1
+    (article,) = stored(store, source.id)
+    assert article.published_estimated and article.published_at.year == NOW.year
+
+
 def _failing_routes(server):
     outlet = samples.make_outlets(1, seed=3, base_url=server.base_url)[0]
     articles = samples.make_articles(outlet, 5, seed=5, body_bytes=3000)

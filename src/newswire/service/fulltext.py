@@ -29,6 +29,7 @@ from newswire.config import DEFAULTS, Settings
 from newswire.enrich.extract import extract_page, is_teaser, looks_like_teaser
 from newswire.errors import FetchError, NewswireError
 from newswire.fetch import Fetcher
+from newswire.parse.dates import plausible_date
 from newswire.store import Store
 from newswire.store.extraction import ExtractionJob
 
@@ -129,7 +130,7 @@ async def _extract_one(store: Store, fetcher: Fetcher, job: ExtractionJob, now: 
         try:
             page = await _fetch_and_extract(fetcher, job.url)
             await asyncio.to_thread(store.save_extraction, job.article_id, page.html, page.text,
-                                    authors=page.authors, published=page.published)
+                                    authors=page.authors, published=plausible_date(page.published, seen_at=now))
         except _Failure as failure:
             return await _record_failure(store, job, now, failure.reason, str(failure), summary)
         summary.done += 1

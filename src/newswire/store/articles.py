@@ -15,7 +15,6 @@ keeps those, and ids found in a transaction are only added to it after that tran
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
@@ -25,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from newswire.models import Entry, StoreResult
+from newswire.parse.authors import normalise_author_name
 
 from .search import strip_markers
 from .tables import article_authors, article_categories, articles, authors, categories
@@ -63,9 +63,9 @@ class NameIds:
 
 
 def author_key(name: str) -> str:
-    """The identity of an author, the same wherever it is computed (parse, store, pages, live
-    stream): NFKC (so "José" composed and decomposed are one), case-folded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+    """The identity of an author: the parser's key (NFKC, case-folded, whitespace collapsed), so
+    parse, store, pages and the live stream agree that "José" composed and decomposed are one."""
+    return normalise_author_name(name)
 
 
 def clean_names(names: Iterable[str], key: Any = lambda n: n) -> list[str]:
