@@ -4,16 +4,18 @@ after each pass the database says what was refreshed and when each source is due
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from newswire.testing import LOOPBACK
 from newswire.fetch import Fetcher
-from newswire.scheduler import MAX_SLEEP, MIN_SLEEP, Scheduler, seconds_until_next_due
+from newswire.scheduler import MAX_SLEEP, MIN_SLEEP, Scheduler, run_scheduler, seconds_until_next_due
 from newswire.service.update import Refresher
 from newswire.testing import samples
 from newswire.testing.feedserver import Response
+from newswire.worker import run_worker
 
 NOW = datetime(2025, 9, 17, 16, 0, tzinfo=timezone.utc)
 
@@ -154,3 +156,58 @@ async def test_next_due_time_comes_from_the_store_without_counting_articles(stor
     assert store.next_due_at() == store.get_source(source.id).next_due_at
     store.set_enabled(source.id, False)
     assert store.next_due_at() is None
+
+
+def trickling_feed(server, path, release: threading.Event) -> str:
+    """A feed that sends a space every 0.1 s between its elements until ``release`` is set (or
+    a minute has passed): a fetch of it stays in flight for as long as the test wants."""
+    outlet = samples.make_outlets(1, seed=6, base_url=server.base_url)[0]
+    head, tail = samples.rss(outlet, samples.make_articles(outlet, 3, seed=2)).encode().split(b"<item>", 1)
+
+    def body():
+        yield head
+        for _ in range(600):
+            if release.wait(0.1):
+                break
+            yield b" "
+        yield b"<item>" + tail
+
+    return server.route(path, lambda request: Response(200, body(), {"Content-Type": "application/rss+xml"}))
+
+
+async def poll(condition, what, deadline=60.0):
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while loop.time() < end:
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("entry", ["run_scheduler", "run_worker"])
+async def test_a_slow_feed_holds_up_no_other_source(store, feed_server, entry):
+    """Sources due every second beside a feed trickling in: each is refreshed again as soon as it
+    is due, several times while the slow one is still in flight (and never twice at once)."""
+    release = threading.Event()
+    slow = store.add_source(trickling_feed(feed_server, "/slow", release))
+    fast_paths = []
+    for i in (1, 2):
+        store.add_source(publish(feed_server, i, newest=datetime.now(timezone.utc)))
+        fast_paths.append(f"/{samples.make_outlets(i + 1, seed=4)[i].slug}/feed")
+    settings = LOOPBACK.with_changes(poll_interval=1, min_poll_interval=1, max_poll_interval=1,
+                                     total_timeout=120)
+    stop = asyncio.Event()
+    run = run_scheduler(store, stop, settings=settings) if entry == "run_scheduler" else \
+        run_worker(store, stop, settings=settings, batch=5)
+    running = asyncio.create_task(run)
+    try:
+        await poll(lambda: all(len(feed_server.hits(p)) >= 3 for p in fast_paths),
+                   "the fast feeds refreshed three times")
+        assert len(feed_server.hits("/slow")) == 1  # still the first fetch, not a second beside it
+        assert store.get_source(slow.id).last_fetched_at is None  # and still in flight
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.wait_for(running, 60)
+    assert store.get_source(slow.id).last_status == "ok"  # stopping let it finish

@@ -69,8 +69,8 @@ async def test_a_worker_step_claims_refreshes_and_releases(store, feed_server):
     url = feed_server.add("/feed", samples.rss(outlet, samples.make_articles(outlet, 4)))
     source = store.add_source(url)
 
-    def pick(now):
-        return store.lease_due_sources("worker-a", now, limit=5)
+    def pick(now, room):
+        return store.lease_due_sources("worker-a", now, limit=room)
 
     async with Refresher(store, settings=LOOPBACK) as refresher:
         results = await Scheduler(store, refresher, pick=pick, clock=lambda: NOW).step()

@@ -1,12 +1,19 @@
-"""Keeping every source fresh: refresh what is due, sleep until the next source is due, repeat.
+"""Keeping every source fresh: start each source's refresh as soon as it is due.
 
-    Scheduler.run(stop) ─► step(): due sources ─► Refresher.refresh_many ─► on_pass(results)
-                      └─► wait until the earliest next_due_at (or ``stop``)
+    Scheduler.run(stop), until stop:
+        pick(now, room) ─► due sources not in flight ─► a task each: Refresher.refresh ─┐
+        sleep until the first of: a refresh ends, the next source not in flight is due,  │
+              a refresh is asked for (``refresh_now``), stop                              │
+        ◄──────────────────── on_pass(results) once every source of one pick is done ◄─┘
 
-When each source is due is decided per source by ``service.decide`` (adaptive interval, jitter,
-backoff, server hints); the scheduler only follows the due times. ``step`` is one pass and can be
-driven by tests one at a time. Stopping (``stop`` set, e.g. by SIGINT/SIGTERM) lets the pass in
-flight finish its writes, so nothing is left half-written; the next start picks up where the due
+A slow feed holds up nobody: there are no passes that wait for their slowest feed, only
+refreshes in flight, each started when its source is due. A source in flight is not started
+again beside itself, and at most ``max_in_flight`` refreshes run at once (the fetcher bounds the
+connections within them). When each source is due is decided per source by ``service.decide``
+(adaptive interval, jitter, backoff, server hints); the scheduler only follows the due times.
+``step`` refreshes what is due now and waits for it, so tests can drive the scheduler one step at a
+time. Stopping (``stop`` set, e.g. by SIGINT/SIGTERM) starts nothing more and lets the refreshes in
+flight finish their writes, so nothing is left half-written; the next start picks up where the due
 times say.
 """
 
@@ -14,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Collection
 
 from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
@@ -26,67 +34,128 @@ from newswire.store import Store
 
 MIN_SLEEP = 1.0
 MAX_SLEEP = 60.0
-ERROR_SLEEP = 10.0  # after a pass the database refused
+ERROR_SLEEP = 10.0  # after the database refused a pick
+IN_FLIGHT_PER_CONNECTION = 4  # refreshes in flight per fetch slot: others parse and write meanwhile
 
 log = logging.getLogger(__name__)
+
+Pick = Callable[[datetime, int], list[Source]]
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def seconds_until_next_due(store: Store, now: datetime) -> float:
-    """How long until the earliest enabled source is due, bounded so that sources added by
-    another process are noticed within a minute."""
-    due = store.next_due_at()
+def seconds_until_next_due(store: Store, now: datetime, excluding: Collection[int] = ()) -> float:
+    """How long until the earliest enabled source (but those in ``excluding``) is due, bounded
+    so that sources added by another process are noticed within a minute."""
+    due = store.next_due_at(excluding=excluding)
     if due is None:
         return MAX_SLEEP
     return max(MIN_SLEEP, min(MAX_SLEEP, (due - now).total_seconds()))
 
 
+@dataclass
+class _Pick:
+    """The sources started together, so that ``on_pass`` reports them together."""
+
+    size: int
+    results: list[UpdateResult] = field(default_factory=list)
+
+
 class Scheduler:
-    """Refreshes due sources through one ``Refresher``; ``step`` is one pass, ``run`` loops."""
+    """Refreshes due sources through one ``Refresher``: ``run`` keeps going until stopped,
+    ``step`` refreshes what is due now. ``pick(now, room)`` gives up to ``room`` due sources
+    (workers pass a leasing pick; the default reads ``Store.due_sources``)."""
 
     def __init__(self, store: Store, refresher: Refresher, *, clock: Callable[[], datetime] = utcnow,
                  on_pass: Callable[[list[UpdateResult]], None] | None = None,
-                 pick: Callable[[datetime], list[Source]] | None = None):
+                 pick: Pick | None = None, max_in_flight: int | None = None):
         self._store = store
         self._refresher = refresher
         self._clock = clock
         self._on_pass = on_pass
-        self._pick = pick or store.due_sources  # workers pass a leasing pick instead
+        self._pick = pick
+        self._max_in_flight = max_in_flight or IN_FLIGHT_PER_CONNECTION * refresher.settings.concurrency
+        self._in_flight: dict[int, asyncio.Task[UpdateResult]] = {}
+        self._wake = asyncio.Event()
 
     async def step(self) -> list[UpdateResult]:
-        """Refresh every source due now and return what each refresh did ([] if none was due).
-        Returns only once every refresh's write has finished."""
-        due = await asyncio.to_thread(self._pick, self._clock())
+        """Refresh every source due now (and not in flight) and return what each refresh did
+        ([] if none was due). Returns only once every refresh's write has finished."""
+        due = await self._pick_due()
         if not due:
             return []
-        results = await self._refresher.refresh_many(due)
-        if self._on_pass:
-            self._on_pass(results)
-        return results
+        return list(await asyncio.gather(*self._start(due).values()))
 
     async def wait_seconds(self) -> float:
-        return await asyncio.to_thread(seconds_until_next_due, self._store, self._clock())
+        """Seconds until a source not in flight is due (a full sleep while there is no room)."""
+        if len(self._in_flight) >= self._max_in_flight:
+            return MAX_SLEEP
+        return await asyncio.to_thread(seconds_until_next_due, self._store, self._clock(), list(self._in_flight))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Pass after pass until ``stop`` is set; a pass in flight when it is set finishes first."""
-        while not stop.is_set():
-            wait = ERROR_SLEEP
+        """Start each source when it is due until ``stop`` is set; then let the refreshes in
+        flight finish. Never raises for a failed pick: it logs it and tries again."""
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                wait = ERROR_SLEEP
+                try:
+                    self._start(await self._pick_due())
+                    wait = await self.wait_seconds()
+                except NewswireError as error:  # e.g. the database busy or gone for a moment: retry
+                    log.warning("scheduler: could not pick due sources, retrying: %s", error)
+                except Exception:  # noqa: BLE001 - a bug must not stop the sources being kept fresh
+                    log.exception("scheduler: picking due sources failed unexpectedly, retrying")
+                await _first_of(stop.wait(), self._wake.wait(), timeout=wait)
+        finally:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _pick_due(self) -> list[Source]:
+        room = self._max_in_flight - len(self._in_flight)
+        if room <= 0:
+            return []
+        now, busy = self._clock(), list(self._in_flight)
+        if self._pick is None:
+            picked = await asyncio.to_thread(self._store.due_sources, now, limit=room, excluding=busy)
+        else:
+            picked = await asyncio.to_thread(self._pick, now, room)
+        return [s for s in picked if s.id not in self._in_flight][:room]
+
+    def _start(self, sources: list[Source]) -> dict[int, asyncio.Task[UpdateResult]]:
+        together = _Pick(len(sources))
+        started = {s.id: asyncio.create_task(self._refresh(s, together), name=f"refresh-{s.id}")
+                   for s in sources}
+        self._in_flight.update(started)
+        return started
+
+    async def _refresh(self, source: Source, together: _Pick) -> UpdateResult:
+        try:
+            result = await self._refresher.refresh(source)
+        except Exception as error:  # noqa: BLE001 - refresh never raises; if it does, it is this source's
+            log.exception("scheduler: refreshing source %d failed unexpectedly", source.id)
+            result = UpdateResult(source.id, "failed", "internal-error", str(error))
+        finally:
+            self._in_flight.pop(source.id, None)
+            self._wake.set()
+        together.results.append(result)
+        if len(together.results) == together.size and self._on_pass:
             try:
-                await self.step()
-                if stop.is_set():
-                    break
-                wait = await self.wait_seconds()
-            except NewswireError as error:  # e.g. the database busy or gone for a moment: retry
-                log.warning("scheduler: pass failed, retrying: %s", error)
-            except Exception:  # noqa: BLE001 - a bug must not stop the sources being kept fresh
-                log.exception("scheduler: pass failed unexpectedly, retrying")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-            except asyncio.TimeoutError:
-                pass
+                self._on_pass(together.results)
+            except Exception:  # noqa: BLE001 - a report must not fail the refresh
+                log.exception("scheduler: on_pass failed")
+        return result
+
+
+async def _first_of(*waits, timeout: float) -> None:
+    """Wait until the first of ``waits`` (coroutines) is done, or ``timeout`` seconds."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,

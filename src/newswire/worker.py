@@ -4,6 +4,9 @@ Any number of ``newswire worker`` processes, on any number of machines, share on
 
     worker ─► Store.lease_due_sources (FOR UPDATE SKIP LOCKED) ─► Refresher ─► save (ends the lease)
 
+Each worker holds at most ``batch`` sources in flight and claims more as they become due and as
+its refreshes end, so one slow feed holds up none of the others (see ``newswire.scheduler``).
+
 Each due source is claimed by one worker at a time; a worker that dies holds its lease only
 until it expires, then another claims the source. Copy detection and story clustering keep an
 index of recent articles in memory, so they must see everything every worker stores: exactly
@@ -46,12 +49,12 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
     article stored (by any worker) with copy detection and story clustering."""
     owner = owner or worker_name()
 
-    def pick(now):
-        return store.lease_due_sources(owner, now, limit=batch, lease_seconds=lease_seconds)
+    def pick(now, room):
+        return store.lease_due_sources(owner, now, limit=room, lease_seconds=lease_seconds)
 
     async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch),
                          enrichers=default_enrichers(copies_and_stories=False)) as refresher:
-        jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick).run(stop)]
+        jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick, max_in_flight=batch).run(stop)]
         if enrich:
             jobs.append(follow_and_enrich(store, stop))
         await asyncio.gather(*jobs)

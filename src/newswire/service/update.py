@@ -91,6 +91,10 @@ class Refresher:
             parse_pool(parse_processes) if parse_processes > 0
             else ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="newswire-parse"))
 
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
     async def __aenter__(self) -> "Refresher":
         return self
 
@@ -98,10 +102,12 @@ class Refresher:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Finish every write handed to the writer (and its enrichment), then close; the waits
+        run on a thread, not on the event loop."""
         if self._owns_fetcher:
             await self._fetcher.aclose()
-        self._writer.close()
-        self._parser.shutdown(wait=True, cancel_futures=True)
+        await self._writer.aclose()
+        await asyncio.to_thread(self._parser.shutdown, wait=True, cancel_futures=True)
 
     async def refresh_many(self, sources: Iterable[Source],
                            on_done: Callable[[UpdateResult], None] | None = None) -> list[UpdateResult]:
@@ -285,6 +291,12 @@ class _Writer:
             except Exception:  # noqa: BLE001 - enrichment must never lose or block a write
                 log.exception("enrich: %s failed after storing %d articles", type(enricher).__name__,
                               len(new_ids) + len(updated_ids))
+
+    async def aclose(self) -> None:
+        """Write what is queued, then finish the enrichment of everything written."""
+        while self._drainer is not None and not self._drainer.done():
+            await asyncio.wait({self._drainer})
+        await asyncio.to_thread(self.close)
 
     def close(self) -> None:
         """Finish the writes, then the enrichment of everything written."""

@@ -52,13 +52,16 @@ def list_all(conn: Connection) -> list[Source]:
     return [to_source(row, row.article_count) for row in conn.execute(query)]
 
 
-def due(conn: Connection, now: datetime, include_all: bool) -> list[Source]:
+def due(conn: Connection, now: datetime, include_all: bool, limit: int | None = None,
+        excluding: Collection[int] = ()) -> list[Source]:
     """Enabled sources due at ``now`` (all enabled ones with ``include_all``) that no worker
-    holds a live lease on."""
+    holds a live lease on, but those in ``excluding``; ``limit`` at most."""
     query = sa.select(sources).where(sources.c.enabled.is_(True), _not_leased(now))
     if not include_all:
         query = query.where(_due(now))
-    query = query.order_by(sources.c.next_due_at.asc().nulls_first(), sources.c.id)
+    if excluding:
+        query = query.where(sources.c.id.not_in(list(excluding)))
+    query = query.order_by(sources.c.next_due_at.asc().nulls_first(), sources.c.id).limit(limit)
     return [to_source(row) for row in conn.execute(query)]
 
 

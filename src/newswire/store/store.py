@@ -101,11 +101,13 @@ class Store:
         with self._read() as conn:
             return sources.list_all(conn)
 
-    def due_sources(self, now: datetime, *, include_all: bool = False) -> list[Source]:
+    def due_sources(self, now: datetime, *, include_all: bool = False, limit: int | None = None,
+                    excluding: Collection[int] = ()) -> list[Source]:
         """Enabled sources never fetched or due at ``now`` (all enabled ones with
-        ``include_all``), longest overdue first; ``article_count`` is left 0. Raises StorageError."""
+        ``include_all``), but those in ``excluding``, longest overdue first, ``limit`` at most;
+        ``article_count`` is left 0. Raises StorageError."""
         with self._read() as conn:
-            return sources.due(conn, now, include_all)
+            return sources.due(conn, now, include_all, limit, excluding)
 
     def lease_due_sources(self, owner: str, now: datetime, *, limit: int = 20,
                           lease_seconds: int = 600) -> list[Source]:
