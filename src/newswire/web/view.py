@@ -7,6 +7,7 @@ One partial, ``_item.html``, renders a wire item on every listing page and in th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from newswire.models import Article, SearchHit
+from newswire.store.search import parse_query
 from newswire.sources.redact import redact_text, redact_url
 from newswire.web.display import format_when
 
@@ -66,6 +68,26 @@ def safe_href(url: str | None) -> str | None:
     if url and urlsplit(url).scheme.lower() in ("http", "https"):
         return url
     return None
+
+
+SNIPPET_CHARS = 320
+
+
+def mark_words(text: str, query: str, limit: int = SNIPPET_CHARS) -> Markup:
+    """``text`` (plain, cut to ``limit`` characters at a space) escaped, with the words of a
+    search ``query`` (as the store's parser reads it: words, phrases, prefix*) in <mark>."""
+    if len(text) > limit:
+        text = text[:limit - 3].rsplit(" ", 1)[0] + "…"
+    words = sorted({(w, t.kind == "prefix") for t in parse_query(query) for w in t.words}, key=lambda p: -len(p[0]))
+    if not words:
+        return Markup.escape(text)
+    pattern = re.compile("|".join(rf"\b{re.escape(w)}" + (r"\w*" if prefix else r"\b") for w, prefix in words),
+                         re.IGNORECASE)
+    out, at = [], 0
+    for match in pattern.finditer(text):
+        out += [Markup.escape(text[at:match.start()]), Markup("<mark>%s</mark>") % match.group(0)]
+        at = match.end()
+    return Markup("").join([*out, Markup.escape(text[at:])])
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:

@@ -21,9 +21,9 @@ from newswire.store import Store
 from newswire.web.admin import starter_list
 from newswire.web.errors import BadRequest, WebError
 from newswire.web.inputs import MAX_AUTHOR, MAX_QUERY, id_or_404, int_or_none, text_or_none
-from newswire.web.queries import article_cursor, list_page
+from newswire.web.queries import list_page
 from newswire.web.state import store_of
-from newswire.web.view import WireItem, path_quote, render_page, safe_href
+from newswire.web.view import WireItem, mark_words, path_quote, render_page, safe_href
 
 WIRE_PAGE_SIZE = 30
 SIDEBAR_SIZE = 20
@@ -43,9 +43,14 @@ def listing(request: Request, *, before: str | None, source_id: int | None = Non
                          copies=source_id is not None)
     except BadRequest:
         raise BadRequest("That “Older” link is not one this newswire made; start again from the newest.") from None
-    also_in = store.also_in([a.id for a in page.items])  # copies: one query for the page
-    coverage = coverage_of(store, page.items)  # stories: one query for the page
-    return [replace(WireItem.of(a, also_in.get(a.id, ())), coverage=coverage.get(a.id)) for a in page.items], page.next
+    return wire_items(store, page.items), page.next
+
+
+def wire_items(store: Store, articles: tuple[Article, ...] | list[Article]) -> list[WireItem]:
+    """The items of a listing, each with where else it ran and its story's coverage."""
+    also_in = store.also_in([a.id for a in articles])  # copies: one query for the page
+    coverage = coverage_of(store, articles)  # stories: one query for the page
+    return [replace(WireItem.of(a, also_in.get(a.id, ())), coverage=coverage.get(a.id)) for a in articles]
 
 
 def coverage_of(store: Store, articles: Iterable[Article]) -> dict[int, tuple[int, int]]:
@@ -178,20 +183,32 @@ def search_page(request: Request, q: str = "", order: str = "newest", before: st
                    "(harbo*).")
     elif not _WORD.search(q):
         message = f"“{q}” holds no words to search for. Try a name, a place or a phrase."
+    elif order == "newest":
+        items, older = _newest_matches(store_of(request), q, before)
     else:
-        store = store_of(request)
-        try:
-            hits = store.search(q, limit=SEARCH_LIMIT, order=order, before=article_cursor(before))
-        except (BadRequest, ValueError, OverflowError):
-            raise BadRequest("That link to older matches is not valid.") from None
-        items = [WireItem.of_hit(hit) for hit in hits]
-        if order == "newest" and len(hits) == SEARCH_LIMIT:
-            last = hits[-1]
-            older = "/search?" + urlencode({"q": q, "order": order,
-                                            "before": store.cursor_after(last.published_at, last.article_id)})
-        if not items:
-            message = f"No {'older ' if before else ''}articles match “{q}”."
+        items = _best_matches(store_of(request), q)
+    if q and not message and not items:
+        message = f"No {'older ' if before else ''}articles match “{q}”."
     return render_page(request, "search.html", {
         "q": q, "order": order, "items": items, "message": message, "older": older, "more": bool(before),
         "feed_url": "/feed.atom?" + urlencode({"q": q}) if q else None,
     })
+
+
+def _newest_matches(store: Store, q: str, before: str | None) -> tuple[list[WireItem], str | None]:
+    """The page of ``/api/v1/articles?q=`` (its JSON twin: the same query, copies left out, the
+    same cursor), with the query's words marked; and the link to older matches."""
+    try:
+        page = list_page(store, q=q, before=before, limit=SEARCH_LIMIT)
+    except BadRequest:
+        raise BadRequest("That link to older matches is not valid.") from None
+    items = [replace(item, snippet_html=mark_words(item.snippet, q)) for item in wire_items(store, page.items)]
+    return items, "/search?" + urlencode({"q": q, "order": "newest", "before": page.next}) if page.next else None
+
+
+def _best_matches(store: Store, q: str) -> list[WireItem]:
+    """The best matches among recent articles, each story once: syndicated copies left out, as
+    on the wire and in the newest-first listing."""
+    hits = store.search(q, limit=SEARCH_LIMIT, order="rank")
+    originals = {a.id for a in store.get_articles([hit.article_id for hit in hits]) if a.duplicate_of is None}
+    return [WireItem.of_hit(hit) for hit in hits if hit.article_id in originals]
