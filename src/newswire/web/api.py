@@ -29,7 +29,7 @@ from newswire.web.state import store_of
 log = logging.getLogger(__name__)
 
 
-JsonErrorRoute = APIRoute  # errors are the app's boundary's now (web.errors); kept for modules naming it
+JsonErrorRoute = APIRoute  # errors are web.errors' now; kept only for feeds.py, which still names it
 
 
 # the documents
@@ -167,7 +167,7 @@ QueryParam = Annotated[str | None, Query(max_length=MAX_QUERY, pattern=NO_NUL,
 
 # the endpoints
 
-router = APIRouter(prefix="/api/v1", tags=["api"], route_class=JsonErrorRoute, responses=error_responses())
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=error_responses())
 
 
 @router.get("/articles", response_model=ArticlePageOut, summary="Articles, newest first")
