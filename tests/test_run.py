@@ -12,11 +12,13 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Callable
 
 import httpx
 import pytest
 
+from newswire.demo.newsroom import Newsroom
 from newswire.store import Store
 from newswire.testing import samples
 from newswire.testing.processes import descendants, still_running
@@ -216,3 +218,37 @@ def test_kill_9_leaves_no_parse_worker_and_the_port_free(followed):
         process.kill()
         if restarted:
             restarted.kill()
+
+
+def test_a_feed_followed_from_the_web_is_fetched_by_the_running_scheduler(tmp_path, feed_server):
+    """`newswire run` hands a feed followed on /sources to its scheduler: the first fetch is
+    reported as a refresh, and its articles get stories and full-text marking at once."""
+    room = Newsroom(feed_server.base_url, seed=3)
+    room.backlog(datetime.now(timezone.utc).replace(microsecond=0), wire_stories=5, own_stories=3)
+    first, second = (feed_server.add(room.feed_path(p), *room.render(p)) for p in room.outlets[:2])
+    db = tmp_path / "web.db"
+    with Store(f"sqlite:///{db}") as store:
+        store.add_source(first)
+    port = free_port()
+    process = Process("run", "--port", str(port), "--database", f"sqlite:///{db}")
+
+    def enriched(source_id: int) -> bool:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
+            rows = conn.execute("SELECT story_id, extraction_status FROM articles WHERE source_id = ?",
+                                (source_id,)).fetchall()
+        return bool(rows) and all(story for story, _ in rows)
+
+    try:
+        wait_until(lambda: web_answers(port), "the web server", process)
+        wait_until(lambda: enriched(1), "the first paper's stories", process)
+        reports = process.output.count("refreshed ")
+        added = httpx.post(f"http://127.0.0.1:{port}/sources", data={"url": second, "full_text": "1"}, timeout=DEADLINE)
+        assert added.status_code == 303 and "flash=" in added.headers["location"]
+        wait_until(lambda: enriched(2), "the followed paper's stories", process)
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            marks = {status for (status,) in conn.execute("SELECT extraction_status FROM articles WHERE source_id = 2")}
+        assert marks and None not in marks  # its full-text box counted
+        assert process.output.count("refreshed ") == reports + 1, process.output  # by the scheduler
+        assert process.stop(signal.SIGTERM) == 0
+    finally:
+        process.kill()

@@ -31,6 +31,7 @@ from newswire.fetch import Fetcher
 from newswire.service import subscribe
 from newswire.service.enrichment import default_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
+from newswire.sources.redact import redact_text, redact_url
 from newswire.store import Store
 from newswire.terminal import line, link, text
 
@@ -145,8 +146,8 @@ def export_opml(file: Annotated[Optional[Path], typer.Argument(help="Write here 
 
 
 def _shown_url(url: str) -> str:
-    """A feed URL as shown: without the password or token it may carry."""
-    return url
+    """A URL as shown: without the password or token it may carry (export-opml keeps them)."""
+    return redact_url(url)
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
@@ -183,7 +184,7 @@ def sources(database: Database = DEFAULT_DB) -> None:
         next_due = "paused" if not s.enabled else ("now" if s.next_due_at is None or s.next_due_at <= now
                                                     else _ago(s.next_due_at, now))
         table.add_row(str(s.id), text(s.name), text(_shown_url(s.feed_url)), _ago(s.last_fetched_at, now),
-                      text(status), str(s.consecutive_failures), text(s.last_error or ""), next_due,
+                      text(status), str(s.consecutive_failures), text(redact_text(s.last_error or "")), next_due,
                       str(s.article_count))
     console.print(table)
 
@@ -327,7 +328,7 @@ def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port
     """Serve the web reader and the API only; another process keeps the sources fresh."""
     store = _open(database)
     listener = _listen(host, port)
-    console.print(f"Newswire is serving {database} at {_url(listener)} ; press Ctrl-C to stop.",
+    console.print(f"Newswire is serving {_shown_url(database)} at {_url(listener)} ; press Ctrl-C to stop.",
                   highlight=False, soft_wrap=True)
     _run_until_stopped(store, listener, _settings(database), schedule=False)
 
@@ -346,7 +347,7 @@ def worker(database: Database = DEFAULT_DB,
 
     store = _open(database)
     owner = worker_name()
-    console.print(f"Worker {owner} on {database}{' (enriching)' if enrich else ''}; press Ctrl-C to stop.",
+    console.print(f"Worker {owner} on {_shown_url(database)}{' (enriching)' if enrich else ''}; press Ctrl-C to stop.",
                   highlight=False)
 
     async def go() -> None:
@@ -370,7 +371,7 @@ def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port =
     store = _open(database)
     listener = _listen(host, port)
     count = len(store.list_sources())
-    console.print(f"Newswire is following {count} sources in {database}.", highlight=False, soft_wrap=True)
+    console.print(f"Newswire is following {count} sources in {_shown_url(database)}.", highlight=False, soft_wrap=True)
     if not count:
         console.print("Add one with [bold]newswire add URL[/], [bold]newswire import-opml --starter[/], "
                       "or try [bold]newswire demo[/].", soft_wrap=True)
@@ -462,9 +463,14 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, *, s
     grace), the scheduler's pass in flight finishes its writes. Another signal a second later
     stops the server at once; the writes in flight still finish."""
     from newswire.scheduler import run_scheduler
+    from newswire.service.refresh_now import RefreshRequests
     from newswire.web import create_app
 
-    server = _Server(uvicorn.Config(create_app(store, settings), log_level="warning", timeout_graceful_shutdown=5))
+    app = create_app(store, settings)
+    requests = RefreshRequests()  # the web admin's new sources are fetched by the scheduler
+    if schedule:
+        app.state.refresh_requests = requests
+    server = _Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     first_signal: list[float] = []
@@ -483,7 +489,8 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, *, s
         loop.add_signal_handler(sig, shut_down)
     tasks = [asyncio.create_task(server.serve(sockets=[listener]), name="web")]
     if schedule:
-        tasks.append(asyncio.create_task(run_scheduler(store, stop, settings=settings, on_pass=_report_pass), name="scheduler"))
+        tasks.append(asyncio.create_task(run_scheduler(store, stop, settings=settings, on_pass=_report_pass,
+                                                       requests=requests), name="scheduler"))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         stop.set()  # one ended (stopped, or failed): end the other too

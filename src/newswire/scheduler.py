@@ -3,7 +3,7 @@
     Scheduler.run(stop), until stop:
         pick(now, room) ─► due sources not in flight ─► a task each: Refresher.refresh ─┐
         sleep until the first of: a refresh ends, the next source not in flight is due,  │
-              a refresh is asked for (``refresh_now``), stop                              │
+              a refresh is asked for (``RefreshRequests``), stop                          │
         ◄──────────────────── on_pass(results) once every source of one pick is done ◄─┘
 
 A slow feed holds up nobody: there are no passes that wait for their slowest feed, only
@@ -12,7 +12,8 @@ again beside itself, and at most ``max_in_flight`` refreshes run at once (the fe
 connections within them). When each source is due is decided per source by ``service.decide``
 (adaptive interval, jitter, backoff, server hints); the scheduler only follows the due times.
 ``step`` refreshes what is due now and waits for it, so tests can drive the scheduler one step at a
-time. Stopping (``stop`` set, e.g. by SIGINT/SIGTERM) starts nothing more and lets the refreshes in
+time. Other parts of the process (the web admin following a new feed) have a source refreshed
+at once, through this scheduler's Refresher and enrichers, with ``RefreshRequests``. Stopping (``stop`` set, e.g. by SIGINT/SIGTERM) starts nothing more and lets the refreshes in
 flight finish their writes, so nothing is left half-written; the next start picks up where the due
 times say.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Collection
@@ -28,6 +30,7 @@ from typing import Callable, Collection
 from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.service.enrichment import default_enrichers
+from newswire.service.refresh_now import NotServed, RefreshRequests
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.models import Source
 from newswire.store import Store
@@ -70,7 +73,8 @@ class Scheduler:
 
     def __init__(self, store: Store, refresher: Refresher, *, clock: Callable[[], datetime] = utcnow,
                  on_pass: Callable[[list[UpdateResult]], None] | None = None,
-                 pick: Pick | None = None, max_in_flight: int | None = None):
+                 pick: Pick | None = None, max_in_flight: int | None = None,
+                 requests: RefreshRequests | None = None):
         self._store = store
         self._refresher = refresher
         self._clock = clock
@@ -79,6 +83,7 @@ class Scheduler:
         self._max_in_flight = max_in_flight or IN_FLIGHT_PER_CONNECTION * refresher.settings.concurrency
         self._in_flight: dict[int, asyncio.Task[UpdateResult]] = {}
         self._wake = asyncio.Event()
+        self._requests = requests
 
     async def step(self) -> list[UpdateResult]:
         """Refresh every source due now (and not in flight) and return what each refresh did
@@ -97,11 +102,15 @@ class Scheduler:
     async def run(self, stop: asyncio.Event) -> None:
         """Start each source when it is due until ``stop`` is set; then let the refreshes in
         flight finish. Never raises for a failed pick: it logs it and tries again."""
+        loop = asyncio.get_running_loop()
+        if self._requests:
+            self._requests.serve(lambda: loop.call_soon_threadsafe(self._wake.set))
         try:
             while not stop.is_set():
                 self._wake.clear()
                 wait = ERROR_SLEEP
                 try:
+                    await self._start_requested()
                     self._start(await self._pick_due())
                     wait = await self.wait_seconds()
                 except NewswireError as error:  # e.g. the database busy or gone for a moment: retry
@@ -110,7 +119,23 @@ class Scheduler:
                     log.exception("scheduler: picking due sources failed unexpectedly, retrying")
                 await _first_of(stop.wait(), self._wake.wait(), timeout=wait)
         finally:
+            if self._requests:
+                self._requests.close()
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _start_requested(self) -> None:
+        """Start the sources asked for (beyond ``max_in_flight``: someone waits for each); one
+        already in flight is joined, not started again."""
+        for source_id, futures in (self._requests.take() if self._requests else {}).items():
+            task = self._in_flight.get(source_id)
+            if task is None:
+                try:
+                    source = await asyncio.to_thread(self._store.get_source, source_id)
+                except Exception as error:  # noqa: BLE001 - NotFound, StorageError: the asker's to hear
+                    _settle(futures, error)
+                    continue
+                task = self._start([source])[source_id]
+            task.add_done_callback(lambda done, futures=futures: _settle(futures, done))
 
     async def _pick_due(self) -> list[Source]:
         room = self._max_in_flight - len(self._in_flight)
@@ -148,6 +173,21 @@ class Scheduler:
         return result
 
 
+def _settle(futures: list[Future], outcome: "asyncio.Task[UpdateResult] | BaseException") -> None:
+    """Hand a requested refresh's result, or its error, to everyone who asked for it."""
+    for future in futures:
+        if future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        elif outcome.cancelled():
+            future.set_exception(NotServed("scheduler: the refresh was cancelled"))
+        elif outcome.exception() is not None:
+            future.set_exception(outcome.exception())  # type: ignore[arg-type]
+        else:
+            future.set_result(outcome.result())
+
+
 async def _first_of(*waits, timeout: float) -> None:
     """Wait until the first of ``waits`` (coroutines) is done, or ``timeout`` seconds."""
     tasks = [asyncio.ensure_future(w) for w in waits]
@@ -159,10 +199,11 @@ async def _first_of(*waits, timeout: float) -> None:
 
 
 async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,
-                        on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
+                        on_pass: Callable[[list[UpdateResult]], None] | None = None,
+                        requests: RefreshRequests | None = None) -> None:
     """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set, and
     beside it the full-text extraction loop (its own task and Fetcher: a slow page never delays
-    a refresh)."""
+    a refresh). It serves ``requests`` (e.g. the web admin's) while it runs."""
     from newswire.service.fulltext import run_extraction
 
     followed = len(await asyncio.to_thread(store.list_sources))
@@ -170,7 +211,7 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
                          enrichers=default_enrichers()) as refresher:
         extraction = asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction")
         try:
-            await Scheduler(store, refresher, on_pass=on_pass).run(stop)
+            await Scheduler(store, refresher, on_pass=on_pass, requests=requests).run(stop)
         finally:
             stop.set()
             await extraction

@@ -8,10 +8,14 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from newswire.config import DEFAULTS, Settings
-from newswire.errors import FetchError, ParseError, SourceExistsError
+from newswire.errors import FetchError, NewswireError, ParseError, SourceExistsError
 from newswire.fetch import Fetcher
 from newswire.models import ParsedFeed, Source
 from newswire.parse import parse_feed
+from newswire.service.decide import failure_reason
+from newswire.service.enrichment import default_enrichers
+from newswire.service.refresh_now import NotServed, RefreshRequests
+from newswire.service.update import Refresher, UpdateResult
 from newswire.sources.discover import find_feed_links
 from newswire.sources.opml import OpmlFeed, parse_opml, write_opml
 from newswire.store import Store
@@ -46,6 +50,30 @@ async def follow(store: Store, fetcher: Fetcher, url: str, *, name: str | None =
         full_text=full_text,
         poll_interval=fetcher.settings.poll_interval,
     )
+
+
+async def follow_and_fetch(store: Store, settings: Settings, url: str, *, name: str | None = None,
+                           full_text: bool = False, category: str | None = None,
+                           requests: RefreshRequests | None = None) -> tuple[Source, UpdateResult]:
+    """``follow`` the feed, then fetch it at once through the same enrichers as every other
+    refresh (full-text marking, syndicated copies, stories): by the running scheduler when
+    ``requests`` reaches one (it keeps the copy and story indexes), else by a Refresher of its
+    own with fresh ``default_enrichers()`` (``newswire serve`` schedules nothing).
+
+    Raises what ``follow`` raises. The first fetch never raises: its failure comes back as a
+    failed ``UpdateResult``, and the source stays followed for the scheduler to retry."""
+    async with Fetcher(settings) as fetcher:
+        source = await follow(store, fetcher, url, name=name, full_text=full_text, category=category)
+        try:
+            if requests is not None:
+                try:
+                    return source, await requests.refresh(source.id)
+                except NotServed:  # no scheduler runs here after all: fetch it ourselves
+                    pass
+            async with Refresher(store, fetcher, enrichers=default_enrichers()) as refresher:
+                return source, await refresher.refresh(source)
+        except NewswireError as error:
+            return source, UpdateResult(source.id, "failed", failure_reason(error), str(error))
 
 
 async def _first_working(store: Store, fetcher: Fetcher, candidates: list[str]) -> tuple[str, ParsedFeed]:

@@ -13,17 +13,15 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from newswire.errors import NewswireError, NotFound
-from newswire.models import Source
+from newswire.service.update import UpdateResult
 from newswire.sources.opml import OpmlFeed
 from newswire.sources.starter import starter_feeds, starter_opml_bytes
-from newswire.store import Store
 from newswire.web.errors import BadRequest, WebError
 from newswire.web.inputs import id_or_404
 from newswire.web.state import settings_of, store_of
@@ -115,8 +113,7 @@ def sources_page(request: Request, flash: str | None = None) -> HTMLResponse:
 
 @router.post("/sources")
 async def add_source(request: Request) -> Response:
-    from newswire.fetch import Fetcher
-    from newswire.service.subscribe import follow
+    from newswire.service.subscribe import follow_and_fetch
 
     form = await read_form(request)
     url, name, full_text = form.get("url", "").strip(), form.get("name", ""), form.get("full_text", "")
@@ -124,26 +121,18 @@ async def add_source(request: Request) -> Response:
         return back_to_sources(request, "error", "Enter the address of a feed or of a site that has one.")
     if "://" not in url:
         url = "https://" + url
-    store = store_of(request)
-    try:
-        async with Fetcher(settings_of(request)) as fetcher:
-            source = await follow(store, fetcher, url, name=name.strip() or None, full_text=bool(full_text))
-            fetched = await _first_fetch(store, fetcher, source)
+    try:  # through the running scheduler when there is one (``newswire run`` puts it on app.state)
+        source, result = await follow_and_fetch(store_of(request), settings_of(request), url,
+                                                name=name.strip() or None, full_text=bool(full_text),
+                                                requests=getattr(request.app.state, "refresh_requests", None))
     except NewswireError as error:
         return back_to_sources(request, "error", f"Could not follow {url}: {in_words(error)}")
-    return back_to_sources(request, "ok", f"Now following {source.name}. {fetched}")
+    return back_to_sources(request, "ok", f"Now following {source.name}. {_first_fetch(result)}")
 
 
-async def _first_fetch(store: Store, fetcher: Any, source: Source) -> str:
-    """Fetch a newly followed source once, so its articles show at once."""
-    from newswire.service.update import Refresher
-
-    try:
-        async with Refresher(store, fetcher) as refresher:
-            result = await refresher.refresh(source)
-    except NewswireError as error:  # the source stays followed; the scheduler retries
-        return f"Its first fetch failed ({in_words(error)}); it will be retried."
-    if result.outcome == "failed":
+def _first_fetch(result: UpdateResult) -> str:
+    """What the first fetch of a newly followed source did, in words."""
+    if result.outcome == "failed":  # the source stays followed; the scheduler retries
         return f"Its first fetch failed ({result.error or result.reason}); it will be retried."
     return f"{result.new} article{'s' if result.new != 1 else ''} stored."
 
