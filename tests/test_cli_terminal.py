@@ -85,3 +85,15 @@ def test_search_and_sources_on_an_unusable_database_say_why(tmp_path):
         result = runner.invoke(app, [*command, "--database", f"sqlite:///{not_a_db}"])
         assert result.exit_code == 1, (command, result.output)
         assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_sources_hides_passwords_and_tokens_in_feed_urls(sqlite_url, feed_server):
+    url = feed_server.add("/private.xml", "<rss version='2.0'><channel><title>Members</title></channel></rss>",
+                          "application/rss+xml")
+    secret = url.replace("http://", "http://reader:hunter2@") + "?token=abc123"
+    assert cli(sqlite_url, "add", secret)[0] == 0
+    code, out = cli(sqlite_url, "sources")
+    assert code == 0
+    assert "hunter2" not in out and "abc123" not in out and "token=***" in out
+    exported = runner.invoke(app, ["export-opml", "--database", sqlite_url]).output
+    assert "hunter2" in exported  # the admin's own export keeps what fetching needs
