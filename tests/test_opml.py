@@ -50,3 +50,29 @@ def test_entity_declarations_are_refused(tmp_path):
            '<opml><body><outline text="&x;" xmlUrl="http://example.test/a"/></body></opml>').encode()
     with pytest.raises(ParseError, match="entity"):
         read_opml(doc)
+
+
+def test_a_truncated_file_is_an_error_that_says_where_not_zero_feeds() -> None:
+    with pytest.raises(ParseError, match="damaged at line 1"):
+        read_opml(b'<opml version="2.0"><body><outline text="Gazette" xmlUrl="http://example.test/f')
+
+
+def test_an_empty_but_well_formed_list_is_not_an_error() -> None:
+    assert read_opml(b'<opml version="2.0"><head/><body></body></opml>') == []
+
+
+def test_bare_ampersands_in_urls_keep_every_parameter() -> None:
+    (feed,) = read_opml(b'<opml version="2.0"><body><outline text="A & B" '
+                        b'xmlUrl="http://example.test/feed?x=1&y=2&amp;z=3"/></body></opml>')
+    assert feed.feed_url == "http://example.test/feed?x=1&y=2&z=3" and feed.name == "A & B"
+
+
+def test_import_opml_of_a_damaged_file_exits_non_zero(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from newswire.cli import app
+
+    damaged = tmp_path / "cut.opml"
+    damaged.write_bytes(b'<opml version="2.0"><body><outline text="Gazette" xmlUrl="http://exa')
+    result = CliRunner().invoke(app, ["import-opml", str(damaged), "--database", f"sqlite:///{tmp_path / 'n.db'}"])
+    assert result.exit_code == 1 and "damaged" in result.output and "Traceback" not in result.output

@@ -27,6 +27,9 @@ from newswire.parse.xmlsafe import refuse_declared_entities, xml_parser
 MAX_CATEGORY_DEPTH = 10
 ENTITY_REFUSED = "opml: XML entity declarations are refused"
 _ENTITY_DECL = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
+# A bare "&" (not starting a reference), as hand-written and some exported files have in URLs:
+# the recovering parser would drop "&name" from the URL; escaping it keeps the URL whole.
+_BARE_AMPERSAND = re.compile(rb"&(?!#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z_][A-Za-z0-9_.-]*;)")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def parse_opml(data: bytes) -> OpmlDocument:
         raise ParseError(ENTITY_REFUSED)
     parser = xml_parser()
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(_escape_bare_ampersands(data), parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(f"opml: not readable XML ({exc})") from exc
     if root is not None:
@@ -73,7 +76,28 @@ def parse_opml(data: bytes) -> OpmlDocument:
     feeds: list[OpmlFeed] = []
     skipped: list[str] = []
     _walk(body, [], feeds, skipped)
+    if not feeds and not skipped:
+        _refuse_damaged(parser)
     return OpmlDocument(feeds, tuple(skipped))
+
+
+def _escape_bare_ampersands(data: bytes) -> bytes:
+    """``data`` with bare ampersands escaped, for ASCII-compatible encodings (a UTF-16 file, with
+    its NUL bytes, is left as it is: a byte pattern would cut through its characters)."""
+    if b"\x00" in data[:1024]:
+        return data
+    return _BARE_AMPERSAND.sub(b"&amp;", data)
+
+
+def _refuse_damaged(parser: etree.XMLParser) -> None:
+    """A file the parser had to repair and that yields no feed is a broken file, not an empty
+    list: say where it broke instead of "imported 0 feeds". (A damaged file that still yields
+    feeds, say one unescaped "&" in a URL, is imported: feed readers write such files.)"""
+    errors = [e for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
+    if errors:
+        first = errors[0]
+        raise ParseError(f"opml: the file is damaged at line {first.line}, column {first.column} "
+                         f"({(first.message or '').strip()}); no feeds could be read")
 
 
 def _refuse_cut_short(parser: etree.XMLParser) -> None:
