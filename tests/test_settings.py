@@ -19,11 +19,11 @@ def test_every_registered_setting_is_a_field_with_its_default():
 
 def test_values_are_parsed_and_explicit_overrides_win():
     settings = Settings.from_env({"NEWSWIRE_CONCURRENCY": " 4 ", "NEWSWIRE_ALLOWED_HOSTS": "News.Example, b:8000",
-                                  "NEWSWIRE_PUBLIC": "off", "NEWSWIRE_BASE_URL": "https://news.example/"},
+                                  "NEWSWIRE_MEDIA_PROXY": "on", "NEWSWIRE_BASE_URL": "https://news.example/"},
                                  concurrency=9)
     assert settings.concurrency == 9
     assert settings.allowed_hosts == ("news.example", "b:8000")
-    assert settings.public is False and settings.base_url == "https://news.example"
+    assert settings.media_proxy is True and settings.base_url == "https://news.example"
 
 
 @pytest.mark.parametrize("name, value", [

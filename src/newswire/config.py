@@ -132,7 +132,6 @@ SETTINGS: dict[str, Setting] = {
         Setting("allowed_hosts", _hosts, (),
                 "Host headers accepted, separated by commas; empty means the bound address, localhost "
                 "and the base URL's host."),
-        Setting("public", _bool, True, "1: anyone may read the wire; 0: reading needs a login."),
         Setting("media_proxy", _bool, False,
                 "1: images in article bodies load through Newswire (signed URLs, same address guard)."),
     ]
@@ -161,7 +160,6 @@ class Settings:
     max_items_per_fetch: int = 500
     base_url: str = ""
     allowed_hosts: tuple[str, ...] = field(default=())
-    public: bool = True
     media_proxy: bool = False
 
     def __post_init__(self) -> None:
