@@ -183,3 +183,48 @@ async def test_demo_wire_copies_collapse_through_a_refresh(store, feed_server):
     assert all(a.duplicate_of is None for a in everything if a not in wire_copies)  # own stories stay
     listed = store.list_articles(limit=200).items
     assert len(listed) == len(everything) - len(wire_copies) + 5
+
+
+def duplicate_of(store, *ids):
+    return {a.id: a.duplicate_of for a in store.get_articles(list(ids))}
+
+
+def test_removing_the_original_source_hands_its_copies_to_the_earliest_survivor(store, sources, syndicated):
+    """The wire's own source goes: its copies elsewhere must not point at nothing (hidden from
+    the wire, the API and the feeds). The earliest copy left becomes the original."""
+    _, (wire, citizen, gazette), other = syndicated
+    store.remove_source(sources[0].id)
+    assert duplicate_of(store, citizen, gazette, other) == {citizen: None, gazette: citizen, other: None}
+    assert {a.id for a in store.list_articles().items} == {citizen, other}
+    assert store.also_in([citizen]) == {citizen: [(gazette, "Montreal Gazette")]}
+
+
+def test_removing_a_copying_source_leaves_the_original_and_its_other_copies(store, sources, syndicated):
+    _, (wire, citizen, gazette), _ = syndicated
+    store.remove_source(sources[1].id)
+    assert duplicate_of(store, wire, gazette) == {wire: None, gazette: wire}
+    assert [a.id for a in store.copies_of(wire)] == [gazette]
+
+
+def test_a_copy_never_points_at_an_article_that_is_gone(store, sources, syndicated):
+    """A running enricher still remembers the removed original; what it writes must not point
+    a newcomer at it."""
+    enricher, (wire, citizen, _), _ = syndicated
+    store.remove_source(sources[0].id)
+    late = store.add_source("http://news.test/late/feed.xml", name="Late Herald")
+    (copy,) = save(store, enricher, late.id, entry("late", "Ferry vote put off", body(1),
+                                                   T0 + timedelta(hours=2), "Herald staff"))
+    assert store.get_article(copy).duplicate_of in (None, citizen)
+
+
+def test_the_rebuild_repairs_copies_whose_original_was_deleted_without_them(store, sources, syndicated):
+    """Databases where an original was removed before removal re-pointed its copies: the next
+    start's rebuild hands them to the earliest survivor."""
+    _, (wire, citizen, gazette), _ = syndicated
+    import sqlalchemy as sa
+
+    with store._write() as conn:  # the old removal: the source and its articles, nothing else
+        conn.execute(sa.text("DELETE FROM sources WHERE id = :id"), {"id": sources[0].id})
+    assert duplicate_of(store, citizen, gazette) == {citizen: wire, gazette: wire}
+    CopyEnricher(store, clock=clock)
+    assert duplicate_of(store, citizen, gazette) == {citizen: None, gazette: citizen}

@@ -1,6 +1,7 @@
 """Syndicated copies, kept up to date after every write (an ``Enricher``).
 
-    start:       Store.recent_for_copies(now − window) ─► CopyDetector.index (storage order)
+    start:       Store.repoint_orphaned_copies (copies whose original was deleted under them)
+                 Store.recent_for_copies(now − window) ─► CopyDetector.index (storage order)
                  ─► Store.set_duplicate_of (the copies found, in case they were not marked)
     each write:  new + updated ids ─► Store.get_articles ─► CopyDetector.index
                  ─► Store.set_duplicate_of (the article's own pointer, and any re-pointed copies)
@@ -43,6 +44,7 @@ class CopyEnricher:
                  clock: Callable[[], datetime] = _utcnow):
         self.detector = CopyDetector(threshold=threshold, window=window)
         self._clock = clock
+        store.repoint_orphaned_copies()
         found: list[tuple[int, int | None]] = []
         for row in store.recent_for_copies(clock() - window):
             decision = self.detector.index(row.id, row.source_id, row.text, row.published_at)

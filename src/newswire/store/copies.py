@@ -28,16 +28,51 @@ class CopyText(NamedTuple):
 
 
 def set_duplicate_of(conn: Connection, pairs: Sequence[tuple[int, int | None]]) -> int:
-    """Write (article id, duplicate_of) pairs, skipping rows already so; returns rows changed."""
+    """Write (article id, duplicate_of) pairs, skipping rows already so and pointers to an
+    article that no longer exists (a copy pointing at nothing would be hidden everywhere);
+    returns rows changed."""
     if not pairs:
         return 0
     c = articles.c
+    canonical = sa.cast(sa.bindparam("canonical", type_=sa.Integer), sa.Integer)
+    target = articles.alias("target")
     statement = (sa.update(articles)
-                 .where(c.id == sa.bindparam("article_id"),
-                        c.duplicate_of.is_distinct_from(sa.bindparam("canonical", type_=sa.Integer)))
-                 .values(duplicate_of=sa.bindparam("canonical", type_=sa.Integer)))
+                 .where(c.id == sa.bindparam("article_id"), c.duplicate_of.is_distinct_from(canonical),
+                        sa.or_(canonical.is_(None), sa.exists().where(target.c.id == canonical)))
+                 .values(duplicate_of=canonical))
     result = conn.execute(statement, [{"article_id": a, "canonical": d} for a, d in pairs])
     return max(result.rowcount, 0)
+
+
+def repoint_copies_of_source(conn: Connection, source_id: int) -> int:
+    """Before ``source_id`` and its articles are deleted: hand each group of copies elsewhere
+    whose original is one of them to the group's earliest copy (see ``_adopt``)."""
+    c = articles.c
+    leaving = sa.select(c.id).where(c.source_id == source_id)
+    return _adopt(conn, sa.and_(c.duplicate_of.in_(leaving), c.source_id != source_id))
+
+
+def repoint_orphans(conn: Connection) -> int:
+    """Copies whose original no longer exists (removed before removal re-pointed its copies):
+    hand each group to its earliest copy (see ``_adopt``)."""
+    c = articles.c
+    target = articles.alias("target")
+    return _adopt(conn, sa.and_(c.duplicate_of.is_not(None), ~sa.exists().where(target.c.id == c.duplicate_of)))
+
+
+def _adopt(conn: Connection, orphaned: sa.ColumnElement[bool]) -> int:
+    """The copies matching ``orphaned``, by the original they lose: the earliest of each group
+    (by copy time: published, never later than first seen; then id, as the copy detector
+    chooses) becomes the original, and the others copy it. Returns rows changed."""
+    c = articles.c
+    groups: dict[int, list[tuple[datetime, int]]] = {}
+    for row in conn.execute(sa.select(c.id, c.duplicate_of, c.published_at, c.first_seen_at).where(orphaned)):
+        groups.setdefault(row.duplicate_of, []).append((min(row.published_at, row.first_seen_at), row.id))
+    pairs: list[tuple[int, int | None]] = []
+    for members in groups.values():
+        (_, heir), *rest = sorted(members)
+        pairs += [(heir, None), *((copy, heir) for _, copy in rest)]
+    return set_duplicate_of(conn, pairs)
 
 
 def copies_of(conn: Connection, article_id: int) -> list[Article]:

@@ -132,8 +132,11 @@ class Store:
                 raise NotFound(f"store: no source {source_id}")
 
     def remove_source(self, source_id: int) -> None:
-        """Unfollow a source and delete its articles. Raises NotFound, StorageError."""
+        """Unfollow a source and delete its articles. In the same transaction, copies elsewhere
+        of its articles are re-pointed: the earliest of each group becomes the original
+        (``copies.repoint_copies_of_source``). Raises NotFound, StorageError."""
         with self._write() as conn:
+            copies.repoint_copies_of_source(conn, source_id)
             if not sources.delete(conn, source_id):
                 raise NotFound(f"store: no source {source_id}")
 
@@ -311,11 +314,17 @@ class Store:
     # -- syndicated copies (SQL in copies.py) ------------------------------------------------
 
     def set_duplicate_of(self, pairs: Sequence[tuple[int, int | None]]) -> int:
-        """Write (article id, duplicate_of) pairs in one transaction; rows already so, and ids
-        that no longer exist, are skipped. Returns how many rows changed (engines may report 0
-        for batches). Raises StorageError."""
+        """Write (article id, duplicate_of) pairs in one transaction; rows already so, ids that
+        no longer exist and pointers to them are skipped. Returns how many rows changed
+        (engines may report 0 for batches). Raises StorageError."""
         with self._write() as conn:
             return copies.set_duplicate_of(conn, pairs)
+
+    def repoint_orphaned_copies(self) -> int:
+        """Hand copies whose original no longer exists to the earliest of them (see
+        ``copies.repoint_orphans``); returns rows changed. Raises StorageError."""
+        with self._write() as conn:
+            return copies.repoint_orphans(conn)
 
     def copies_of(self, article_id: int) -> list[Article]:
         """The articles that copy ``article_id`` (listing fields), earliest first. Raises
