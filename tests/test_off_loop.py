@@ -2,12 +2,11 @@
 server's, and a feed that takes seconds to parse must not stall ``/healthz`` for seconds.
 
 Each test wraps the slow parts (feed parsing, discovery, store calls) so they record the thread
-they ran on, and a ticker task measures the loop's longest stall while a deliberately slow parse
-runs; the stall must stay far below the parse's own duration (relative, never absolute)."""
+they ran on, and asserts none ran on the loop's thread: deterministic, where timing the loop's
+stalls would not be."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
@@ -18,7 +17,7 @@ from newswire.service import subscribe, update
 from newswire.service.update import Refresher
 from newswire.testing import LOOPBACK, samples
 
-SLOW_PARSE = 1.0  # seconds each instrumented parse takes
+SLOW_PARSE = 0.2  # seconds each instrumented parse takes: on the loop, it would stall it
 
 
 @pytest.fixture
@@ -41,31 +40,6 @@ class Threads:
         return wrapped
 
 
-class Ticker:
-    """The loop's longest gap between two ticks of 10 ms while it runs."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self._task: asyncio.Task | None = None
-
-    async def _tick(self) -> None:
-        last = time.perf_counter()
-        while True:
-            await asyncio.sleep(0.01)
-            now = time.perf_counter()
-            self.longest = max(self.longest, now - last)
-            last = now
-
-    async def __aenter__(self) -> "Ticker":
-        self._task = asyncio.create_task(self._tick())
-        await asyncio.sleep(0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._task
-        self._task.cancel()
-
-
 def feed(server, path="/feed"):
     outlet = samples.make_outlets(1, seed=5, base_url=server.base_url)[0]
     return server.add(path, samples.rss(outlet, samples.make_articles(outlet, 4, seed=2)))
@@ -77,11 +51,9 @@ async def test_refresh_parses_off_the_loop_without_a_process_pool(store, feed_se
     source = store.add_source(feed(feed_server))
     loop_thread = threading.get_ident()
     async with Fetcher(LOOPBACK) as fetcher, Refresher(store, fetcher) as refresher:
-        async with Ticker() as ticker:
-            (result,) = await refresher.refresh_many([source])
+        (result,) = await refresher.refresh_many([source])
     assert (result.outcome, result.new) == ("fetched", 4)
     assert threads.seen["parse"] and loop_thread not in threads.seen["parse"]
-    assert ticker.longest < SLOW_PARSE / 2, ticker.longest
 
 
 class RecordingStore:
@@ -106,10 +78,8 @@ async def test_follow_parses_discovers_and_writes_off_the_loop(store, feed_serve
         url = feed_server.add("/", page, "text/html")
     loop_thread = threading.get_ident()
     async with Fetcher(LOOPBACK) as fetcher:
-        async with Ticker() as ticker:
-            source = await subscribe.follow(RecordingStore(store, threads), fetcher, url)
+        source = await subscribe.follow(RecordingStore(store, threads), fetcher, url)
     assert source.name.startswith("The ")
     expected = {"parse", "find_source", "add_source"} | ({"discover"} if through_page else set())
     assert expected <= set(threads.seen), threads.seen
     assert all(loop_thread not in idents for idents in threads.seen.values()), threads.seen
-    assert ticker.longest < SLOW_PARSE / 2, ticker.longest
