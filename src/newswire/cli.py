@@ -338,7 +338,7 @@ def worker(database: Database = DEFAULT_DB,
            enrich: Annotated[bool, typer.Option(
                "--enrich", help="Also run copy detection and story clustering over what every worker "
                                 "stores (exactly one worker should)")] = False,
-           batch: Annotated[int, typer.Option(help="Sources claimed at a time", min=1, max=500)] = 20,
+           batch: Annotated[int, typer.Option(help="Most sources this worker refreshes at once (each claimed when due)", min=1, max=500)] = 20,
            lease: Annotated[int, typer.Option(help="Seconds a claim lasts if the worker dies", min=30)] = 600,
            ) -> None:
     """A fetch worker for the PostgreSQL deployment: claims due sources (one worker each at a
