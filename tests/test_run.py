@@ -252,3 +252,25 @@ def test_a_feed_followed_from_the_web_is_fetched_by_the_running_scheduler(tmp_pa
         assert process.stop(signal.SIGTERM) == 0
     finally:
         process.kill()
+
+
+def test_serve_answers_to_the_address_it_was_bound_to_and_refuses_other_hosts(tmp_path):
+    """DNS rebinding: a page at evil.test pointed at this server sends Host: evil.test; the server
+    answers only to the names it was given: here the --host address, beyond the loopback names."""
+    port = free_port()
+    process = Process("serve", "--database", f"sqlite:///{tmp_path / 'n.db'}", "--host", "127.0.0.2",
+                      "--port", str(port))
+    url = f"http://127.0.0.2:{port}/healthz"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(answers, "the web server answers", process)
+        refused = httpx.get(url, headers={"Host": f"evil.test:{port}"})
+        assert refused.status_code == 400 and "evil" not in refused.text
+    finally:
+        process.kill()

@@ -330,7 +330,7 @@ def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port
     listener = _listen(host, port)
     console.print(f"Newswire is serving {_shown_url(database)} at {_url(listener)} ; press Ctrl-C to stop.",
                   highlight=False, soft_wrap=True)
-    _run_until_stopped(store, listener, _settings(database), schedule=False)
+    _run_until_stopped(store, listener, _settings(database), host, schedule=False)
 
 
 @app.command()
@@ -376,7 +376,7 @@ def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port =
         console.print("Add one with [bold]newswire add URL[/], [bold]newswire import-opml --starter[/], "
                       "or try [bold]newswire demo[/].", soft_wrap=True)
     console.print(f"Open {_url(listener)} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
-    _run_until_stopped(store, listener, _settings(database), schedule=True)
+    _run_until_stopped(store, listener, _settings(database), host, schedule=True)
 
 
 @app.command()
@@ -402,7 +402,7 @@ def demo(database: Annotated[Optional[str], typer.Option(
                       f"(new stories every {interval:g}s), followed in {database} "
                       f"({summary.added} new sources).", highlight=False, soft_wrap=True)
         console.print(f"Open {_url(listener)} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
-        _run_until_stopped(store, listener, settings, schedule=True)
+        _run_until_stopped(store, listener, settings, host, schedule=True)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -433,10 +433,11 @@ def _report_pass(results: list[UpdateResult]) -> None:
                       f"{new} new articles, {failed} failed", highlight=False)
 
 
-def _run_until_stopped(store: Store, listener: socket.socket, settings: Settings, *, schedule: bool) -> None:
+def _run_until_stopped(store: Store, listener: socket.socket, settings: Settings, host: str, *,
+                       schedule: bool) -> None:
     """Serve (and schedule) until SIGINT/SIGTERM, then close everything and say so."""
     try:
-        asyncio.run(_serve(store, listener, settings, schedule=schedule))
+        asyncio.run(_serve(store, listener, settings, host, schedule=schedule))
     except NewswireError as error:
         _fail(error)
     finally:
@@ -457,7 +458,8 @@ class _Server(uvicorn.Server):
         pass
 
 
-async def _serve(store: Store, listener: socket.socket, settings: Settings, *, schedule: bool) -> None:
+async def _serve(store: Store, listener: socket.socket, settings: Settings, host: str, *,
+                 schedule: bool) -> None:
     """The web server and, with ``schedule``, the scheduler, as two tasks on one event loop.
     SIGINT/SIGTERM stop both: the server stops accepting and closes its connections (5 s
     grace), the scheduler's pass in flight finishes its writes. Another signal a second later
@@ -466,7 +468,8 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, *, s
     from newswire.service.refresh_now import RefreshRequests
     from newswire.web import create_app
 
-    app = create_app(store, settings)
+    # Requests may name the server as it was asked to listen (--host) or by the address it got.
+    app = create_app(store, settings, bound_hosts=(host, str(listener.getsockname()[0])))
     requests = RefreshRequests()  # the web admin's new sources are fetched by the scheduler
     if schedule:
         app.state.refresh_requests = requests
