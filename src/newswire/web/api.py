@@ -16,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
 from newswire.models import Article, Source, Story
@@ -27,9 +26,6 @@ from newswire.web.queries import CURSOR_PATTERN, STORY_CURSOR_PATTERN, list_page
 from newswire.web.state import store_of
 
 log = logging.getLogger(__name__)
-
-
-JsonErrorRoute = APIRoute  # errors are web.errors' now; kept only for feeds.py, which still names it
 
 
 # the documents

@@ -40,8 +40,8 @@ from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.store import Store
 from newswire.web.display import as_utc, utc_iso
-from newswire.web.api import (MAX_ID, AuthorParam, error_responses, JsonErrorRoute, QueryParam, SourceParam,
-                              list_page)
+from newswire.web.api import MAX_ID, AuthorParam, QueryParam, SourceParam, error_responses
+from newswire.web.queries import list_page
 from newswire.web.state import settings_of, store_of
 
 FEED_SIZE = 50
@@ -304,7 +304,7 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
 
 # the routes
 
-router = APIRouter(tags=["feeds"], route_class=JsonErrorRoute)
+router = APIRouter(tags=["feeds"])
 
 
 JSON_FEED_SCHEMA = {"type": "object", "required": ["version", "title", "home_page_url", "feed_url", "items"],
