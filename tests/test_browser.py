@@ -5,7 +5,6 @@ server on 127.0.0.1. One browser and one seeded server for the module; screensho
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Iterator
@@ -16,16 +15,13 @@ from newswire.testing import LOOPBACK
 from newswire.store import Store
 from newswire.testing.webserver import WebServer
 from newswire.web.app import create_app
+from browsing import launch, playwright_or_skip
 from test_pages import ZONE, Seeded, add_article, seed
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 DATE_LINE = re.compile(r"^[A-Z][a-z]+ \d{1,2}, \d{4} - \d{2}:\d{2}( \| [^|]+)? \| [^|]+$")
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright")
+playwright_sync = playwright_or_skip()
 expect = playwright_sync.expect
 
 
@@ -48,9 +44,7 @@ def server(seeded) -> Iterator[WebServer]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = launch(p)
         yield browser
         browser.close()
 

@@ -4,23 +4,16 @@ behaviour (all in static/newswire.js) keep working under the policy."""
 
 from __future__ import annotations
 
-import os
 from typing import Iterator
 
 import pytest
 
-from newswire.store import Store
-from newswire.testing import LOOPBACK
+from browsing import playwright_or_skip
 from newswire.testing.webserver import WebServer
-from newswire.web.app import create_app
-from test_pages import ZONE, Seeded, add_article, seed
+from test_browser import browser, seeded, server  # noqa: F401 - the module-wide browser and seeded server
+from test_pages import add_article
 
-CHROMIUM = "/usr/bin/chromium"
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright")
+playwright_sync = playwright_or_skip()
 expect = playwright_sync.expect
 
 # Runs before any page script, outside the page's policy (DevTools protocol), so it sees every violation.
@@ -32,37 +25,16 @@ document.addEventListener('securitypolicyviolation', function (e) {
 """
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Iterator[Seeded]:
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('csp') / 'newswire.db'}")
-    yield seed(store)
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def server(seeded) -> Iterator[WebServer]:
-    app = create_app(seeded.store, LOOPBACK, timezone=ZONE)
-    app.state.live_poll_seconds = 0.1
-    app.state.live_settle_seconds = 0  # articles stored here are not enriched
-    with WebServer(app) as s:
-        yield s
-
-
 @pytest.fixture
-def page(server) -> Iterator[object]:
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server.base_url)
-        context.set_default_timeout(10_000)
-        context.add_init_script(WATCH_VIOLATIONS)
-        page = context.new_page()
-        page.console_seen = []  # type: ignore[attr-defined]
-        page.on("console", lambda message: page.console_seen.append(message.text))  # type: ignore[attr-defined]
-        yield page
-        context.close()
-        browser.close()
+def page(browser, server) -> Iterator[object]:  # noqa: F811 - the fixtures imported above
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server.base_url)
+    context.set_default_timeout(10_000)
+    context.add_init_script(WATCH_VIOLATIONS)
+    page = context.new_page()
+    page.console_seen = []  # type: ignore[attr-defined]
+    page.on("console", lambda message: page.console_seen.append(message.text))  # type: ignore[attr-defined]
+    yield page
+    context.close()
 
 
 def violations(page) -> list[str]:
@@ -70,7 +42,7 @@ def violations(page) -> list[str]:
     return reported + page.evaluate("window.__csp")
 
 
-def test_wire_article_and_sources_load_under_the_policy_and_the_live_wire_works(page, seeded):
+def test_wire_article_and_sources_load_under_the_policy_and_the_live_wire_works(page, seeded):  # noqa: F811
     response = page.goto("/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
@@ -99,7 +71,7 @@ def test_wire_article_and_sources_load_under_the_policy_and_the_live_wire_works(
     assert violations(page) == []
 
 
-def test_a_framing_page_elsewhere_cannot_show_the_wire(page, server):
+def test_a_framing_page_elsewhere_cannot_show_the_wire(page, server):  # noqa: F811
     """The clickjacking defence itself: a page that frames the wire gets nothing in the frame."""
     with WebServer(framing_app(server.url("/sources"))) as evil:
         page.goto(evil.url("/"))

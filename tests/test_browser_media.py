@@ -3,22 +3,15 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from newswire.store import Store
 from newswire.testing import LOOPBACK
 from newswire.testing.webserver import WebServer
 from newswire.web.app import create_app
 from test_media_proxy import PNG, store_article
 
-CHROMIUM = "/usr/bin/chromium"
+from browsing import launch, playwright_or_skip
 
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright")
+playwright_sync = playwright_or_skip()
 
 
 def test_an_article_image_loads_through_the_proxy(tmp_path, feed_server):
@@ -28,8 +21,7 @@ def test_an_article_image_loads_through_the_proxy(tmp_path, feed_server):
     requested: list[str] = []
     with WebServer(create_app(store, LOOPBACK.with_changes(media_proxy=True))) as server, \
             playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.on("request", lambda request: requested.append(request.url))

@@ -20,7 +20,7 @@ from newswire.sources.opml import read_opml
 from newswire.store import Store
 from newswire.testing.webserver import WebServer
 from newswire.web.app import create_app
-from test_browser import CHROMIUM, browser, shot  # noqa: F401 - the module-wide browser fixture
+from test_browser import browser, shot  # noqa: F401 - the module-wide browser fixture
 from test_pages import ZONE
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright")
