@@ -59,6 +59,16 @@ def test_arrivals_after_an_id_in_arrival_order(store):
     assert store.arrived_after(store.last_article_id()) == []
 
 
+def test_arrivals_before_an_id_latest_first(store):
+    source = store.add_source("http://example.test/a")
+    assert store.arrived_before() == []
+    store.save_refresh(source.id, ok(), [entry("a", 1), entry("b", -50), entry("c", 60)])
+    arrived = [a.id for a in store.arrived_after(0)]
+    assert [a.id for a in store.arrived_before()] == arrived[::-1]
+    assert [a.id for a in store.arrived_before(arrived[2], limit=1)] == [arrived[1]]
+    assert store.arrived_before(arrived[0]) == []
+
+
 def test_search_newest_first(store):
     source = store.add_source("http://example.test/a")
     store.save_refresh(source.id, ok(), [entry("old", 1), entry("new", 9)])

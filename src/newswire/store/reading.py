@@ -131,6 +131,18 @@ def arrived_after(conn: Connection, article_id: int, limit: int, include_copies:
     return _articles(conn, conn.execute(query).all())
 
 
+def arrived_before(conn: Connection, article_id: int | None, limit: int, include_copies: bool = False) -> list[Article]:
+    """Articles stored before the one with ``article_id`` (all of them when None), latest
+    arrival first, at most ``limit``: paging back through arrivals, as sync clients do."""
+    query = (sa.select(*_columns()).join(sources, sources.c.id == articles.c.source_id)
+             .order_by(articles.c.id.desc()).limit(max(1, min(limit, MAX_LIMIT))))
+    if article_id is not None:
+        query = query.where(articles.c.id < article_id)
+    if not include_copies:
+        query = query.where(articles.c.duplicate_of.is_(None))
+    return _articles(conn, conn.execute(query).all())
+
+
 def last_article_id(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(articles.c.id), 0))).scalar_one())
 

@@ -241,6 +241,14 @@ class Store:
         with self._read() as conn:
             return reading.arrived_after(conn, article_id, limit, include_copies)
 
+    def arrived_before(self, article_id: int | None = None, *, limit: int = 50,
+                       include_copies: bool = False) -> list[Article]:
+        """Articles stored before ``article_id`` (the newest when None), latest arrival first:
+        paging back through arrivals (syndicated copies only with ``include_copies``).
+        Raises StorageError."""
+        with self._read() as conn:
+            return reading.arrived_before(conn, article_id, limit, include_copies)
+
     def last_article_id(self) -> int:
         """The id of the newest stored article, 0 when there is none. Raises StorageError."""
         with self._read() as conn:
