@@ -1,0 +1,123 @@
+"""Google Reader response documents, built from our models as FreshRSS and Miniflux write them.
+
+    item_json          one item of stream/contents and stream/items/contents
+    subscription_json  one entry of subscription/list (the source's category is its one label)
+    tag_list           tag/list: starred, then one folder per category
+    unread_counts      unread-count: per feed, per label, and the reading list
+
+Times: ``crawlTimeMsec``/``timestampUsec`` are when the article was first seen (what
+``mark-all-as-read``'s ``ts`` is compared with), ``published``/``updated`` its own dates in seconds.
+Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from newswire.models import Article, Source
+from newswire.sources.redact import redact_url
+from newswire.sync.greader_ids import (READ, READING_LIST, STARRED, feed_stream_id, label_stream_id,
+                                       long_item_id)
+
+
+def usec(moment: datetime) -> int:
+    """Unix microseconds, exactly (no float rounding)."""
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def body_html(article: Article) -> str:
+    """The fullest sanitised HTML we have: the publisher's page when extracted, else the feed's
+    content, else its text or summary, escaped."""
+    if article.page_html:
+        return article.page_html
+    if article.content_html:
+        return article.content_html
+    text = article.text or article.summary or article.snippet
+    return f"<p>{html.escape(text)}</p>" if text else ""
+
+
+def labels_of(source: Source | None) -> list[str]:
+    """A source's label stream ids: its category path, when it has one."""
+    return [label_stream_id(source.category)] if source is not None and source.category else []
+
+
+def item_json(article: Article, source: Source | None, read: bool, starred: bool) -> dict[str, Any]:
+    """One item, with the reader's read and starred states among its categories."""
+    categories = [READING_LIST, *labels_of(source)]
+    categories += [READ] if read else []
+    categories += [STARRED] if starred else []
+    item: dict[str, Any] = {
+        "id": long_item_id(article.id),
+        "crawlTimeMsec": str(usec(article.first_seen_at) // 1000),
+        "timestampUsec": str(usec(article.first_seen_at)),
+        "published": int(article.published_at.timestamp()),
+        "updated": int((article.updated_at or article.published_at).timestamp()),
+        "title": article.title,
+        "author": ", ".join(article.authors),
+        "summary": {"direction": "ltr", "content": body_html(article)},
+        "categories": categories,
+        "origin": {"streamId": feed_stream_id(article.source_id), "title": article.source_name,
+                   "htmlUrl": (source.site_url or "") if source else ""},
+        "enclosure": [{"href": e.url, **({"type": e.type} if e.type else {}),
+                       **({"length": str(e.length)} if e.length is not None else {})}
+                      for e in article.enclosures],
+    }
+    if article.url:
+        item["canonical"] = [{"href": article.url}]
+        item["alternate"] = [{"href": article.url, "type": "text/html"}]
+    return item
+
+
+def subscription_json(source: Source) -> dict[str, Any]:
+    """A source as a subscription; its feed URL without passwords or tokens."""
+    return {
+        "id": feed_stream_id(source.id),
+        "title": source.name,
+        "categories": [{"id": label_stream_id(source.category), "label": source.category}]
+        if source.category else [],
+        "url": redact_url(source.feed_url),
+        "htmlUrl": redact_url(source.site_url) if source.site_url else "",
+        "iconUrl": "",
+        "firstitemmsec": str(usec(source.created_at) // 1000) if source.created_at else "0",
+        "sortid": f"{source.id:08X}",
+    }
+
+
+def categories_of(sources: Iterable[Source]) -> list[str]:
+    """The distinct category paths, sorted."""
+    return sorted({s.category for s in sources if s.category})
+
+
+def tag_list(sources: Iterable[Source]) -> dict[str, Any]:
+    """tag/list: the starred state, then each category as a folder."""
+    return {"tags": [{"id": STARRED},
+                     *({"id": label_stream_id(c), "type": "folder"} for c in categories_of(sources))]}
+
+
+def unread_counts(sources: Sequence[Source], counts: Mapping[int, int],
+                  newest: Mapping[int, datetime] | None = None) -> dict[str, Any]:
+    """unread-count: each feed with unread items, each label summed over its feeds, and the
+    reading list; ``newest`` (source id → its newest article's time) where known."""
+    newest = newest or {}
+    unread = [(s, counts[s.id]) for s in sources if counts.get(s.id, 0) > 0]
+    labels: dict[str, list[int]] = {}
+    for source, n in unread:
+        if source.category:
+            labels.setdefault(source.category, []).append(source.id)
+    rows = [_count_row(feed_stream_id(s.id), n, newest.get(s.id)) for s, n in unread]
+    rows += [_count_row(label_stream_id(label), sum(counts[i] for i in ids), _latest(newest, ids))
+             for label, ids in sorted(labels.items())]
+    total = sum(n for _, n in unread)
+    rows.append(_count_row(READING_LIST, total, _latest(newest, [s.id for s, _ in unread])))
+    return {"max": total, "unreadcounts": rows}
+
+
+def _count_row(stream_id: str, n: int, at: datetime | None) -> dict[str, Any]:
+    return {"id": stream_id, "count": n, "newestItemTimestampUsec": str(usec(at)) if at else "0"}
+
+
+def _latest(newest: Mapping[int, datetime], source_ids: Iterable[int]) -> datetime | None:
+    return max((newest[i] for i in source_ids if i in newest), default=None)
