@@ -195,3 +195,25 @@ class ArticlePage:
 
     items: tuple[Article, ...]
     next: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account: a reader, or an admin who may also change sources and users."""
+
+    id: int
+    name: str
+    is_admin: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """One of a user's API tokens as listed on the settings page; the token itself is shown
+    once, when made, and only its hash is stored."""
+
+    id: int
+    user_id: int
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None = None

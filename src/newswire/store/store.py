@@ -18,9 +18,9 @@ from sqlalchemy.engine import Connection
 
 from newswire.errors import NewswireError, NotFound, SourceExistsError, StorageError
 from newswire.models import Article, ArticlePage, Entry, SearchHit, Source, SourceUpdate, StoreResult
-from newswire.models import Story
+from newswire.models import ApiToken, Story, User
 
-from . import articles, copies, extraction, reading, search, server_values, sources
+from . import accounts, articles, copies, extraction, reading, search, server_values, sources
 from . import stories as story_rows
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
 
@@ -420,6 +420,128 @@ class Store:
         with self._write() as conn:
             if not sources.update(conn, source_id, {"merge_stories": merge}):
                 raise NotFound(f"store: no source {source_id}")
+
+    # accounts (SQL in accounts.py; policy, hashing and tokens in newswire.accounts)
+
+    def add_user(self, name: str, name_key: str, password_hash: str, fever_key: str | None, *,
+                 admin: bool = False) -> User | None:
+        """Create an account; None when ``name_key`` is taken. Raises StorageError."""
+        now = _now()
+        values = dict(name=name, name_key=name_key, password_hash=password_hash, fever_key=fever_key,
+                      is_admin=admin, created_at=now, password_changed_at=now)
+        with self._write() as conn:
+            return accounts.insert_user(conn, values)
+
+    def user_credentials(self, name_key: str) -> tuple[User, str] | None:
+        """The user and their password hash, or None. Raises StorageError."""
+        with self._read() as conn:
+            return accounts.credentials(conn, name_key)
+
+    def find_user(self, name_key: str) -> User | None:
+        """The user by casefolded name, or None. Raises StorageError."""
+        with self._read() as conn:
+            return accounts.by_key(conn, name_key)
+
+    def get_user(self, user_id: int) -> User:
+        """Raises NotFound, StorageError."""
+        with self._read() as conn:
+            user = accounts.by_id(conn, user_id)
+        if user is None:
+            raise NotFound(f"store: no user {user_id}")
+        return user
+
+    def user_by_fever_key(self, fever_key: str) -> User | None:
+        """Raises StorageError."""
+        with self._read() as conn:
+            return accounts.by_fever_key(conn, fever_key)
+
+    def list_users(self) -> list[User]:
+        """All users by id. Raises StorageError."""
+        with self._read() as conn:
+            return accounts.list_all(conn)
+
+    def has_admin(self) -> bool:
+        """Whether any admin exists (until one does, the web changes nothing). Raises StorageError."""
+        with self._read() as conn:
+            return accounts.any_admin(conn)
+
+    def set_password_hash(self, name_key: str, password_hash: str, fever_key: str | None) -> None:
+        """Store a new password; every session of the user ends in the same transaction.
+        Raises NotFound, StorageError."""
+        with self._write() as conn:
+            if not accounts.set_password(conn, name_key, password_hash, fever_key, _now()):
+                raise NotFound(f"store: no user {name_key!r}")
+
+    def remove_user(self, name_key: str) -> None:
+        """Delete a user with their sessions and tokens. Raises NotFound, StorageError."""
+        with self._write() as conn:
+            if not accounts.delete_user(conn, name_key):
+                raise NotFound(f"store: no user {name_key!r}")
+
+    def add_session(self, token_hash: str, user_id: int, expires_at: datetime) -> None:
+        """Record a sign-in (and forget expired sessions). Raises StorageError."""
+        now = _now()
+        with self._write() as conn:
+            accounts.delete_expired_sessions(conn, now)
+            accounts.insert_session(conn, token_hash, user_id, now, expires_at)
+
+    def session_user(self, token_hash: str, now: datetime) -> tuple[User, datetime] | None:
+        """The user of a live session and when it was last seen. Raises StorageError."""
+        with self._read() as conn:
+            return accounts.session_user(conn, token_hash, now)
+
+    def touch_session(self, token_hash: str, now: datetime, expires_at: datetime) -> None:
+        """Raises StorageError."""
+        with self._write() as conn:
+            accounts.touch_session(conn, token_hash, now, expires_at)
+
+    def end_session(self, token_hash: str) -> None:
+        """Raises StorageError."""
+        with self._write() as conn:
+            accounts.delete_session(conn, token_hash)
+
+    def add_api_token(self, token_hash: str, user_id: int, label: str) -> ApiToken:
+        """Raises StorageError."""
+        with self._write() as conn:
+            return accounts.insert_token(conn, token_hash, user_id, label, _now())
+
+    def api_token_user(self, token_hash: str) -> tuple[User, datetime | None] | None:
+        """The user of an API token and when it was last used. Raises StorageError."""
+        with self._read() as conn:
+            return accounts.token_user(conn, token_hash)
+
+    def touch_api_token(self, token_hash: str, now: datetime) -> None:
+        """Raises StorageError."""
+        with self._write() as conn:
+            accounts.touch_token(conn, token_hash, now)
+
+    def api_tokens(self, user_id: int) -> list[ApiToken]:
+        """A user's tokens (never the secrets), oldest first. Raises StorageError."""
+        with self._read() as conn:
+            return accounts.tokens_of(conn, user_id)
+
+    def revoke_api_token(self, user_id: int, token_id: int) -> None:
+        """Raises NotFound (also for another user's token), StorageError."""
+        with self._write() as conn:
+            if not accounts.delete_token(conn, user_id, token_id):
+                raise NotFound(f"store: no token {token_id}")
+
+    def record_login_failure(self, keys: Collection[str], now: datetime, *, forget_before: datetime) -> None:
+        """Count a failed sign-in against each key; failures older than ``forget_before`` go.
+        Raises StorageError."""
+        with self._write() as conn:
+            accounts.delete_old_failures(conn, forget_before)
+            accounts.insert_failures(conn, keys, now)
+
+    def login_failures(self, keys: Collection[str], since: datetime) -> dict[str, tuple[int, datetime]]:
+        """Per key, failures after ``since``: how many and the oldest. Raises StorageError."""
+        with self._read() as conn:
+            return accounts.failures_since(conn, keys, since)
+
+    def clear_login_failures(self, keys: Collection[str]) -> None:
+        """Raises StorageError."""
+        with self._write() as conn:
+            accounts.delete_failures(conn, keys)
 
     # what the server remembers about itself
 
