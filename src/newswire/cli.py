@@ -318,6 +318,113 @@ def _snippet(html_snippet: str) -> Text:
     return out
 
 
+users_app = typer.Typer(no_args_is_help=True, help="Accounts: readers and admins.")
+app.add_typer(users_app, name="user")
+PasswordStdin = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from the first line of standard input (for scripts)")]
+
+
+def _password(from_stdin: bool) -> str:
+    """A new password: the first line of stdin, or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def user_add(name: str, database: Database = DEFAULT_DB,
+             admin: Annotated[bool, typer.Option("--admin", help="May change sources and users")] = False,
+             password_stdin: PasswordStdin = False) -> None:
+    """Create an account; the password is asked for twice (or read with --password-stdin)."""
+    from newswire import accounts
+
+    store = _open(database)
+    try:
+        user = accounts.create_user(store, name, _password(password_stdin), admin=admin)
+    except NewswireError as error:
+        _fail(error)
+    finally:
+        store.close()
+    console.print(line("Created ", "admin " if user.is_admin else "user ", text(user.name, "bold"), "."),
+                  highlight=False)
+
+
+@users_app.command("passwd")
+def user_passwd(name: str, database: Database = DEFAULT_DB, password_stdin: PasswordStdin = False) -> None:
+    """Set a user's password; every session of theirs ends (API tokens stay)."""
+    from newswire import accounts
+
+    store = _open(database)
+    try:
+        if accounts.find_user(store, name) is None:
+            raise NewswireError(f"no user {name!r}")
+        accounts.set_password(store, name, _password(password_stdin))
+    except NewswireError as error:
+        _fail(error)
+    finally:
+        store.close()
+    console.print(line("Password changed for ", text(name, "bold"), "; their sessions have ended."),
+                  highlight=False)
+
+
+@users_app.command("list")
+def user_list(database: Database = DEFAULT_DB) -> None:
+    """Show every account."""
+    from newswire import accounts
+
+    store = _open(database)
+    try:
+        users = accounts.list_users(store)
+    except NewswireError as error:
+        _fail(error)
+    finally:
+        store.close()
+    if not users:
+        console.print("No users yet: add one with [bold]newswire user add NAME --admin[/].")
+        return
+    table = Table()
+    for column in ("ID", "Name", "Role", "Created"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(str(user.id), text(user.name), "admin" if user.is_admin else "reader",
+                      user.created_at.strftime("%Y-%m-%d %H:%M UTC"))
+    console.print(table)
+
+
+@users_app.command("remove")
+def user_remove(name: str, database: Database = DEFAULT_DB) -> None:
+    """Delete an account with its sessions and API tokens."""
+    from newswire import accounts
+
+    store = _open(database)
+    try:
+        accounts.remove_user(store, name)
+    except NewswireError as error:
+        _fail(error)
+    finally:
+        store.close()
+    console.print(line("Removed ", text(name, "bold"), "."), highlight=False)
+
+
+@users_app.command("token")
+def user_token(name: str, database: Database = DEFAULT_DB,
+               label: Annotated[str, typer.Option(help="What the token is for, e.g. the app's name")] = "") -> None:
+    """Make a new API token for a user and print it (once: only its hash is kept)."""
+    from newswire import accounts
+
+    store = _open(database)
+    try:
+        user = accounts.find_user(store, name)
+        if user is None:
+            raise NewswireError(f"no user {name!r}")
+        token = accounts.create_token(store, user.id, label)
+    except NewswireError as error:
+        _fail(error)
+    finally:
+        store.close()
+    sys.stdout.write(token + "\n")
+
+
 Host = Annotated[str, typer.Option("--host", help="Address to listen on")]
 Port = Annotated[int, typer.Option("--port", help="Port to listen on")]
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
