@@ -23,13 +23,15 @@ from newswire.models import ApiToken, Story, User
 from . import accounts, articles, copies, extraction, reading, search, server_values, sources
 from . import stories as story_rows
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
+from .reader_methods import ReaderStateMethods
 
 
-class Store:
+class Store(ReaderStateMethods):
     """Sources, articles and search on SQLite or PostgreSQL.
 
     ``Store(url)`` connects and, unless ``migrate=False``, upgrades the schema to the newest
-    revision. Safe to share between threads (one pooled connection per transaction)."""
+    revision. Safe to share between threads (one pooled connection per transaction). Each
+    reader's state (read, saved, mute/follow) comes from ``ReaderStateMethods``."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         with translate_errors():

@@ -197,3 +197,53 @@ login_failures = sa.Table(
     sa.Column("failed_at", UTCDateTime, nullable=False),
     sa.Index("ix_login_failures_key_failed_at", "key", "failed_at"),
 )
+
+# Each reader's own newswire (store/reader_state.py). An article is read for a reader when its
+# row in reader_articles says so (``read`` not NULL), else when its id is at or below the
+# reader's watermark: the higher of readers.read_up_to_id and its source's read_up_to_id.
+
+readers = sa.Table(
+    "readers", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("read_up_to_id", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_seen_at", UTCDateTime),  # the last wire page this reader loaded
+    sa.Column("seen_up_to_id", sa.Integer, nullable=False, server_default="0"),  # newest id then
+    sa.Column("new_after_id", sa.Integer, nullable=False, server_default="0"),  # newest id at the previous visit
+)
+
+reader_articles = sa.Table(
+    "reader_articles", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+    sa.Column("read", sa.Boolean),  # NULL: as the watermark says
+    sa.Column("saved_at", UTCDateTime),  # NULL: not saved
+)
+
+reader_sources = sa.Table(
+    "reader_sources", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+    sa.Column("read_up_to_id", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("muted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("followed", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+reader_authors = sa.Table(
+    "reader_authors", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+    sa.Column("muted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("followed", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+reader_stories = sa.Table(  # followed stories; no foreign key: stories are rebuilt by clustering
+    "reader_stories", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("story_id", sa.Integer, primary_key=True),
+)
+
+# Unread counts seek past each source's watermark (source_id = ? AND id > ?).
+sa.Index("ix_articles_source_id_id", articles.c.source_id, articles.c.id)
