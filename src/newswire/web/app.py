@@ -12,6 +12,7 @@
     stories    story pages and story feeds
     live       the live wire (SSE)
     api, feeds, ops   JSON API, feeds out, health and metrics
+    sync.greader   the Google Reader API for reader apps (/api/greader, /api/greader.php)
 
 The store and the settings hang off ``app.state`` so every route reads through the same
 ``Store`` and the same frozen ``Settings``.
@@ -28,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from newswire import __version__
 from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
+from newswire.sync import greader
 from newswire.web import admin, api, errors, feeds, live, media, ops, stories, wire_pages
 from newswire.web.display import display_zone
 from newswire.web.head import HeadAsGet
@@ -51,7 +53,7 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     app.state.zone = timezone or display_zone(settings.timezone)
     app.state.flash = admin.FlashMessages()
     for router in (ops.router, api.router, feeds.router, wire_pages.router, admin.router,
-                   stories.feed_router, stories.router, live.router, media.router):
+                   stories.feed_router, stories.router, live.router, media.router, greader.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app)  # innermost: the middleware below wraps its answers too
