@@ -23,6 +23,7 @@ from newswire.service.enrichment import default_enrichers
 from newswire.service.refresh_now import RefreshRequests
 from newswire.service.update import Refresher
 from newswire.testing import LOOPBACK
+from newswire.testing.signin import sign_in
 from newswire.web import create_app
 
 DEADLINE = 60  # seconds; only a hang gets near it
@@ -97,6 +98,7 @@ def assert_enriched_like_any_refresh(store, url):
 async def test_followed_without_a_scheduler_is_enriched_by_fresh_enrichers(store, papers, builds):
     await follow_first_paper(store, papers[0])
     with TestClient(create_app(store, LOOPBACK), base_url="http://localhost") as client:
+        sign_in(client, store)
         page = await asyncio.to_thread(add_from_the_web, client, papers[1])
     assert "articles stored." in page
     assert_enriched_like_any_refresh(store, papers[1])
@@ -111,6 +113,7 @@ async def test_followed_beside_a_running_scheduler_is_refreshed_by_it(store, pap
     app.state.refresh_requests = requests
     try:
         with TestClient(app, base_url="http://localhost") as client:
+            await asyncio.to_thread(sign_in, client, store)  # off the loop: the scheduler starts meanwhile
             page = await asyncio.wait_for(asyncio.to_thread(add_from_the_web, client, papers[1]), DEADLINE)
         assert "articles stored." in page
         loop = asyncio.get_running_loop()

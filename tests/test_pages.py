@@ -19,6 +19,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
+from newswire.testing.signin import sign_in
 from newswire.testing import LOOPBACK
 from newswire.models import Entry, Source, SourceUpdate
 from newswire.store import Store
@@ -132,8 +133,10 @@ def server(app) -> Iterator[WebServer]:
 
 
 @pytest.fixture
-def client(server) -> Iterator[httpx.Client]:
+def client(server, store) -> Iterator[httpx.Client]:
+    """A browser signed in as an admin (the sources admin needs one)."""
     with httpx.Client(base_url=server.base_url, timeout=20) as c:
+        sign_in(c, store)
         yield c
 
 

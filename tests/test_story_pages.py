@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from newswire.testing import LOOPBACK
+from newswire.testing.signin import sign_in
 from newswire.fetch import Fetcher
 from newswire.models import Entry, SourceUpdate
 from newswire.service.stories import StoryEnricher
@@ -59,6 +60,7 @@ def world(store):
 @pytest.fixture
 def client(world):
     with TestClient(create_app(world[0], LOOPBACK, timezone=ZONE), base_url="http://localhost") as c:
+        sign_in(c, world[0])  # an admin: the sources page's switch changes a source
         yield c
 
 

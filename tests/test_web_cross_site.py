@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from newswire.testing import LOOPBACK
+from newswire.testing.signin import sign_in
 from newswire.web.app import create_app
 from test_api import seed
 
@@ -33,7 +34,7 @@ SAME_ORIGIN = [
     {"Origin": f"http://{HOST}", "Sec-Fetch-Site": "same-origin", "Referer": f"http://{HOST}/sources"},
     {"Sec-Fetch-Site": "none"},  # typed into the address bar
     {"Referer": f"http://{HOST}/sources"},
-    {},  # no browser signals at all (curl): passes until accounts and tokens arrive
+    {},  # no browser signals at all (curl): passes here; the permission checks decide
 ]
 
 
@@ -85,6 +86,7 @@ def test_refusals_speak_the_path_s_language(store):
 def test_same_origin_forms_still_work(store, headers):
     source = store.list_sources()[0]
     with TestClient(create_app(store, LOOPBACK), base_url=f"http://{HOST}") as client:
+        sign_in(client, store)
         paused = client.post(f"/sources/{source.id}/pause", headers=headers, follow_redirects=False)
     assert paused.status_code == 303 and store.get_source(source.id).enabled is False
 
@@ -94,6 +96,7 @@ def test_behind_a_proxy_the_public_origin_is_this_site(store):
     settings = LOOPBACK.with_changes(base_url="https://news.example.org")
     source = store.list_sources()[0]
     with TestClient(create_app(store, settings), base_url="http://127.0.0.1:8080") as client:
+        sign_in(client, store)
         ok = client.post(f"/sources/{source.id}/pause", follow_redirects=False,
                          headers={"Origin": "https://news.example.org", "Referer": "https://news.example.org/sources"})
         assert ok.status_code == 303

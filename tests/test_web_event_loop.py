@@ -14,6 +14,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
 from newswire.store import Store
+from newswire.testing.signin import sign_in
 from newswire.testing import LOOPBACK, samples
 from newswire.testing.feedserver import FeedServer
 from newswire.testing.webserver import WebServer
@@ -69,6 +70,7 @@ def test_no_route_calls_the_store_on_the_event_loop(guarded):
     app.state.live_settle_seconds = 0
     outlet = samples.Outlet("outlet7", "The Lake Ossin Observer", "http://127.0.0.1/outlet7/")
     with FeedServer() as feeds, WebServer(app) as server, httpx.Client(base_url=server.base_url, timeout=20) as client:
+        sign_in(client, guarded)  # type: ignore[arg-type]  # as an admin, who may change sources
         for route in iter_route_contexts(app.routes):
             if isinstance(route.original_route, Mount) or "GET" not in (route.methods or ()) or route.path == "/live":
                 continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import secrets
 import signal
 import socket
 import sys
@@ -553,6 +554,17 @@ def _run_until_stopped(store: Store, listener: socket.socket, settings: Settings
     console.print("Stopped cleanly.")
 
 
+def _offer_first_admin(app, store: Store, base: str) -> None:
+    """With no admin yet, print a one-time link whose page makes the first one (the token lives
+    in this process only, and dies when used)."""
+    if store.has_admin():
+        return
+    app.state.setup_token = secrets.token_urlsafe(24)
+    console.print(f"No admin yet, so nothing can be changed through the web. To make the first admin, open "
+                  f"{base}/setup/{app.state.setup_token} (works once, while this process runs), or run "
+                  f"newswire user add NAME --admin", highlight=False, soft_wrap=True)
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server without its own signal handling: ours stops the web server and the
     scheduler together (uvicorn's would re-raise the signal after shutting down)."""
@@ -577,6 +589,7 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, host
 
     # Requests may name the server as it was asked to listen (--host) or by the address it got.
     app = create_app(store, settings, bound_hosts=(host, str(listener.getsockname()[0])))
+    _offer_first_admin(app, store, settings.base_url or _url(listener))
     requests = RefreshRequests()  # the web admin's new sources are fetched by the scheduler
     if schedule:
         app.state.refresh_requests = requests

@@ -134,6 +134,9 @@ SETTINGS: dict[str, Setting] = {
                 "and the base URL's host."),
         Setting("media_proxy", _bool, False,
                 "1: images in article bodies load through Newswire (signed URLs, same address guard)."),
+        Setting("public", _bool, True,
+                "1: anyone who can reach the server may read the wire; 0: reading needs a signed-in user. "
+                "Changing sources or users always needs an admin."),
     ]
 }
 
@@ -161,6 +164,7 @@ class Settings:
     base_url: str = ""
     allowed_hosts: tuple[str, ...] = field(default=())
     media_proxy: bool = False
+    public: bool = True
 
     def __post_init__(self) -> None:
         if self.min_poll_interval > self.max_poll_interval:

@@ -416,6 +416,20 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return story_rows.merge_flags(conn, source_ids)
 
+    EDITABLE = frozenset({"name", "category", "enabled", "full_text", "merge_stories"})
+
+    def change_source(self, source_id: int, changes: Mapping[str, object]) -> None:
+        """Change a source's ``name``, ``category``, ``enabled``, ``full_text`` or
+        ``merge_stories`` (any others are refused with ValueError). Raises NotFound,
+        StorageError."""
+        if not set(changes) <= self.EDITABLE:
+            raise ValueError(f"store: cannot change {sorted(set(changes) - self.EDITABLE)}")
+        with self._write() as conn:
+            if sources.get(conn, source_id) is None:
+                raise NotFound(f"store: no source {source_id}")
+            if changes:
+                sources.update(conn, source_id, dict(changes))
+
     def set_merge_stories(self, source_id: int, merge: bool) -> None:
         """Let a source's articles join other sources' stories, or not. Raises NotFound,
         StorageError."""

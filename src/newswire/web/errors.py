@@ -22,6 +22,8 @@ from typing import Any, Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import iter_route_contexts
+from starlette.routing import compile_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,10 +36,12 @@ log = logging.getLogger(__name__)
 class WebError(Exception):
     """A request the web refuses: its status, and a message fit for the reader and the client."""
 
-    def __init__(self, status: int, message: str, title: str | None = None):
+    def __init__(self, status: int, message: str, title: str | None = None,
+                 headers: Mapping[str, str] | None = None):
         super().__init__(message)
         self.status, self.message = status, message
         self.title = title or TITLES.get(status, "Error")
+        self.headers = dict(headers or {})  # e.g. Location on a 303 to the sign-in page, Retry-After
 
 
 class BadRequest(WebError, ValueError):
@@ -47,8 +51,8 @@ class BadRequest(WebError, ValueError):
         super().__init__(400, message)
 
 
-TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-          413: "Too large", 500: "Something went wrong", 503: "Unavailable"}
+TITLES = {303: "Sign in", 400: "Bad request", 401: "Sign in needed", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          413: "Too large", 429: "Too many attempts", 500: "Something went wrong", 503: "Unavailable"}
 _PAGE_WORDS = {404: "There is no page at this address.",
                405: "This address does not answer that kind of request.",
                500: "The newswire could not show this page. Try again in a moment.",
@@ -81,7 +85,7 @@ def error_page(request: Request, status: int, title: str, message: str) -> HTMLR
 def classify(exc: BaseException) -> tuple[int, str, str | None, Mapping[str, str]]:
     """(status, message, words for the page or None for the default, headers) for ``exc``."""
     if isinstance(exc, WebError):
-        return exc.status, exc.message, exc.message, {}
+        return exc.status, exc.message, exc.message, exc.headers
     if isinstance(exc, RequestValidationError):
         message = validation_message(exc)
         return 400, message, message[:1].upper() + message[1:] + ".", {}
@@ -99,6 +103,8 @@ def classify(exc: BaseException) -> tuple[int, str, str | None, Mapping[str, str
 def respond(request: Request, exc: BaseException) -> Response:
     """The response for ``exc``: JSON on machine paths, the error page elsewhere."""
     status, message, words, headers = classify(exc)
+    if status == 405:
+        headers = {**headers, "Allow": allowed_methods(request)}
     if status >= 500:
         log.error("web: %s %s failed (%d)", request.method, request.url.path, status, exc_info=exc)
     if wants_json(request.url.path):
@@ -106,6 +112,17 @@ def respond(request: Request, exc: BaseException) -> Response:
     page = error_page(request, status, TITLES.get(status, "Error"), words or _PAGE_WORDS.get(status, message))
     page.headers.update(headers)
     return page
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path: a path's methods may be spread over
+    routers (reading in ``api``, changing in ``admin_api``), and Starlette's 405 names only the
+    first route's."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and compile_path(route.path)[0].match(request.url.path):
+            methods |= set(route.methods)
+    return ", ".join(sorted(methods))
 
 
 def validation_message(error: RequestValidationError) -> str:

@@ -11,7 +11,8 @@ with 403 when the browser says it came from elsewhere. Each signal present must 
     Referer          when present, this origin too (our pages send it: Referrer-Policy same-origin)
 
 A request with none of them (curl, scripts) still passes: it is not a browser acting for
-someone, and accounts with tokens come with their own issue. As a middleware, no route can be
+someone; nor is one signed in with an API token (``identity.Identify``, outside this check,
+says so), which passes whatever it says. Permissions are ``auth``'s, not this check's. As a middleware, no route can be
 forgotten; refusals are written by the one error boundary (``errors.respond``).
 """
 
@@ -55,7 +56,8 @@ class CrossSiteCheck:
         self.public = origin_of(settings.base_url) if settings.base_url else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and not self.same_origin(scope):
+        if (scope["type"] == "http" and scope["method"] not in SAFE_METHODS
+                and scope.get("state", {}).get("via") != "bearer" and not self.same_origin(scope)):
             refusal = WebError(403, "Changes can only be made from this site's own pages.")
             await respond(Request(scope, receive), refusal)(scope, receive, send)
             return

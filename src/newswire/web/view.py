@@ -24,12 +24,14 @@ from newswire.models import Article, SearchHit
 from newswire.store.search import parse_query
 from newswire.sources.redact import redact_text, redact_url
 from newswire.web.display import format_when
+from newswire.web.identity import page_context
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Every page sees ``me`` (the signed-in user, for "Hello, NAME") and ``csrf_token`` (its forms').
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[page_context])
 
 
 @dataclass(frozen=True, slots=True)
