@@ -8,7 +8,11 @@
     head, inputs   HEAD wherever GET; NUL refused at the edge  (middleware)
     queries    the listings a page and its JSON twin share
     wire_pages the wire, source, author, article, search pages
-    admin      the sources admin and its forms
+    admin      the sources admin and its forms;  admin_api  the same changes as JSON (Bearer)
+    identity   who is asking (session cookie or Bearer token)  (middleware)
+    csrf       form tokens on every change made with a session  (middleware)
+    auth       who may read and who may change                 (dependencies)
+    account_pages  sign in and out, the first-run link, API tokens
     stories    story pages and story feeds
     live       the live wire (SSE)
     api, feeds, ops   JSON API, feeds out, health and metrics
@@ -31,11 +35,15 @@ from newswire import __version__
 from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
 from newswire.sync import fever, greader
-from newswire.web import admin, api, errors, feeds, live, media, ops, stories, wire_pages
+from newswire.web import account_pages, admin, admin_api, api, errors, feeds, live, media, ops, stories
+from newswire.web import wire_pages
+from newswire.web.auth import ADMINS, READERS
+from newswire.web.csrf import CsrfCheck
 from newswire.web.display import display_zone
 from newswire.web.head import HeadAsGet
 from newswire.web.headers import SecurityHeaders
 from newswire.web.hosts import HostCheck, HostPolicy
+from newswire.web.identity import Identify
 from newswire.web.inputs import RefuseNul
 from newswire.web.origin import CrossSiteCheck
 from newswire.web.view import STATIC_DIR
@@ -53,16 +61,23 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     app.state.settings = settings
     app.state.zone = timezone or display_zone(settings.timezone)
     app.state.flash = admin.FlashMessages()
-    for router in (ops.router, api.router, feeds.router, wire_pages.router, admin.router,
-                   stories.feed_router, stories.router, live.router, media.router, greader.router,
+    for router in (ops.router, account_pages.router, greader.router,
                    fever.router):
         app.include_router(router)
+    # Reading: open on a public newswire, else signed in; changing sources: admins only.
+    for router in (api.router, feeds.router, wire_pages.router, stories.feed_router, stories.router,
+                   live.router, media.router):
+        app.include_router(router, dependencies=READERS)
+    app.include_router(admin.router, dependencies=ADMINS)
+    app.include_router(admin_api.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app)  # innermost: the middleware below wraps its answers too
     app.add_middleware(RefuseNul)
     app.add_middleware(HeadAsGet)
     hosts = HostPolicy.of(settings, bound_hosts)
+    app.add_middleware(CsrfCheck)
     app.add_middleware(CrossSiteCheck, settings=settings, policy=hosts)
+    app.add_middleware(Identify)
     app.add_middleware(HostCheck, policy=hosts)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: on every answer, refusals too
     return app
