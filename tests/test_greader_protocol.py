@@ -171,3 +171,14 @@ def test_tags_and_unread_counts() -> None:
     assert counts["unreadcounts"][0]["newestItemTimestampUsec"] == str(usec(SEEN))
     assert counts["unreadcounts"][1]["newestItemTimestampUsec"] == "0"
     assert counts["unreadcounts"][-1]["newestItemTimestampUsec"] == str(usec(SEEN))
+
+
+def test_a_label_counts_its_sub_categories() -> None:
+    """A label's stream holds its sub-categories' feeds (as the store filters a category), so
+    its unread count does too; a path no source has as its own category is not a label."""
+    news = Source(id=1, feed_url="https://a.example/feed", name="A", category="News")
+    canada = Source(id=2, feed_url="https://b.example/feed", name="B", category="News/Canada")
+    toronto = Source(id=3, feed_url="https://c.example/feed", name="C", category="World/Canada/Toronto")
+    rows = unread_counts([news, canada, toronto], {1: 1, 2: 2, 3: 4})["unreadcounts"]
+    assert [(r["id"], r["count"]) for r in rows if "/label/" in r["id"]] == [
+        ("user/-/label/News", 3), ("user/-/label/News/Canada", 2), ("user/-/label/World/Canada/Toronto", 4)]

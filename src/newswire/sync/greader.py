@@ -43,7 +43,8 @@ from newswire.web.state import settings_of, store_of
 
 BASES = ("/api/greader", "/api/greader.php")
 MAX_PAGE = 1000          # items in one stream/contents page
-MAX_IDS = 10_000         # ids in one stream/items/ids page, and ids in one edit-tag
+MAX_IDS = 1000           # ids in one stream/items/ids page (the store's most)
+MAX_EDITS = 10_000       # ids in one edit-tag
 MAX_CONTENTS = 1000      # ids in one stream/items/contents
 MAX_FEED_URL = 2048
 
@@ -248,8 +249,7 @@ def items_contents(call: Call) -> Response:
 def edit_tag(call: Call) -> Response:
     """Add (a=) or remove (r=) the read, starred and kept-unread states; labels on items are not
     kept here, so they are ignored, as are states this server does not have."""
-    ids = item_ids_param(call, MAX_IDS)
-    ids = [a.id for a in call.store.get_articles(ids)] if ids else ids
+    ids = item_ids_param(call, MAX_EDITS)  # ids no article has are ignored by the store
     added = {normalise_user(v) for v in call.params.all("a")}
     removed = {normalise_user(v) for v in call.params.all("r")}
     if READ in added:

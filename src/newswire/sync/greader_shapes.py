@@ -86,6 +86,15 @@ def subscription_json(source: Source) -> dict[str, Any]:
     }
 
 
+def label_paths(category: str | None) -> list[str]:
+    """The category and every category above it: the labels whose streams hold a source in
+    ``category`` (a label's stream includes its sub-categories)."""
+    if not category:
+        return []
+    parts = category.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
 def categories_of(sources: Iterable[Source]) -> list[str]:
     """The distinct category paths, sorted."""
     return sorted({s.category for s in sources if s.category})
@@ -99,14 +108,16 @@ def tag_list(sources: Iterable[Source]) -> dict[str, Any]:
 
 def unread_counts(sources: Sequence[Source], counts: Mapping[int, int],
                   newest: Mapping[int, datetime] | None = None) -> dict[str, Any]:
-    """unread-count: each feed with unread items, each label summed over its feeds, and the
+    """unread-count: each feed with unread items, each label summed over its feeds and those of its sub-categories, and the
     reading list; ``newest`` (source id → its newest article's time) where known."""
     newest = newest or {}
     unread = [(s, counts[s.id]) for s in sources if counts.get(s.id, 0) > 0]
+    listed = set(categories_of(sources))
     labels: dict[str, list[int]] = {}
     for source, n in unread:
-        if source.category:
-            labels.setdefault(source.category, []).append(source.id)
+        for label in label_paths(source.category):
+            if label in listed:
+                labels.setdefault(label, []).append(source.id)
     rows = [_count_row(feed_stream_id(s.id), n, newest.get(s.id)) for s, n in unread]
     rows += [_count_row(label_stream_id(label), sum(counts[i] for i in ids), _latest(newest, ids))
              for label, ids in sorted(labels.items())]
