@@ -212,3 +212,13 @@ def test_state_goes_with_the_user_and_the_source(world):
     store.remove_user("bob")
     again = create_user(store, "bob", "correct horse battery")  # SQLite may reuse the id
     assert store.unread_counts(again.id) == {sport: 3} and store.saved_ids(again.id) == []
+
+
+def test_a_readers_wire_leaves_out_what_they_muted(world):
+    store, news, sport, ids, ada, bob = world
+    store.set_source_pref(ada, sport, muted=True)
+    store.set_author_pref(ada, "Grace Hopper", muted=True)
+    wire = [a.id for a in store.list_articles(reader_id=ada).items]
+    assert wire == ids["news"][1::-1]
+    assert len(store.list_articles(reader_id=bob).items) == 6
+    assert len(store.list_articles().items) == 6
