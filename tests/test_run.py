@@ -18,6 +18,7 @@ from typing import Callable
 import httpx
 import pytest
 
+from newswire import accounts
 from newswire.demo.newsroom import Newsroom
 from newswire.store import Store
 from newswire.testing import samples
@@ -229,6 +230,8 @@ def test_a_feed_followed_from_the_web_is_fetched_by_the_running_scheduler(tmp_pa
     db = tmp_path / "web.db"
     with Store(f"sqlite:///{db}") as store:
         store.add_source(first)
+        admin = accounts.create_user(store, "admin", "admin password", admin=True)
+        token = accounts.create_token(store, admin.id, "test")
     port = free_port()
     process = Process("run", "--port", str(port), "--database", f"sqlite:///{db}")
 
@@ -242,7 +245,8 @@ def test_a_feed_followed_from_the_web_is_fetched_by_the_running_scheduler(tmp_pa
         wait_until(lambda: web_answers(port), "the web server", process)
         wait_until(lambda: enriched(1), "the first paper's stories", process)
         reports = process.output.count("refreshed ")
-        added = httpx.post(f"http://127.0.0.1:{port}/sources", data={"url": second, "full_text": "1"}, timeout=DEADLINE)
+        added = httpx.post(f"http://127.0.0.1:{port}/sources", data={"url": second, "full_text": "1"},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=DEADLINE)
         assert added.status_code == 303 and "flash=" in added.headers["location"]
         wait_until(lambda: enriched(2), "the followed paper's stories", process)
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
