@@ -247,3 +247,22 @@ def test_sync_posts_pass_the_cross_site_check(ben: GReader) -> None:
                                                                      "T": ben.write_token or ""},
                             headers={**ben.headers(), "Origin": "https://evil.example"})
     assert foreign.status_code == 403
+
+
+def test_subscription_edit_renames_and_moves(store: Store, ada: GReader, ben: GReader) -> None:
+    seed_sources(store)
+    post = store.find_source("http://127.0.0.1:9/post.xml")
+    assert post is not None
+    rename = [("ac", "edit"), ("s", f"feed/{post.id}"), ("t", "The Evening Post"), ("a", "user/-/label/Evening")]
+    assert ben.post("/reader/api/0/subscription/edit", rename).status_code == 403
+    assert ada.post("/reader/api/0/subscription/edit", rename).status_code == 200
+    moved = store.get_source(post.id)
+    assert (moved.name, moved.category) == ("The Evening Post", "Evening")
+    leave = [("ac", "edit"), ("s", "feed/http://127.0.0.1:9/post.xml"), ("r", "user/-/label/Evening")]
+    assert ada.post("/reader/api/0/subscription/edit", leave).status_code == 200
+    assert store.get_source(post.id).category is None
+    assert ada.post("/reader/api/0/subscription/edit", [("ac", "edit"), ("s", "feed/999999")]).status_code == 404
+    assert ada.post("/reader/api/0/subscription/edit", [("ac", "edit"), ("s", "user/-/label/X")]).status_code == 400
+    too_long = [("ac", "edit"), ("s", f"feed/{post.id}"), ("t", "x" * 600)]
+    assert ada.post("/reader/api/0/subscription/edit", too_long).status_code == 400
+    assert ada.post("/reader/api/0/subscription/edit", [("ac", "merge"), ("s", f"feed/{post.id}")]).status_code == 400

@@ -47,6 +47,7 @@ MAX_IDS = 1000           # ids in one stream/items/ids page (the store's most)
 MAX_EDITS = 10_000       # ids in one edit-tag
 MAX_CONTENTS = 1000      # ids in one stream/items/contents
 MAX_FEED_URL = 2048
+MAX_TITLE = 500          # a feed's title or category path, as the admin API takes them
 
 router = APIRouter(include_in_schema=False)
 
@@ -328,7 +329,8 @@ def label_param(values: list[str]) -> str | None:
 
 
 async def subscription_edit(request: Request) -> Response:
-    """ac=subscribe (s=feed/<url>, t= title, a= label), ac=unsubscribe (s=feed/…)."""
+    """ac=subscribe (s=feed/<url>, t= title, a= label), ac=unsubscribe (s=feed/…),
+    ac=edit (s=feed/…, t= new title, a= the label to move to, r= the label to leave)."""
     call = await admin_call(request)
     action = call.params.first("ac") or "edit"
     streams = call.params.all("s")
@@ -342,20 +344,47 @@ async def subscription_edit(request: Request) -> Response:
     if action == "unsubscribe":
         await run_in_threadpool(unsubscribe, call.store, streams)
         return ok()
+    if action == "edit":
+        await run_in_threadpool(edit, call, streams)
+        return ok()
     raise BadRequest(f"invalid parameters: ac: {action[:40]!r} is not supported here")
 
 
-def unsubscribe(store: Store, streams: list[str]) -> None:
+def feed_ids(store: Store, streams: list[str]) -> list[int]:
+    """The sources ``s=feed/…`` name. Raises 400 for a stream that is not a feed, 404 for a feed
+    no source follows."""
+    found = []
     for value in streams:
         try:
             stream = parse_stream(value)
         except ValueError as error:
             raise BadRequest(f"invalid parameters: {error}") from None
-        if stream.kind != "feed":
-            raise BadRequest("invalid parameters: s: name a feed")
-        found = resolve(store, stream)
-        if found is not None and found.source_id is not None:
-            store.remove_source(found.source_id)
+        resolved = resolve(store, stream) if stream.kind == "feed" else None
+        if resolved is None or resolved.source_id is None:
+            raise WebError(404 if stream.kind == "feed" else 400, f"no feed {value[:80]!r} here")
+        found.append(store.get_source(resolved.source_id).id)  # NotFound: 404
+    return found
+
+
+def unsubscribe(store: Store, streams: list[str]) -> None:
+    for source_id in feed_ids(store, streams):
+        store.remove_source(source_id)
+
+
+def edit(call: Call, streams: list[str]) -> None:
+    """Rename (t=) and move (a= a label, or r= to leave one) the feeds named."""
+    changes: dict[str, Any] = {}
+    title = (call.params.first("t") or "").strip()
+    moved_to, left = label_param(call.params.all("a")), label_param(call.params.all("r"))
+    if len(title) > MAX_TITLE or len(moved_to or "") > MAX_TITLE:
+        raise BadRequest(f"invalid parameters: a title or label has at most {MAX_TITLE} characters")
+    if title:
+        changes["name"] = title
+    if moved_to or left:
+        changes["category"] = moved_to
+    for source_id in feed_ids(call.store, streams):
+        if changes:
+            call.store.change_source(source_id, changes)
 
 
 # the routes, under each base
