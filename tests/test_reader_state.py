@@ -83,6 +83,8 @@ def test_mark_all_read_on_the_wire_is_one_watermark_and_keeps_later_articles_unr
     store.mark_read(ada, [ids["news"][0]], read=False)  # an exception the watermark overrides
     store.mark_all_read(ada, up_to_id=ids["sport"][2])
     assert unread(store, ada) == set()
+    assert store.article_states(ada, ids["news"]) == {i: (True, False) for i in ids["news"]}
+    assert store.items_for_sync(ada, read_only=True)[0] == (ids["news"] + ids["sport"])[::-1]
     later = refresh(store, news, [entry(7)], at=T0 + timedelta(hours=1))
     assert unread(store, ada) == set(later)
     assert store.unread_counts(ada) == {news: 1}

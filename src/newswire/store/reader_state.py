@@ -99,8 +99,14 @@ def _article_join(user_id: int) -> tuple[sa.Table, sa.ColumnElement[bool]]:
 
 
 def _is_unread(user_id: int, base: int) -> sa.ColumnElement[bool]:
-    """True for an unread article, in a query over articles left-joined to both state tables."""
+    """True for an unread article, in a query over articles left-joined to both state tables
+    (else false or NULL: never negate it, NOT NULL is NULL; use ``_is_read``)."""
     return sa.or_(R.read == sa.false(), sa.and_(R.read.is_(None), A.id > _source_mark(user_id, base)))
+
+
+def _is_read(user_id: int, base: int) -> sa.ColumnElement[bool]:
+    """True for a read article (else false or NULL), as ``_is_unread``."""
+    return sa.or_(R.read == sa.true(), sa.and_(R.read.is_(None), A.id <= _source_mark(user_id, base)))
 
 
 def _with_state(query: sa.Select[Any], user_id: int) -> sa.Select[Any]:
@@ -114,7 +120,7 @@ def article_states(conn: Connection, user_id: int, article_ids: Sequence[int]) -
     if not article_ids:
         return {}
     base = base_mark(conn, user_id)
-    query = _with_state(sa.select(A.id, sa.not_(_is_unread(user_id, base)).label("read"),
+    query = _with_state(sa.select(A.id, _is_read(user_id, base).label("read"),
                                   R.saved_at.is_not(None).label("saved")).select_from(articles), user_id)
     rows = conn.execute(query.where(A.id.in_(list(article_ids)))).all()
     return {row.id: (bool(row.read), bool(row.saved)) for row in rows}
@@ -321,7 +327,7 @@ def items_for_sync(conn: Connection, user_id: int, stream: Stream) -> tuple[list
     if stream.unread_only:
         query = query.where(_is_unread(user_id, base))
     if stream.read_only:
-        query = query.where(sa.not_(_is_unread(user_id, base)))
+        query = query.where(_is_read(user_id, base))
     if stream.newer_than is not None:
         query = query.where(A.published_at > stream.newer_than)
     if stream.older_than is not None:
