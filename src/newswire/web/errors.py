@@ -59,7 +59,7 @@ _PAGE_WORDS = {404: "There is no page at this address.",
                503: "The newswire cannot read its database just now. Try again in a moment."}
 _JSON_WORDS = {500: "internal server error", 503: "the database is unavailable"}
 
-MACHINE_PATHS = ("/api/", "/healthz", "/metrics", "/openapi.json")
+MACHINE_PATHS = ("/api/", "/fever", "/healthz", "/metrics", "/openapi.json")  # /fever: the Fever API
 FEED_NAMES = ("feed.atom", "feed.rss", "feed.json")
 
 
