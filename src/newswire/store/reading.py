@@ -19,7 +19,7 @@ from newswire.models import Article, Enclosure
 
 from .articles import author_key, authors_of, categories_of
 from . import recent
-from .muting import muted_out
+from .muting import followed_in, muted_out
 from .search import expand_prefixes, match_clause, parse_query, to_fts5
 from .tables import article_authors, articles, authors, sources
 
@@ -34,6 +34,7 @@ class Filters:
     query: str | None = None  # full-text: words, "phrases", prefix*
     include_copies: bool = False  # syndicated copies (duplicate_of set) are left out unless True
     reader_id: int | None = None  # a reader's wire: their muted sources and authors left out
+    followed_by: int | None = None  # only what this reader follows (sources, authors, stories)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -101,6 +102,8 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
         query = query.where(ORIGINALS)
     if filters.reader_id is not None:
         query = query.where(*muted_out(filters.reader_id))
+    if filters.followed_by is not None:
+        query = query.where(followed_in(filters.followed_by))
     if filters.author:
         key = author_key(filters.author)
         by_author = (sa.select(article_authors.c.article_id)

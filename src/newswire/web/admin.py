@@ -24,6 +24,7 @@ from newswire.sources.opml import OpmlFeed
 from newswire.sources.starter import starter_feeds, starter_opml_bytes
 from newswire.web.errors import BadRequest, WebError
 from newswire.web.inputs import id_or_404
+from newswire.web.reader_view import unread_context
 from newswire.web.state import settings_of, store_of
 from newswire.web.view import render_page
 
@@ -105,7 +106,7 @@ def starter_list() -> list[OpmlFeed] | None:
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(request: Request, flash: str | None = None) -> HTMLResponse:
     sources = store_of(request).list_sources()
-    return render_page(request, "sources.html", {
+    return render_page(request, "sources.html", {**unread_context(request),
         "sources": sources, "notice": flash_of(request).pop(flash),
         "starter": starter_list() if not sources else None,
     })

@@ -14,6 +14,7 @@
     auth       who may read and who may change                 (dependencies)
     account_pages  sign in and out, the first-run link, API tokens
     stories    story pages and story feeds
+    reader     each reader's own state: read, saved, mute/follow (reader_view: its marks on pages)
     live       the live wire (SSE)
     api, feeds, ops   JSON API, feeds out, health and metrics
     sync.greader   the Google Reader API for reader apps (/api/greader, /api/greader.php)
@@ -36,7 +37,7 @@ from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
 from newswire.sync import fever, greader
 from newswire.web import account_pages, admin, admin_api, api, errors, feeds, live, media, ops, stories
-from newswire.web import wire_pages
+from newswire.web import reader, wire_pages
 from newswire.web.auth import ADMINS, READERS
 from newswire.web.csrf import CsrfCheck
 from newswire.web.display import display_zone
@@ -62,7 +63,7 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     app.state.zone = timezone or display_zone(settings.timezone)
     app.state.flash = admin.FlashMessages()
     for router in (ops.router, account_pages.router, greader.router,
-                   fever.router):
+                   fever.router, reader.router):  # reader: each signed-in user's own state
         app.include_router(router)
     # Reading: open on a public newswire, else signed in; changing sources: admins only.
     for router in (api.router, feeds.router, wire_pages.router, stories.feed_router, stories.router,

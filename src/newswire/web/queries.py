@@ -28,12 +28,13 @@ _MICROS = re.compile(r"-?[0-9]{1,18}")
 
 def list_page(store: Store, *, source: int | None = None, author: str | None = None, q: str | None = None,
               story: int | None = None, before: str | None = None, limit: int = 50,
-              copies: bool = False) -> ArticlePage:
-    """``Store.list_articles``: one page newest first, syndicated copies only with ``copies``."""
+              copies: bool = False, reader: int | None = None) -> ArticlePage:
+    """``Store.list_articles``: one page newest first, syndicated copies only with ``copies``;
+    with ``reader`` (a user id), their muted sources and authors left out."""
     before = article_cursor(before)
     try:
         return store.list_articles(source_id=source, author=author, story_id=story, query=q or None,
-                                   before=before or None, limit=limit, include_copies=copies)
+                                   before=before or None, limit=limit, include_copies=copies, reader_id=reader)
     except (ValueError, OverflowError, OSError) as error:
         raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
 

@@ -20,6 +20,7 @@ from newswire.web.errors import BadRequest, WebError
 from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, feed_of, feed_responses, respond
 from newswire.web.inputs import MAX_ID, id_or_404
 from newswire.web.queries import story_list_page
+from newswire.web.reader_view import reader_context
 from newswire.web.state import store_of
 from newswire.web.view import render_page
 
@@ -63,7 +64,8 @@ def story_page(request: Request, story_id: str) -> HTMLResponse:
     except NotFound:
         raise WebError(404, f"There is no story #{number}.") from None
     groups = by_source(store.story_articles(number))
-    return render_page(request, "story.html", {"story": story, "groups": groups,
+    mine = reader_context(request, [], newest_id=store.last_article_id(), scope={"story": number})
+    return render_page(request, "story.html", {**mine, "story": story, "groups": groups,
                                          "feed_url": f"/stories/{number}/feed.atom"})
 
 

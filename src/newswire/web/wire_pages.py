@@ -22,6 +22,7 @@ from newswire.web.admin import starter_list
 from newswire.web.errors import BadRequest, WebError
 from newswire.web.inputs import MAX_AUTHOR, MAX_QUERY, id_or_404, int_or_none, text_or_none
 from newswire.web.queries import list_page
+from newswire.web.reader_view import reader_context, reader_of
 from newswire.web.state import store_of
 from newswire.web.view import WireItem, mark_words, path_quote, render_page, safe_href
 
@@ -35,12 +36,14 @@ router = APIRouter(include_in_schema=False)
 # -- wire listings
 
 def listing(request: Request, *, before: str | None, source_id: int | None = None,
-            author: str | None = None, limit: int = WIRE_PAGE_SIZE) -> tuple[list[WireItem], str | None]:
-    """One page of wire items and the cursor of the next; copies show only on a source's wire."""
+            author: str | None = None, limit: int = WIRE_PAGE_SIZE,
+            reader: int | None = None) -> tuple[list[WireItem], str | None]:
+    """One page of wire items and the cursor of the next; copies show only on a source's wire;
+    with ``reader``, that reader's muted sources and authors are left out."""
     store = store_of(request)
     try:
         page = list_page(store, source=source_id, author=author, before=before, limit=limit,
-                         copies=source_id is not None)
+                         copies=source_id is not None, reader=reader)
     except BadRequest:
         raise BadRequest("That “Older” link is not one this newswire made; start again from the newest.") from None
     return wire_items(store, page.items), page.next
@@ -74,17 +77,23 @@ def live_url(source_id: int | None = None, author: str | None = None, level: int
 
 def wire_context(request: Request, *, before: str | None, heading: str, live: str,
                  source_id: int | None = None, author: str | None = None,
-                 older_params: Mapping[str, Any] = {}) -> dict[str, Any]:
+                 older_params: Mapping[str, Any] = {}, own_wire: bool = False) -> dict[str, Any]:
     """What every wire listing page passes to ``wire.html``. The live mark is read before the
     listing, so an article stored meanwhile comes by the stream (the page drops repeats). Only
-    the newest page is live: an "Older" page must not grow at the top."""
-    live_after = None if before else store_of(request).last_article_id()
-    items, next_cursor = listing(request, before=before, source_id=source_id, author=author)
+    the newest page is live: an "Older" page must not grow at the top. For a signed-in reader,
+    their marks (``reader_view``); ``own_wire``: the whole wire, their mutes applied and their
+    visit recorded."""
+    newest_id = store_of(request).last_article_id()
+    user = reader_of(request)
+    items, next_cursor = listing(request, before=before, source_id=source_id, author=author,
+                                 reader=user.id if user and own_wire else None)
     kept = {k: v for k, v in older_params.items() if v not in (None, "")}
     older = "?" + urlencode({**kept, "before": next_cursor}) if next_cursor else None
     newest = request.url.path + ("?" + urlencode(kept) if kept else "")
+    mine = reader_context(request, items, newest_id=newest_id, scope={"source": source_id, "author": author},
+                          visit=own_wire and not before)
     return {"items": items, "older": older, "newer": newest if before else None, "heading": heading,
-            "live_url": None if before else live, "live_after": live_after}
+            "live_url": None if before else live, "live_after": None if before else newest_id, **mine}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -103,7 +112,8 @@ def wire(request: Request, before: str | None = None, source: str | None = None,
         filters.append(("Author", store.author_name(author) or author))
     context = wire_context(request, before=before, heading="Newswire", live=live_url(source_id, author),
                            source_id=source_id, author=author,
-                           older_params={"source": source_id, "author": author})
+                           older_params={"source": source_id, "author": author},
+                           own_wire=source_id is None and not author)
     empty = None
     if not context["items"] and not before and not filters:
         sources = store.list_sources()
@@ -148,9 +158,13 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
     except NotFound:
         raise WebError(404, f"There is no article #{number}; it may have been removed "
                                           "with its source.") from None
-    items, _ = listing(request, before=None, limit=SIDEBAR_SIZE)
+    user = reader_of(request)
+    if user is not None:  # opening an article is reading it
+        store.mark_read(user.id, [number])
+    items, _ = listing(request, before=None, limit=SIDEBAR_SIZE, reader=user.id if user else None)
     copies, canonical = store.copies_of(number), _canonical(store, article.duplicate_of)
-    return render_page(request, "article.html", {
+    mine = reader_context(request, [*items, WireItem.of(article)], newest_id=live_after)
+    return render_page(request, "article.html", {**mine,
         "article": article, "original": safe_href(article.url), "items": items,
         "copies": copies, "canonical": canonical, "coverage": coverage_of(store, [article]).get(article.id),
         "live_url": live_url(level=3), "live_after": live_after, "live_max": SIDEBAR_SIZE,
@@ -176,6 +190,7 @@ def search_page(request: Request, q: str = "", order: str = "newest", before: st
     this?"), twenty a page with an "Older matches" cursor; "Best match" ranks recent matches."""
     q = text_or_none(q, "q", MAX_QUERY) or ""
     order = "rank" if order == "rank" else "newest"
+    newest_id = store_of(request).last_article_id()
     items: list[WireItem] = []
     message = older = None
     if not q:
@@ -189,7 +204,8 @@ def search_page(request: Request, q: str = "", order: str = "newest", before: st
         items = _best_matches(store_of(request), q)
     if q and not message and not items:
         message = f"No {'older ' if before else ''}articles match “{q}”."
-    return render_page(request, "search.html", {
+    mine = reader_context(request, items, newest_id=newest_id, scope={"q": q}) if items else {}
+    return render_page(request, "search.html", {**mine,
         "q": q, "order": order, "items": items, "message": message, "older": older, "more": bool(before),
         "feed_url": "/feed.atom?" + urlencode({"q": q}) if q else None,
     })

@@ -1,4 +1,4 @@
-/* Newswire: the live wire (Server-Sent Events) and keyboard navigation. No dependencies. */
+/* Newswire: the live wire (Server-Sent Events), keyboard navigation and a reader's marks. No dependencies. */
 (function () {
   "use strict";
 
@@ -99,8 +99,71 @@
     } else if ((event.key === "o" || (event.key === "Enter" && active === current)) && current) {
       openItem(current);
       event.preventDefault();
+    } else {
+      readerKeys(event, current);
     }
   });
+
+  /* -- a signed-in reader's state: m read/unread, s save, A mark all as read -- */
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  /* Post one of the item's own forms (the same ones that work without script) and update the
+     item from the JSON answer, so the page keeps its place. */
+  function postForm(form, field, value) {
+    var body = new URLSearchParams(new FormData(form));
+    body.set(field, value);
+    return fetch(form.action, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRF-Token": csrfToken() }
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    });
+  }
+
+  function toggle(item, kind, field, attribute, onLabel, offLabel) {
+    var form = item.querySelector('form[data-reader="' + kind + '"]');
+    if (!form) return;
+    var on = item.getAttribute(attribute) !== "1";
+    postForm(form, field, on ? "1" : "0").then(function () {
+      item.setAttribute(attribute, on ? "1" : "0");
+      form.querySelector('input[name="' + field + '"]').value = on ? "0" : "1";
+      var button = form.querySelector("button");
+      button.textContent = on ? onLabel : offLabel;
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  }
+
+  /* Clicking a reader's button posts in the background too (no reload, no lost place). */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("form[data-reader] button");
+    var item = button && button.closest(".wire-item");
+    if (!item) return;
+    var kind = button.form.getAttribute("data-reader");
+    event.preventDefault();
+    if (kind === "read") toggle(item, "read", "read", "data-read", "Mark unread", "Mark read");
+    if (kind === "save") toggle(item, "save", "saved", "data-saved", "★ Saved", "☆ Save");
+  });
+
+  function readerKeys(event, current) {
+    if (event.key === "A") {
+      var all = document.querySelector("form[data-read-all]");
+      if (all) { all.submit(); event.preventDefault(); }
+      return;
+    }
+    if (!current) return;
+    if (event.key === "m") {
+      toggle(current, "read", "read", "data-read", "Mark unread", "Mark read");
+      event.preventDefault();
+    } else if (event.key === "s") {
+      toggle(current, "save", "saved", "data-saved", "★ Saved", "☆ Save");
+      event.preventDefault();
+    }
+  }
 
   document.addEventListener("focusout", function (event) {
     var item = event.target && event.target.classList && event.target.classList.contains("wire-item") ? event.target : null;
