@@ -197,6 +197,7 @@ def test_a_visit_marks_what_arrived_since_the_previous_one(world):
     assert store.record_visit(ada, T0) == newest  # the first visit: nothing is new
     later = refresh(store, news, [entry(7)], at=T0 + timedelta(minutes=10))
     assert store.record_visit(ada, T0 + timedelta(minutes=20)) == newest  # the same visit
+    assert store.record_visit(ada, T0 + timedelta(minutes=20, seconds=10)) == newest  # not even written
     assert store.record_visit(ada, T0 + timedelta(hours=2)) == later[0]  # a new visit
     refresh(store, news, [entry(8)], at=T0 + timedelta(hours=3))
     assert store.record_visit(ada, T0 + timedelta(hours=4)) == later[0]

@@ -32,6 +32,7 @@ from .tables import (article_authors, articles, authors, reader_articles, reader
                      reader_stories, readers, sources)
 
 VISIT_GAP = timedelta(minutes=30)  # a wire loaded after this long away starts a new visit
+VISIT_NOTE_EVERY = timedelta(minutes=1)  # within a visit, a wire page writes at most this often
 MAX_SYNC_LIMIT = 1000
 
 A, R, RS = articles.c, reader_articles.c, reader_sources.c
@@ -403,6 +404,8 @@ def record_visit(conn: Connection, user_id: int, now: datetime) -> int:
         new_after = newest
     elif now - row.last_seen_at > VISIT_GAP:
         new_after = row.seen_up_to_id
+    elif now - row.last_seen_at < VISIT_NOTE_EVERY:  # the same visit, noted a moment ago
+        return row.new_after_id
     else:
         new_after = row.new_after_id
     conn.execute(sa.update(readers).where(readers.c.user_id == user_id)
