@@ -61,7 +61,7 @@ def test_m_s_and_A_change_the_readers_state(site, page):
     expect(item).to_have_attribute("data-read", "0")
     page.keyboard.press("s")
     expect(item).to_have_attribute("data-saved", "1")
-    expect(item.locator('form[data-reader="save"] button')).to_have_text("★ Saved")
+    expect(item.locator('button[data-reader="save"]')).to_have_text("★ Saved")
     assert store.saved_ids(user_id) == [newest]
     page.keyboard.press("Shift+A")
     page.wait_for_load_state()
@@ -74,7 +74,7 @@ def test_the_buttons_work_in_place_and_opening_marks_read(site, page):
     store, server, user_id, ids = site
     page.goto("/")
     item = page.locator(f"#item-{ids[0]}")
-    item.locator('form[data-reader="save"] button').click()
+    item.locator('button[data-reader="save"]').click()
     expect(item).to_have_attribute("data-saved", "1")
     assert page.url.endswith("/")  # no reload, no lost place
     item.locator(".wire-title a").click()

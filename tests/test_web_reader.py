@@ -71,6 +71,10 @@ def test_opening_an_article_marks_it_read_on_the_wire(site):
 def test_read_and_save_by_form_and_by_script(site):
     store, client, anonymous, user, news, sport, ids = site
     one, two = ids["sport"][0], ids["sport"][1]
+    page = client.get("/").text  # without script: each button submits the page's one form
+    assert '<form id="reader-item-form" method="post" hidden>' in page
+    assert f'form="reader-item-form" formaction="/articles/{one}/save" name="saved" value="1"' in page
+    assert 'href="/saved"' in page and 'href="/saved"' not in anonymous.get("/").text
     back = client.post(f"/articles/{one}/read", data={"read": "1", "next": "/sources/2"}, follow_redirects=False)
     assert back.status_code == 303 and back.headers["location"] == "/sources/2"
     assert client.post(f"/articles/{one}/read", data={"read": "0"}, headers=JSON).json() == {

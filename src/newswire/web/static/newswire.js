@@ -111,12 +111,13 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
-  /* Post one of the item's own forms (the same ones that work without script) and update the
-     item from the JSON answer, so the page keeps its place. */
-  function postForm(form, field, value) {
-    var body = new URLSearchParams(new FormData(form));
-    body.set(field, value);
-    return fetch(form.action, {
+  /* Submit an item's button (it names the page's one shared form, and its own formaction,
+     name and value: what works without script) in the background, and update the item from
+     the answer, so the page keeps its place. */
+  function postButton(button, value) {
+    var body = new URLSearchParams(new FormData(button.form));
+    body.set(button.name, value);
+    return fetch(button.formAction, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRF-Token": csrfToken() }
     }).then(function (response) {
@@ -125,28 +126,28 @@
     });
   }
 
-  function toggle(item, kind, field, attribute, onLabel, offLabel) {
-    var form = item.querySelector('form[data-reader="' + kind + '"]');
-    if (!form) return;
-    var on = item.getAttribute(attribute) !== "1";
-    postForm(form, field, on ? "1" : "0").then(function () {
-      item.setAttribute(attribute, on ? "1" : "0");
-      form.querySelector('input[name="' + field + '"]').value = on ? "0" : "1";
-      var button = form.querySelector("button");
-      button.textContent = on ? onLabel : offLabel;
+  var LABELS = { read: ["Mark unread", "Mark read", "data-read"], save: ["\u2605 Saved", "\u2606 Save", "data-saved"] };
+
+  function toggle(item, kind) {
+    var button = item.querySelector('button[data-reader="' + kind + '"]');
+    if (!button) return;
+    var labels = LABELS[kind];
+    var on = item.getAttribute(labels[2]) !== "1";
+    postButton(button, on ? "1" : "0").then(function () {
+      item.setAttribute(labels[2], on ? "1" : "0");
+      button.value = on ? "0" : "1";
+      button.textContent = on ? labels[0] : labels[1];
       button.setAttribute("aria-pressed", on ? "true" : "false");
     });
   }
 
-  /* Clicking a reader's button posts in the background too (no reload, no lost place). */
+  /* Clicking an item's button posts in the background too (no reload, no lost place). */
   document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("form[data-reader] button");
+    var button = event.target.closest && event.target.closest("button[data-reader]");
     var item = button && button.closest(".wire-item");
     if (!item) return;
-    var kind = button.form.getAttribute("data-reader");
     event.preventDefault();
-    if (kind === "read") toggle(item, "read", "read", "data-read", "Mark unread", "Mark read");
-    if (kind === "save") toggle(item, "save", "saved", "data-saved", "★ Saved", "☆ Save");
+    toggle(item, button.getAttribute("data-reader"));
   });
 
   function readerKeys(event, current) {
@@ -156,11 +157,8 @@
       return;
     }
     if (!current) return;
-    if (event.key === "m") {
-      toggle(current, "read", "read", "data-read", "Mark unread", "Mark read");
-      event.preventDefault();
-    } else if (event.key === "s") {
-      toggle(current, "save", "saved", "data-saved", "★ Saved", "☆ Save");
+    if (event.key === "m" || event.key === "s") {
+      toggle(current, event.key === "m" ? "read" : "save");
       event.preventDefault();
     }
   }
