@@ -9,6 +9,8 @@ from typing import Iterator
 import pytest
 
 from browsing import playwright_or_skip
+from newswire import accounts
+from newswire.testing.signin import PASSWORD
 from newswire.testing.webserver import WebServer
 from test_browser import browser, seeded, server  # noqa: F401 - the module-wide browser and seeded server
 from test_pages import add_article
@@ -37,6 +39,18 @@ def page(browser, server) -> Iterator[object]:  # noqa: F811 - the fixtures impo
     context.close()
 
 
+def sign_in_as_admin(page, store) -> None:
+    """Through the sign-in form, as a person would; it comes back to /sources."""
+    if accounts.find_user(store, "admin") is None:
+        accounts.create_user(store, "admin", PASSWORD, admin=True)
+    page.goto("/login?next=/sources")
+    page.fill("#login-name", "admin")
+    page.fill("#login-password", PASSWORD)
+    page.click("form.account-form button[type=submit]")
+    expect(page.locator(".nav-hello")).to_contain_text("Hello, admin")
+    assert page.url.endswith("/sources")
+
+
 def violations(page) -> list[str]:
     reported = [m for m in page.console_seen if "Content Security Policy" in m or "Refused to" in m]
     return reported + page.evaluate("window.__csp")
@@ -55,7 +69,7 @@ def test_wire_article_and_sources_load_under_the_policy_and_the_live_wire_works(
     expect(page.locator("aside [data-live-status]")).to_have_attribute("data-state", "live")
     assert violations(page) == []
 
-    page.goto("/sources")
+    sign_in_as_admin(page, seeded.store)  # the remove buttons are an admin's
     expect(page.locator("table.sources tbody tr")).to_have_count(3)
     asked: list[str] = []
 

@@ -17,6 +17,7 @@ from starlette.routing import Mount
 
 from newswire.models import Entry, SourceUpdate
 from newswire.testing import LOOPBACK
+from newswire.testing.signin import sign_in
 from newswire.web.app import create_app
 from test_api import seed
 
@@ -92,6 +93,7 @@ def test_a_crafted_cursor_overflowing_the_store_is_a_400_page(client, monkeypatc
 
 
 def test_nul_in_a_form_is_refused_before_the_store(client, store):
+    sign_in(client, store)  # an admin, whom only the NUL stops
     before = [s.feed_url for s in store.list_sources()]
     response = client.post("/sources", data={"url": "http://example.test/a\x00b"}, follow_redirects=False)
     assert response.status_code == 400
