@@ -125,9 +125,14 @@ class ReaderStateMethods:
 
     def record_visit(self, user_id: int, now: datetime) -> int:
         """Note a wire page loaded at ``now``; the id above which articles are new since the
-        reader's previous visit (see ``reader_state.record_visit``). Raises StorageError."""
-        with self._write() as conn:
-            return reader_state.record_visit(conn, user_id, now)
+        reader's previous visit (see ``reader_state.visit``); a write at most once a minute.
+        Raises StorageError."""
+        with self._read() as conn:
+            new_after, note = reader_state.visit(conn, user_id, now)
+        if note:
+            with self._write() as conn:
+                reader_state.note_visit(conn, user_id, now, new_after)
+        return new_after
 
 
 def _now() -> datetime:

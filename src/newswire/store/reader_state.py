@@ -393,24 +393,23 @@ def prefs(conn: Connection, user_id: int) -> ReaderPrefs:
                        followed_stories=frozenset(stories.scalars()))
 
 
-def record_visit(conn: Connection, user_id: int, now: datetime) -> int:
-    """Note that the reader loaded the wire at ``now``; return the id above which articles are
-    new since their last visit (a visit ends after ``VISIT_GAP`` without a wire page). On the
-    first visit ever nothing is marked new."""
-    newest = last_article_id(conn)
+def visit(conn: Connection, user_id: int, now: datetime) -> tuple[int, bool]:
+    """A wire page loaded at ``now``: the id above which articles are new since the reader's
+    previous visit (a visit ends after ``VISIT_GAP`` without a wire page; on the first visit
+    ever nothing is new), and whether to note it (``note_visit``): at most once a minute, so
+    a reader's wire is a read, not a write, nearly always."""
     row = conn.execute(sa.select(readers).where(readers.c.user_id == user_id)).first()
     if row is None or row.last_seen_at is None:
-        _ensure_reader(conn, user_id)
-        new_after = newest
-    elif now - row.last_seen_at > VISIT_GAP:
-        new_after = row.seen_up_to_id
-    elif now - row.last_seen_at < VISIT_NOTE_EVERY:  # the same visit, noted a moment ago
-        return row.new_after_id
-    else:
-        new_after = row.new_after_id
+        return last_article_id(conn), True
+    if now - row.last_seen_at > VISIT_GAP:
+        return row.seen_up_to_id, True
+    return row.new_after_id, now - row.last_seen_at >= VISIT_NOTE_EVERY
+
+
+def note_visit(conn: Connection, user_id: int, now: datetime, new_after: int) -> None:
+    _ensure_reader(conn, user_id)
     conn.execute(sa.update(readers).where(readers.c.user_id == user_id)
-                 .values(last_seen_at=now, seen_up_to_id=newest, new_after_id=new_after))
-    return new_after
+                 .values(last_seen_at=now, seen_up_to_id=last_article_id(conn), new_after_id=new_after))
 
 
 def source_exists(conn: Connection, source_id: int) -> bool:
