@@ -4,10 +4,19 @@ It speaks real HTTP to a server on 127.0.0.1."""
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 from urllib.parse import urlencode
 
 import httpx
+
+from newswire import accounts
+from newswire.store import Store
+from newswire.testing import LOOPBACK
+from newswire.testing.webserver import WebServer
+from newswire.web import create_app
+
+PASSWORD = "correct horse battery"
 
 READING_LIST = "user/-/state/com.google/reading-list"
 STARRED = "user/-/state/com.google/starred"
@@ -81,3 +90,12 @@ def _pairs(params: Any) -> list[tuple[str, str]]:
         return []
     items = params.items() if isinstance(params, dict) else params
     return [(k, str(v)) for k, v in items]
+
+
+@contextmanager
+def serving_two_readers(store: Store) -> Iterator[WebServer]:
+    """A real server over ``store`` with an admin, ada, and a reader, ben (both PASSWORD)."""
+    accounts.create_user(store, "ada", PASSWORD, admin=True)
+    accounts.create_user(store, "ben", PASSWORD)
+    with WebServer(create_app(store, LOOPBACK)) as web:
+        yield web

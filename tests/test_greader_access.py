@@ -11,12 +11,9 @@ import pytest
 
 from newswire import accounts
 from newswire.store import Store
-from newswire.testing import LOOPBACK
 from newswire.testing.webserver import WebServer
-from newswire.web import create_app
-from greader_client import GReader
+from greader_client import PASSWORD, GReader, serving_two_readers
 
-PASSWORD = "correct horse battery"
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour News</title>
 <link>http://127.0.0.1/</link><item><title>Ferry vote</title><link>http://127.0.0.1/ferry</link>
 <guid>ferry</guid><pubDate>Wed, 17 Sep 2025 18:56:00 GMT</pubDate><description>Vote tonight</description></item>
@@ -25,9 +22,7 @@ RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour News</t
 
 @pytest.fixture
 def server(store: Store) -> Iterator[WebServer]:
-    accounts.create_user(store, "ada", PASSWORD, admin=True)
-    accounts.create_user(store, "ben", PASSWORD)
-    with WebServer(create_app(store, LOOPBACK)) as web:
+    with serving_two_readers(store) as web:
         yield web
 
 

@@ -9,16 +9,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
-from greader_client import READ, READING_LIST, STARRED, GReader
+from greader_client import PASSWORD, READ, READING_LIST, STARRED, GReader, serving_two_readers
 
-from newswire import accounts
 from newswire.models import Entry, SourceUpdate
 from newswire.store import Store
-from newswire.testing import LOOPBACK
 from newswire.testing.webserver import WebServer
-from newswire.web import create_app
 
-PASSWORD = "correct horse battery"
 T0 = datetime(2025, 9, 17, 18, 0, tzinfo=timezone.utc)
 SEEN_1 = T0 + timedelta(hours=1)   # when the first refresh found the Gazette's articles
 SEEN_2 = T0 + timedelta(hours=2)   # and the second found the Post's
@@ -58,9 +54,7 @@ def seeded(store: Store) -> Seeded:
 
 @pytest.fixture
 def server(store: Store, seeded: Seeded) -> Iterator[WebServer]:
-    accounts.create_user(store, "ada", PASSWORD, admin=True)
-    accounts.create_user(store, "ben", PASSWORD)
-    with WebServer(create_app(store, LOOPBACK)) as web:
+    with serving_two_readers(store) as web:
         yield web
 
 
