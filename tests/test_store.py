@@ -316,3 +316,10 @@ def test_migrating_twice_is_harmless(database_url):
 def test_unsupported_url_is_a_storage_error():
     with pytest.raises(StorageError):
         Store("mysql://localhost/db")
+
+
+def test_sources_listed_without_counting_their_articles(store, source):
+    store.save_refresh(source.id, ok(), sample_entries(3))
+    assert [s.article_count for s in store.list_sources()] == [3]
+    uncounted = store.list_sources(with_counts=False)
+    assert [(s.id, s.name, s.article_count) for s in uncounted] == [(source.id, "The Gazette", 0)]

@@ -98,10 +98,11 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return sources.find(conn, feed_url)
 
-    def list_sources(self) -> list[Source]:
-        """All sources by id, with ``article_count`` filled. Raises StorageError."""
+    def list_sources(self, *, with_counts: bool = True) -> list[Source]:
+        """All sources by id, with ``article_count`` filled unless ``with_counts`` is False (then
+        0: counting reads every article). Raises StorageError."""
         with self._read() as conn:
-            return sources.list_all(conn)
+            return sources.list_all(conn, with_counts)
 
     def due_sources(self, now: datetime, *, include_all: bool = False, limit: int | None = None,
                     excluding: Collection[int] = ()) -> list[Source]:

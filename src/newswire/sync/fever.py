@@ -67,7 +67,7 @@ def answer(store: Store, asked: FeverRequest) -> dict[str, Any]:
     user = user_for_fever_key(store, asked.api_key) if asked.api_key else None
     if user is None:
         return answers.refused()
-    sources = store.list_sources()
+    sources = store.list_sources(with_counts=False)
     sections = set(asked.sections)
     if asked.mark is not None:
         apply_mark(store, user.id, asked.mark, sources)
