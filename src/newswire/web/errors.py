@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newswire.errors import NewswireError, NotFound, StorageError
+from newswire.web.state import is_feed_path
 from newswire.web.view import render_page
 
 log = logging.getLogger(__name__)
@@ -60,12 +61,11 @@ _PAGE_WORDS = {404: "There is no page at this address.",
 _JSON_WORDS = {500: "internal server error", 503: "the database is unavailable"}
 
 MACHINE_PATHS = ("/api/", "/fever", "/healthz", "/metrics", "/openapi.json")  # /fever: the Fever API
-FEED_NAMES = ("feed.atom", "feed.rss", "feed.json")
 
 
 def wants_json(path: str) -> bool:
     """Paths whose errors are JSON: the API, feeds out and the operations endpoints."""
-    return path.startswith(MACHINE_PATHS) or path.rstrip("/").rsplit("/", 1)[-1] in FEED_NAMES
+    return path.startswith(MACHINE_PATHS) or is_feed_path(path)
 
 
 def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:

@@ -28,13 +28,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from newswire import accounts
 from newswire.models import User
-from newswire.store import Store
+from newswire.web.state import is_feed_path, store_of
 
 SESSION_COOKIE = "newswire_session"
 ANON_COOKIE = "newswire_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-FEED_NAMES = ("feed.atom", "feed.rss", "feed.json")
 
 Via = Literal["bearer", "session"]
 
@@ -72,10 +71,6 @@ def _resolve(connection: HTTPConnection, bearer: str, session: str) -> tuple[Use
     return None, None
 
 
-def store_of(connection: HTTPConnection) -> Store:
-    return connection.app.state.store
-
-
 def load_csrf_secret(connection: HTTPConnection) -> str:
     """The server's CSRF key, read from the store once per app (call off the event loop)."""
     state = connection.app.state
@@ -89,8 +84,7 @@ def _bearer(connection: HTTPConnection) -> str:
     scheme, _, value = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         return value.strip()
-    path = connection.url.path
-    if connection.scope["method"] in ("GET", "HEAD") and path.rstrip("/").rsplit("/", 1)[-1] in FEED_NAMES:
+    if connection.scope["method"] in ("GET", "HEAD") and is_feed_path(connection.url.path):
         return parse_qs(connection.url.query).get("token", [""])[0]
     return ""
 
