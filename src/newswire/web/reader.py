@@ -70,22 +70,27 @@ async def _change(request: Request, change: Callable[[], object]) -> None:
         raise WebError(404, str(error).removeprefix("store: ").capitalize() + ".") from None
 
 
-@router.post("/articles/{article_id}/read")
-async def mark_read(request: Request, article_id: str, user: User = Depends(require_user)) -> Response:
+async def _set_article_flag(request: Request, article_id: str, name: str,
+                            apply: Callable[[int, bool], object]) -> Response:
+    """One article's read or saved flag from the form's ``name`` field (default: set), through
+    ``apply(article id, value)``; answers as every reader route does."""
     number = id_or_404(article_id, "article")
     form = await read_form(request)
-    read = _flag(form, "read", True)
-    await _change(request, lambda: store_of(request).mark_read(user.id, [number], bool(read)))
-    return _answer(request, form, f"/articles/{number}", id=number, read=read)
+    value = _flag(form, name, True)
+    await _change(request, lambda: apply(number, bool(value)))
+    return _answer(request, form, f"/articles/{number}", id=number, **{name: value})
+
+
+@router.post("/articles/{article_id}/read")
+async def mark_read(request: Request, article_id: str, user: User = Depends(require_user)) -> Response:
+    return await _set_article_flag(request, article_id, "read",
+                                   lambda number, read: store_of(request).mark_read(user.id, [number], read))
 
 
 @router.post("/articles/{article_id}/save")
 async def save(request: Request, article_id: str, user: User = Depends(require_user)) -> Response:
-    number = id_or_404(article_id, "article")
-    form = await read_form(request)
-    saved = _flag(form, "saved", True)
-    await _change(request, lambda: store_of(request).set_saved(user.id, [number], bool(saved)))
-    return _answer(request, form, f"/articles/{number}", id=number, saved=saved)
+    return await _set_article_flag(request, article_id, "saved",
+                                   lambda number, saved: store_of(request).set_saved(user.id, [number], saved))
 
 
 @router.post("/read-all")
