@@ -76,6 +76,19 @@ def _open(database: str) -> Store:
         _fail(error)
 
 
+@contextlib.contextmanager
+def _opened(database: str, *also: type[Exception]) -> Iterator[Store]:
+    """The store for one command's work, closed after it; a NewswireError (or one of ``also``)
+    raised inside ends the command with its one line, never a traceback."""
+    store = _open(database)
+    try:
+        yield store
+    except (NewswireError, *also) as error:
+        _fail(error)
+    finally:
+        store.close()
+
+
 @app.command()
 def add(url: str, database: Database = DEFAULT_DB,
         name: Annotated[Optional[str], typer.Option(help="Display name; default: the feed's title")] = None,
@@ -111,8 +124,7 @@ def import_opml(file: Annotated[Optional[Path], typer.Argument(help="An OPML fil
     """Follow every feed in an OPML file (nested outlines become categories), or the starter list."""
     if (file is None) == (not starter):
         _fail(ValueError("give an OPML FILE or --starter, not both" if starter else "give an OPML FILE or --starter"))
-    store = _open(database)
-    try:
+    with _opened(database, OSError) as store:
         if starter:
             from newswire.sources.starter import starter_opml_bytes
 
@@ -121,10 +133,6 @@ def import_opml(file: Annotated[Optional[Path], typer.Argument(help="An OPML fil
             assert file is not None
             data = file.read_bytes()
         summary = subscribe.import_opml(store, data, _settings())
-    except (NewswireError, OSError) as error:
-        _fail(error)
-    finally:
-        store.close()
     skipped = f"; skipped {summary.skipped} whose URL is not http(s)" if summary.skipped else ""
     console.print(f"Imported {summary.added} feeds ({summary.already_followed} already followed{skipped}).")
 
@@ -133,17 +141,12 @@ def import_opml(file: Annotated[Optional[Path], typer.Argument(help="An OPML fil
 def export_opml(file: Annotated[Optional[Path], typer.Argument(help="Write here instead of stdout")] = None,
                 database: Database = DEFAULT_DB) -> None:
     """Write the followed feeds as OPML, with their names and categories."""
-    store = _open(database)
-    try:
+    with _opened(database, OSError) as store:
         document = subscribe.export_opml(store)
         if file:
             file.write_text(document, encoding="utf-8")
         else:
             sys.stdout.write(document)
-    except (NewswireError, OSError) as error:
-        _fail(error)
-    finally:
-        store.close()
 
 
 def _shown_url(url: str) -> str:
@@ -164,13 +167,8 @@ def _ago(moment: datetime | None, now: datetime) -> str:
 @app.command()
 def sources(database: Database = DEFAULT_DB) -> None:
     """Show each source with its health."""
-    store = _open(database)
-    try:
+    with _opened(database) as store:
         rows = store.list_sources()
-    except NewswireError as error:
-        _fail(error)
-    finally:
-        store.close()
     if not rows:
         console.print("No sources yet: add one with [bold]newswire add URL[/].")
         return
@@ -284,14 +282,9 @@ def search(query: str, database: Database = DEFAULT_DB,
     """Full-text search over titles, authors and text, best matches first."""
     from newswire.web.display import display_zone, format_when
 
-    store = _open(database)
-    try:
+    with _opened(database, ValueError) as store:
         zone = display_zone(_settings().timezone)
         hits = store.search(query, limit=limit)
-    except (NewswireError, ValueError) as error:
-        _fail(error)
-    finally:
-        store.close()
     if not hits:
         console.print(line("No articles match ", text(repr(query)), "."), highlight=False)
         return
@@ -339,13 +332,8 @@ def user_add(name: str, database: Database = DEFAULT_DB,
     """Create an account; the password is asked for twice (or read with --password-stdin)."""
     from newswire import accounts
 
-    store = _open(database)
-    try:
+    with _opened(database) as store:
         user = accounts.create_user(store, name, _password(password_stdin), admin=admin)
-    except NewswireError as error:
-        _fail(error)
-    finally:
-        store.close()
     console.print(line("Created ", "admin " if user.is_admin else "user ", text(user.name, "bold"), "."),
                   highlight=False)
 
@@ -355,15 +343,10 @@ def user_passwd(name: str, database: Database = DEFAULT_DB, password_stdin: Pass
     """Set a user's password; every session of theirs ends (API tokens stay)."""
     from newswire import accounts
 
-    store = _open(database)
-    try:
+    with _opened(database) as store:
         if accounts.find_user(store, name) is None:
             raise NewswireError(f"no user {name!r}")
         accounts.set_password(store, name, _password(password_stdin))
-    except NewswireError as error:
-        _fail(error)
-    finally:
-        store.close()
     console.print(line("Password changed for ", text(name, "bold"), "; their sessions have ended."),
                   highlight=False)
 
@@ -373,13 +356,8 @@ def user_list(database: Database = DEFAULT_DB) -> None:
     """Show every account."""
     from newswire import accounts
 
-    store = _open(database)
-    try:
+    with _opened(database) as store:
         users = accounts.list_users(store)
-    except NewswireError as error:
-        _fail(error)
-    finally:
-        store.close()
     if not users:
         console.print("No users yet: add one with [bold]newswire user add NAME --admin[/].")
         return
@@ -397,13 +375,8 @@ def user_remove(name: str, database: Database = DEFAULT_DB) -> None:
     """Delete an account with its sessions and API tokens."""
     from newswire import accounts
 
-    store = _open(database)
-    try:
+    with _opened(database) as store:
         accounts.remove_user(store, name)
-    except NewswireError as error:
-        _fail(error)
-    finally:
-        store.close()
     console.print(line("Removed ", text(name, "bold"), "."), highlight=False)
 
 
@@ -413,16 +386,11 @@ def user_token(name: str, database: Database = DEFAULT_DB,
     """Make a new API token for a user and print it (once: only its hash is kept)."""
     from newswire import accounts
 
-    store = _open(database)
-    try:
+    with _opened(database) as store:
         user = accounts.find_user(store, name)
         if user is None:
             raise NewswireError(f"no user {name!r}")
         token = accounts.create_token(store, user.id, label)
-    except NewswireError as error:
-        _fail(error)
-    finally:
-        store.close()
     sys.stdout.write(token + "\n")
 
 
