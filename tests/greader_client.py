@@ -99,3 +99,13 @@ def serving_two_readers(store: Store) -> Iterator[WebServer]:
     accounts.create_user(store, "ben", PASSWORD)
     with WebServer(create_app(store, LOOPBACK)) as web:
         yield web
+
+
+@contextmanager
+def signed_in(server: WebServer, name: str) -> Iterator[GReader]:
+    """An app signed in as ``name`` (PASSWORD) on ``server``, closed after."""
+    app = GReader(server.base_url).login(name, PASSWORD)
+    try:
+        yield app
+    finally:
+        app.close()

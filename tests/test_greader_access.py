@@ -12,7 +12,7 @@ import pytest
 from newswire import accounts
 from newswire.store import Store
 from newswire.testing.webserver import WebServer
-from greader_client import PASSWORD, GReader, serving_two_readers
+from greader_client import PASSWORD, GReader, serving_two_readers, signed_in
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour News</title>
 <link>http://127.0.0.1/</link><item><title>Ferry vote</title><link>http://127.0.0.1/ferry</link>
@@ -28,16 +28,14 @@ def server(store: Store) -> Iterator[WebServer]:
 
 @pytest.fixture
 def ada(server: WebServer) -> Iterator[GReader]:
-    app = GReader(server.base_url).login("ada", PASSWORD)
-    yield app
-    app.close()
+    with signed_in(server, "ada") as app:
+        yield app
 
 
 @pytest.fixture
 def ben(server: WebServer) -> Iterator[GReader]:
-    app = GReader(server.base_url).login("ben", PASSWORD)
-    yield app
-    app.close()
+    with signed_in(server, "ben") as app:
+        yield app
 
 
 # signing in

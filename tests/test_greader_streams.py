@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
-from greader_client import PASSWORD, READ, READING_LIST, STARRED, GReader, serving_two_readers
+from greader_client import PASSWORD, READ, READING_LIST, STARRED, GReader, serving_two_readers, signed_in
 
 from newswire.models import Entry, SourceUpdate
 from newswire.store import Store
@@ -58,11 +58,12 @@ def server(store: Store, seeded: Seeded) -> Iterator[WebServer]:
         yield web
 
 
+
+
 @pytest.fixture
 def ben(server: WebServer) -> Iterator[GReader]:
-    app = GReader(server.base_url).login("ben", PASSWORD)
-    yield app
-    app.close()
+    with signed_in(server, "ben") as app:
+        yield app
 
 
 def test_an_app_syncs_step_by_step(seeded: Seeded, ben: GReader) -> None:
