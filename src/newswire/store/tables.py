@@ -22,6 +22,8 @@ NAMING = {
 
 metadata = sa.MetaData(naming_convention=NAMING)
 
+MAX_ID = 2**31 - 1  # ids are sa.Integer: 32-bit on PostgreSQL, so no larger id names a row
+
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Aware UTC datetimes in and out on every engine.

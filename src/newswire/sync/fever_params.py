@@ -23,8 +23,9 @@ from email.policy import HTTP
 from typing import Literal, Sequence
 from urllib.parse import parse_qsl
 
+from newswire.store.tables import MAX_ID
+
 MAX_BODY_BYTES = 64 * 1024  # a key, a mark, an id and a time: far less in practice
-MAX_ID = 2**31 - 1  # article and source ids are 32-bit on PostgreSQL
 ITEMS_PER_PAGE = 50  # the protocol's page, and its limit on with_ids
 LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 

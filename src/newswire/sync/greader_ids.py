@@ -16,6 +16,8 @@ import string
 from dataclasses import dataclass
 from typing import Literal
 
+from newswire.store.tables import MAX_ID
+
 ITEM_PREFIX = "tag:google.com,2005:reader/item/"
 STATE_PREFIX = "user/-/state/com.google/"
 LABEL_PREFIX = "user/-/label/"
@@ -24,8 +26,6 @@ READING_LIST = STATE_PREFIX + "reading-list"
 STARRED = STATE_PREFIX + "starred"
 READ = STATE_PREFIX + "read"
 KEPT_UNREAD = STATE_PREFIX + "kept-unread"
-MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL (web.inputs refuses the same; not imported:
-#                    newswire.web's package imports the app, which imports this module)
 HEX_DIGITS = frozenset(string.hexdigits)
 MAX_STREAM_ID = 2100  # a feed URL may be long, but not without bound
 

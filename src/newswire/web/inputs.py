@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from newswire.store.tables import MAX_ID
 from newswire.web.errors import BadRequest, WebError, respond
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 MAX_AUTHOR = 200
 MAX_QUERY = 500
 
