@@ -186,7 +186,8 @@ def test_a_public_newswire_is_open_to_read(seeded):
 # Routes that anyone may post to: signing in and out, and the first-run link (its token is the check).
 ANYONE = {"/login", "/logout", "/setup/{token}"}
 # Each user's own things: a signed-in user, not an admin. Engineer B's reader-state routes go here.
-PER_READER = {"/settings/tokens", "/settings/tokens/{token_id}/revoke", *reader.MUTATING_PATHS}
+PER_READER = {"/settings/tokens", "/settings/tokens/{token_id}/revoke", "/settings/password",
+              *reader.MUTATING_PATHS}
 # Sync APIs for reader apps check their own credentials (tested in test_greader*.py, test_fever.py).
 OWN_AUTH_PREFIXES = ("/api/greader/", "/api/greader.php/", "/api/fever.php", "/fever")
 

@@ -50,6 +50,10 @@ class UserExistsError(AccountError):
     pass
 
 
+class WrongPassword(AccountError):
+    pass
+
+
 class Throttled(NewswireError):
     """Too many failed sign-ins for this name or address; try again in ``retry_after_seconds``."""
 
@@ -136,9 +140,27 @@ def list_users(store: Store) -> list[User]:
     return store.list_users()
 
 
-def remove_user(store: Store, name: str) -> None:
-    """Delete a user with their sessions and tokens. Raises NotFound, StorageError."""
-    store.remove_user(name_key(name))
+def remove_user(store: Store, name: str, *, keep_an_admin: bool = False) -> None:
+    """Delete a user with their sessions and tokens; with ``keep_an_admin`` (the web's rule)
+    never the last admin. Raises LastAdminError, NotFound, StorageError."""
+    store.remove_user(name_key(name), keep_an_admin=keep_an_admin)
+
+
+def set_admin(store: Store, name: str, admin: bool) -> None:
+    """Make a user an admin or a reader (never the last admin a reader). Raises
+    LastAdminError, NotFound, StorageError."""
+    store.set_user_admin(name_key(name), admin)
+
+
+def change_own_password(store: Store, user: User, current: str, new: str, *, address: str = "") -> None:
+    """A signed-in user's change of their own password: the current one must be right (and
+    wrong guesses count towards the same throttle as sign-ins, so a stolen session cannot be
+    used to guess it). Every session ends. Raises WrongPassword, Throttled, AccountError,
+    StorageError."""
+    check_password(new)
+    if authenticate(store, user.name, current, address=address) is None:
+        raise WrongPassword("accounts: the current password is not right")
+    set_password(store, user.name, new)
 
 
 def authenticate(store: Store, name: str, password: str, *, address: str = "",
@@ -153,6 +175,8 @@ def authenticate(store: Store, name: str, password: str, *, address: str = "",
     password_ok = len(password) <= MAX_PASSWORD and _verify(found[1] if found else _dummy_hash(), password)
     if found and password_ok:
         store.clear_login_failures([key for key in keys if key.startswith("name:")])
+        if _hasher.check_needs_rehash(found[1]):  # made with older Argon2 parameters
+            store.upgrade_password_hash(found[0].id, found[1], hash_password(password))
         return found[0]
     store.record_login_failure(list(keys), now, forget_before=now - THROTTLE_WINDOW)
     return None

@@ -56,3 +56,10 @@ class SourceExistsError(NewswireError, ValueError):
 
 class NotFound(NewswireError, LookupError):
     pass
+
+
+class LastAdminError(NewswireError, ValueError):
+    """Removing or demoting this user would leave nobody who can change anything."""
+
+    def __init__(self, name_key: str):
+        super().__init__(f"accounts: {name_key!r} is the only admin; make another user an admin first")

@@ -75,6 +75,25 @@ def set_password(conn: Connection, name_key: str, password_hash: str, fever_key:
     return True
 
 
+def set_admin(conn: Connection, name_key: str, admin: bool) -> bool:
+    """False when there is no such user."""
+    return conn.execute(sa.update(users).where(users.c.name_key == name_key).values(is_admin=admin)
+                        .returning(users.c.id)).first() is not None
+
+
+def other_admins(conn: Connection, name_key: str) -> int:
+    """How many admins there are besides this user."""
+    return conn.execute(sa.select(sa.func.count()).select_from(users)
+                        .where(users.c.is_admin.is_(True), users.c.name_key != name_key)).scalar_one()
+
+
+def upgrade_hash(conn: Connection, user_id: int, old_hash: str, new_hash: str) -> None:
+    """Replace a hash made with older parameters; sessions stay (the password is the same). Only
+    when the old hash is still current, so that a password changed meanwhile is not undone."""
+    conn.execute(sa.update(users).where(users.c.id == user_id, users.c.password_hash == old_hash)
+                 .values(password_hash=new_hash))
+
+
 def delete_user(conn: Connection, name_key: str) -> bool:
     """Delete a user with their sessions and tokens (explicitly: SQLite may run without foreign
     keys enforced)."""

@@ -16,7 +16,7 @@ from typing import Collection, Iterator, Literal, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
 
-from newswire.errors import NewswireError, NotFound, SourceExistsError, StorageError
+from newswire.errors import LastAdminError, NewswireError, NotFound, SourceExistsError, StorageError
 from newswire.models import Article, ArticlePage, Entry, SearchHit, Source, SourceUpdate, StoreResult
 from newswire.models import ApiToken, Story, User
 
@@ -493,11 +493,33 @@ class Store(ReaderStateMethods):
             if not accounts.set_password(conn, name_key, password_hash, fever_key, _now()):
                 raise NotFound(f"store: no user {name_key!r}")
 
-    def remove_user(self, name_key: str) -> None:
-        """Delete a user with their sessions and tokens. Raises NotFound, StorageError."""
+    def upgrade_password_hash(self, user_id: int, old_hash: str, new_hash: str) -> None:
+        """Rehash a password with current parameters, sessions kept. Raises StorageError."""
         with self._write() as conn:
+            accounts.upgrade_hash(conn, user_id, old_hash, new_hash)
+
+    def remove_user(self, name_key: str, *, keep_an_admin: bool = False) -> None:
+        """Delete a user with their sessions and tokens. With ``keep_an_admin``, refuse to delete
+        the last admin. Raises LastAdminError, NotFound, StorageError."""
+        with self._write() as conn:
+            if keep_an_admin and self._last_admin(conn, name_key):
+                raise LastAdminError(name_key)
             if not accounts.delete_user(conn, name_key):
                 raise NotFound(f"store: no user {name_key!r}")
+
+    def set_user_admin(self, name_key: str, admin: bool) -> None:
+        """Make a user an admin or a reader; never demotes the last admin. Raises
+        LastAdminError, NotFound, StorageError."""
+        with self._write() as conn:
+            if not admin and self._last_admin(conn, name_key):
+                raise LastAdminError(name_key)
+            if not accounts.set_admin(conn, name_key, admin):
+                raise NotFound(f"store: no user {name_key!r}")
+
+    @staticmethod
+    def _last_admin(conn: Connection, name_key: str) -> bool:
+        user = accounts.by_key(conn, name_key)
+        return user is not None and user.is_admin and accounts.other_admins(conn, name_key) == 0
 
     def add_session(self, token_hash: str, user_id: int, expires_at: datetime) -> None:
         """Record a sign-in (and forget expired sessions). Raises StorageError."""

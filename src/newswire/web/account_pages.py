@@ -8,7 +8,8 @@ page (API tokens).
 - ``/setup/<token>``: while no admin exists, the process that serves (``newswire run``, ``serve``,
   ``demo``) prints this one-time link; its form makes the first admin and signs them in. The
   token lives in that process's memory (``app.state.setup_token``) and dies when used.
-- ``/settings``: a signed-in user's API tokens: make one (shown once), revoke one.
+- ``/settings``: a signed-in user's API tokens: make one (shown once), revoke one; and a change
+  of their own password, which ends every session (this browser gets a new one).
 
 The sign-in and first-run forms are posted by browsers without a session, so they check the
 anonymous CSRF token themselves (``identity``); the others are checked by ``csrf.CsrfCheck``.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -159,11 +161,11 @@ def _make_first_admin(request: Request, token: str, form: dict[str, str]) -> Res
     return _anonymous_form(request, "setup.html", {"token": token, "name": name[:64], "error": error}, 400)
 
 
-# -- settings: API tokens
+# -- settings: API tokens and password
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, user: User = Depends(require_user)) -> HTMLResponse:
-    return _settings(request, user)
+def settings_page(request: Request, changed: str = "", user: User = Depends(require_user)) -> HTMLResponse:
+    return _settings(request, user, password_changed=changed == "password")
 
 
 def _settings(request: Request, user: User, **extra: Any) -> HTMLResponse:
@@ -187,3 +189,29 @@ def _new_token(request: Request, user: User, label: str) -> HTMLResponse:
 def revoke_token(request: Request, token_id: str, user: User = Depends(require_user)) -> Response:
     accounts.revoke_token(store_of(request), user.id, id_or_404(token_id, "token"))
     return RedirectResponse("/settings", status_code=303)
+
+
+@router.post("/settings/password", response_class=HTMLResponse)
+async def change_password(request: Request, user: User = Depends(require_user)) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_change_password, request, user, form)
+
+
+def _change_password(request: Request, user: User, form: dict[str, str]) -> Response:
+    new = form.get("new_password", "")
+    address = request.client.host if request.client else ""
+    try:
+        if new != form.get("new_password2", ""):
+            raise accounts.AccountError("accounts: the two new passwords differ")
+        accounts.change_own_password(store_of(request), user, form.get("current_password", ""), new, address=address)
+    except accounts.Throttled as throttled:
+        page = _settings(request, user, password_error="Too many wrong passwords. Try again in "
+                                                       f"{throttled.retry_after_seconds // 60 + 1} minutes.")
+        page.status_code = 429
+        page.headers["Retry-After"] = str(throttled.retry_after_seconds)
+        return page
+    except accounts.AccountError as failure:
+        page = _settings(request, user, password_error=in_words(failure)[:1].upper() + in_words(failure)[1:] + ".")
+        page.status_code = 400
+        return page
+    return signed_in(request, user, "/settings?" + urlencode({"changed": "password"}))

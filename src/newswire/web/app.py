@@ -12,7 +12,8 @@
     identity   who is asking (session cookie or Bearer token)  (middleware)
     csrf       form tokens on every change made with a session  (middleware)
     auth       who may read and who may change                 (dependencies)
-    account_pages  sign in and out, the first-run link, API tokens
+    account_pages  sign in and out, the first-run link, API tokens, a password change
+    user_admin     the admin's page for accounts (/users)
     stories    story pages and story feeds
     reader     each reader's own state: read, saved, mute/follow (reader_view: its marks on pages)
     live       the live wire (SSE)
@@ -29,7 +30,7 @@ from __future__ import annotations
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from newswire import __version__
@@ -37,8 +38,8 @@ from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
 from newswire.sync import fever, greader
 from newswire.web import account_pages, admin, admin_api, api, errors, feeds, live, media, ops, stories
-from newswire.web import reader, wire_pages
-from newswire.web.auth import ADMINS, READERS
+from newswire.web import reader, user_admin, wire_pages
+from newswire.web.auth import ADMINS, READERS, require_admin
 from newswire.web.csrf import CsrfCheck
 from newswire.web.display import display_zone
 from newswire.web.head import HeadAsGet
@@ -70,6 +71,7 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
                    live.router, media.router):
         app.include_router(router, dependencies=READERS)
     app.include_router(admin.router, dependencies=ADMINS)
+    app.include_router(user_admin.router, dependencies=[Depends(require_admin)])  # seeing accounts too
     app.include_router(admin_api.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app)  # innermost: the middleware below wraps its answers too
