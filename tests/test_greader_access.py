@@ -11,6 +11,7 @@ import pytest
 
 from newswire import accounts
 from newswire.store import Store
+from newswire.sync.greader_auth import APP_TOKENS_KEPT, TOKEN_LABEL
 from newswire.testing.webserver import WebServer
 from greader_client import PASSWORD, GReader, serving_two_readers, signed_in
 
@@ -71,6 +72,20 @@ def test_the_login_token_is_an_api_token(store: Store, server: WebServer) -> Non
     app = GReader(server.base_url)
     app.auth = accounts.create_token(store, user.id, "phone")
     assert app.json("/reader/api/0/user-info")["userName"] == "ben"
+
+
+def test_signing_in_again_and_again_keeps_a_bounded_number_of_app_tokens(store: Store, server: WebServer) -> None:
+    """Some apps sign in on every sync: the least recently used app tokens go, the newest stay,
+    and tokens made by hand are not touched."""
+    user = accounts.find_user(store, "ben")
+    phone = accounts.create_token(store, user.id, "phone")
+    app = GReader(server.base_url)
+    for _ in range(APP_TOKENS_KEPT + 5):
+        app.auth = app.client_login("ben", PASSWORD).text.splitlines()[-1].split("=", 1)[1]
+        assert app.json("/reader/api/0/user-info")["userName"] == "ben"
+    labels = [t.label for t in accounts.list_tokens(store, user.id)]
+    assert labels.count(TOKEN_LABEL) == APP_TOKENS_KEPT and labels.count("phone") == 1
+    assert accounts.user_for_token(store, phone) is not None
 
 
 @pytest.mark.parametrize("email, password", [("ada", "wrong password"), ("nobody", PASSWORD), ("", ""),

@@ -232,10 +232,12 @@ def end_session(store: Store, token: str) -> None:
 
 # API tokens
 
-def create_token(store: Store, user_id: int, label: str) -> str:
-    """A new API token for the user (shown once; only its hash is kept). Raises StorageError."""
+def create_token(store: Store, user_id: int, label: str, *, keep: int | None = None) -> str:
+    """A new API token for the user (shown once; only its hash is kept). ``keep``: how many
+    tokens with this label the user keeps at most, the least recently used going first (apps
+    that sign in on every sync would otherwise pile up tokens). Raises StorageError."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    store.add_api_token(_token_hash(token), user_id, label.strip()[:100])
+    store.add_api_token(_token_hash(token), user_id, label.strip()[:100], keep=keep)
     return token
 
 

@@ -149,6 +149,15 @@ def insert_token(conn: Connection, token_hash: str, user_id: int, label: str, no
     return to_token(row)
 
 
+def prune_tokens(conn: Connection, user_id: int, label: str, keep: int) -> None:
+    """Delete a user's tokens with this label but the ``keep`` most recently used or made."""
+    recent = (sa.select(api_tokens.c.id).where(api_tokens.c.user_id == user_id, api_tokens.c.label == label)
+              .order_by(sa.func.coalesce(api_tokens.c.last_used_at, api_tokens.c.created_at).desc(),
+                        api_tokens.c.id.desc()).limit(keep))
+    conn.execute(sa.delete(api_tokens).where(api_tokens.c.user_id == user_id, api_tokens.c.label == label,
+                                             api_tokens.c.id.not_in(recent.scalar_subquery())))
+
+
 def token_user(conn: Connection, token_hash: str) -> tuple[User, datetime | None] | None:
     """The user of an API token and when the token was last used; None when unknown."""
     row = conn.execute(sa.select(*_USER_COLUMNS, api_tokens.c.last_used_at)

@@ -543,10 +543,14 @@ class Store(ReaderStateMethods):
         with self._write() as conn:
             accounts.delete_session(conn, token_hash)
 
-    def add_api_token(self, token_hash: str, user_id: int, label: str) -> ApiToken:
-        """Raises StorageError."""
+    def add_api_token(self, token_hash: str, user_id: int, label: str, *, keep: int | None = None) -> ApiToken:
+        """With ``keep``, the user's tokens with this label are cut to the ``keep`` most recent
+        (the new one included). Raises StorageError."""
         with self._write() as conn:
-            return accounts.insert_token(conn, token_hash, user_id, label, _now())
+            token = accounts.insert_token(conn, token_hash, user_id, label, _now())
+            if keep is not None:
+                accounts.prune_tokens(conn, user_id, label, keep)
+            return token
 
     def api_token_user(self, token_hash: str) -> tuple[User, datetime | None] | None:
         """The user of an API token and when it was last used. Raises StorageError."""

@@ -29,6 +29,7 @@ from newswire.store import Store
 
 WRITE_TOKEN_SECRET = "greader-write-token"
 TOKEN_LABEL = "Google Reader app"
+APP_TOKENS_KEPT = 20  # each ClientLogin makes a token; a user keeps this many, most recently used
 MAX_CREDENTIAL = 1024
 
 
@@ -57,7 +58,7 @@ def sign_in(store: Store, email: str | None, password: str | None, address: str)
                             headers={"Retry-After": str(throttled.retry_after_seconds)}) from None
     if user is None:
         raise HTTPException(401, "Error=BadAuthentication")
-    return accounts.create_token(store, user.id, TOKEN_LABEL)
+    return accounts.create_token(store, user.id, TOKEN_LABEL, keep=APP_TOKENS_KEPT)
 
 
 def login_token(request: Request) -> str:
