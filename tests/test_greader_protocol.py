@@ -164,7 +164,7 @@ def test_tags_and_unread_counts() -> None:
     sources = [SOURCE, other, loose, quiet]
     assert tag_list(sources) == {"tags": [{"id": STARRED}, {"id": "user/-/label/News/Canada", "type": "folder"},
                                           {"id": "user/-/label/Quiet", "type": "folder"}]}
-    counts = unread_counts(sources, {3: 2, 4: 1, 5: 4, 6: 0}, {3: SEEN})
+    counts = unread_counts({s.id: s.category for s in sources}, {3: 2, 4: 1, 5: 4, 6: 0}, {3: SEEN})
     assert counts["max"] == 7
     assert [(r["id"], r["count"]) for r in counts["unreadcounts"]] == [
         ("feed/3", 2), ("feed/4", 1), ("feed/5", 4), ("user/-/label/News/Canada", 3), (READING_LIST, 7)]
@@ -179,6 +179,6 @@ def test_a_label_counts_its_sub_categories() -> None:
     news = Source(id=1, feed_url="https://a.example/feed", name="A", category="News")
     canada = Source(id=2, feed_url="https://b.example/feed", name="B", category="News/Canada")
     toronto = Source(id=3, feed_url="https://c.example/feed", name="C", category="World/Canada/Toronto")
-    rows = unread_counts([news, canada, toronto], {1: 1, 2: 2, 3: 4})["unreadcounts"]
+    rows = unread_counts({s.id: s.category for s in [news, canada, toronto]}, {1: 1, 2: 2, 3: 4})["unreadcounts"]
     assert [(r["id"], r["count"]) for r in rows if "/label/" in r["id"]] == [
         ("user/-/label/News", 3), ("user/-/label/News/Canada", 2), ("user/-/label/World/Canada/Toronto", 4)]

@@ -225,3 +225,39 @@ def test_a_readers_wire_leaves_out_what_they_muted(world):
     assert wire == ids["news"][1::-1]
     assert len(store.list_articles(reader_id=bob).items) == 6
     assert len(store.list_articles().items) == 6
+
+
+def test_kept_unread_counts_follow_arrivals_marks_and_removals(world, database_url):
+    """The counts a process keeps between calls (``reader_counts``) stay equal to counting afresh
+    through new arrivals, marks by another process, and deletions."""
+    store, news, sport, ids, ada, bob = world
+
+    def fresh(user: int) -> dict[int, int]:
+        with Store(database_url) as other:  # another process: nothing kept
+            return other.unread_counts(user)
+
+    assert store.unread_counts(ada) == {news: 3, sport: 3}
+    later = refresh(store, news, [entry(7), entry(8)], at=T0 + timedelta(hours=1))
+    assert store.unread_counts(ada) == {news: 5, sport: 3} == fresh(ada)
+    with Store(database_url) as other:  # a mark made elsewhere
+        other.mark_read(ada, [later[0], ids["sport"][0]])
+    assert store.unread_counts(ada) == {news: 4, sport: 2} == fresh(ada)
+    refresh(store, sport, [entry(9, text="match")], at=T0 + timedelta(hours=2))
+    assert store.unread_counts(ada) == {news: 4, sport: 3} == fresh(ada)
+    with Store(database_url) as other:
+        other.mark_all_read(ada, source_id=news)
+    assert store.unread_counts(ada) == {sport: 3} == fresh(ada)
+    assert store.unread_counts(bob) == {news: 5, sport: 4}
+    _delete(store, ids["sport"][1])
+    assert store.unread_counts(bob) == {news: 5, sport: 3} == fresh(bob)
+
+
+def _delete(store: Store, article_id: int) -> None:
+    """Delete an article as retention does, saying so (``reader_counts.note_removal``)."""
+    import sqlalchemy as sa
+    from newswire.store import reader_counts
+    from newswire.store.tables import article_authors, articles
+    with store._write() as conn:
+        conn.execute(sa.delete(article_authors).where(article_authors.c.article_id == article_id))
+        conn.execute(sa.delete(articles).where(articles.c.id == article_id))
+        reader_counts.note_removal(conn)

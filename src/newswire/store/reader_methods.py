@@ -16,11 +16,14 @@ from sqlalchemy.engine import Connection
 from newswire.errors import NotFound
 
 from . import reader_state
+from .reader_counts import UnreadCounter
 from .reader_state import ReaderPrefs, Scope, Stream
 
 
 class ReaderStateMethods:
     """Read/unread, saved, mute/follow and visits, per user (a ``users.id``)."""
+
+    _unread_counter: UnreadCounter  # made by Store.__init__
 
     def _read(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError
@@ -58,9 +61,10 @@ class ReaderStateMethods:
 
     def unread_counts(self, user_id: int) -> dict[int, int]:
         """Source id → unread articles (syndicated copies included); sources with none unread
-        are left out. Raises StorageError."""
+        are left out. Kept between calls and brought up to date (``reader_counts``). Raises
+        StorageError."""
         with self._read() as conn:
-            return reader_state.unread_counts(conn, user_id)
+            return {source_id: n for source_id, n in self._unread_counter.counts(conn, user_id).items() if n > 0}
 
     def unread_ids(self, user_id: int, *, limit: int = 50_000) -> list[int]:
         """Unread article ids, newest first (by arrival). Raises StorageError."""

@@ -12,7 +12,9 @@ article writes its exception row; marking a whole source or the wire raises a wa
 drops the rows it makes redundant. Unread counts seek ``articles (source_id, id)`` past each
 source's watermark, then correct for the few exception rows: with a reader who keeps up, a
 handful of index entries per source. (A reader who never marks anything read pays for every
-article above the watermark: that is the cost of an honest count.)
+article above the watermark: that is the cost of an honest count.) ``reader_counts`` keeps each
+reader's counts between asks and adds only what arrived since, until a mark raises the reader's
+``state_version``.
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ def mark_read(conn: Connection, user_id: int, article_ids: Sequence[int], read: 
     ids = list(conn.execute(_existing(article_ids)).scalars())
     _upsert(conn, reader_articles, [{"user_id": user_id, "article_id": i, "read": read} for i in ids],
             ["user_id", "article_id"], ["read"])
+    if ids:
+        _changed(conn, user_id)
 
 
 def set_saved(conn: Connection, user_id: int, article_ids: Sequence[int], saved_at: datetime | None) -> None:
@@ -163,19 +167,41 @@ def _drop_empty(conn: Connection, user_id: int, where: sa.ColumnElement[bool]) -
                                                   where))
 
 
-def unread_counts(conn: Connection, user_id: int) -> dict[int, int]:
-    """source id → unread articles (copies included); sources with none are left out."""
+def state_version(conn: Connection, user_id: int) -> int:
+    """The reader's state version: raised by every change that can change what they have read."""
+    return int(conn.execute(sa.select(readers.c.state_version).where(readers.c.user_id == user_id)).scalar() or 0)
+
+
+def _changed(conn: Connection, user_id: int) -> None:
+    _ensure_reader(conn, user_id)
+    conn.execute(sa.update(readers).where(readers.c.user_id == user_id)
+                 .values(state_version=readers.c.state_version + 1))
+
+
+def arrivals_by_source(conn: Connection, after_id: int, up_to_id: int) -> dict[int, int]:
+    """source id → articles with ``after_id`` < id ≤ ``up_to_id``: what arrived since a count,
+    unread for every reader whose state has not changed since (no watermark or mark reaches
+    an id that did not exist)."""
+    rows = conn.execute(sa.select(A.source_id, sa.func.count()).where(A.id > after_id, A.id <= up_to_id)
+                        .group_by(A.source_id))
+    return {source_id: n for source_id, n in rows}
+
+
+def unread_counts(conn: Connection, user_id: int, up_to_id: int) -> dict[int, int]:
+    """source id → unread articles with id ≤ ``up_to_id`` (copies included); sources with none
+    are left out."""
     base = base_mark(conn, user_id)
     mark = _source_mark(user_id, base)
     above = (sa.select(sa.func.count()).select_from(articles)
-             .where(A.source_id == sources.c.id, A.id > mark).scalar_subquery())
+             .where(A.source_id == sources.c.id, A.id > mark, A.id <= up_to_id).scalar_subquery())
     query = sa.select(sources.c.id, mark.label("mark"), above.label("above")).select_from(
         sources.outerjoin(*_source_join(user_id, sources.c.id)))
     counts, marks = {}, {}
     for row in conn.execute(query):
         counts[row.id], marks[row.id] = row.above, row.mark
     exceptions = (sa.select(A.source_id, A.id, R.read).select_from(reader_articles)
-                  .join(articles, A.id == R.article_id).where(R.user_id == user_id, R.read.is_not(None)))
+                  .join(articles, A.id == R.article_id)
+                  .where(R.user_id == user_id, R.read.is_not(None), A.id <= up_to_id))
     for row in conn.execute(exceptions):
         below = row.id <= marks.get(row.source_id, base)
         if row.read and not below:
@@ -275,8 +301,8 @@ def mark_all_read(conn: Connection, user_id: int, scope: Scope, up_to: datetime 
 def _raise_marks(conn: Connection, user_id: int, chosen: list[int] | None, mark: int) -> None:
     """Raise the watermark of the wire (``chosen`` None) or of each chosen source to ``mark``,
     and drop the exception rows at or below it that now say nothing."""
+    _changed(conn, user_id)
     if chosen is None:
-        _ensure_reader(conn, user_id)
         conn.execute(sa.update(readers).where(readers.c.user_id == user_id, readers.c.read_up_to_id < mark)
                      .values(read_up_to_id=mark))
         covered = R.article_id <= mark

@@ -31,3 +31,10 @@ def get_or_create(conn: Connection, key: str, make: Callable[[], str]) -> str:
     stored = get(conn, key)
     assert stored is not None  # inserted here, or by whoever won the race
     return stored
+
+
+def put(conn: Connection, key: str, value: str) -> None:
+    """Store ``value`` under ``key``, replacing what was there."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(server_values).values(key=key, value=value)
+    conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": statement.excluded.value}))

@@ -56,6 +56,11 @@ def list_all(conn: Connection, with_counts: bool = True) -> list[Source]:
     return [to_source(row, row.article_count) for row in conn.execute(query)]
 
 
+def categories(conn: Connection) -> dict[int, str | None]:
+    """source id → its category, every source: all that unread counts by label need."""
+    return {row.id: row.category for row in conn.execute(sa.select(sources.c.id, sources.c.category))}
+
+
 def due(conn: Connection, now: datetime, include_all: bool, limit: int | None = None,
         excluding: Collection[int] = ()) -> list[Source]:
     """Enabled sources due at ``now`` (all enabled ones with ``include_all``) that no worker

@@ -23,6 +23,7 @@ from newswire.models import ApiToken, Story, User
 from . import accounts, articles, copies, extraction, reading, search, server_values, sources
 from . import stories as story_rows
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
+from .reader_counts import UnreadCounter
 from .reader_methods import ReaderStateMethods
 
 
@@ -40,6 +41,7 @@ class Store(ReaderStateMethods):
                 upgrade(self._engine)
         self.dialect: str = self._engine.dialect.name
         self._names = articles.NameIds()
+        self._unread_counter = UnreadCounter()
 
     def close(self) -> None:
         """Close all pooled connections."""
@@ -103,6 +105,12 @@ class Store(ReaderStateMethods):
         0: counting reads every article). Raises StorageError."""
         with self._read() as conn:
             return sources.list_all(conn, with_counts)
+
+    def source_categories(self) -> dict[int, str | None]:
+        """Source id → category, every source: a light listing for callers that need no more
+        (a whole ``Source`` per row costs ten times as much). Raises StorageError."""
+        with self._read() as conn:
+            return sources.categories(conn)
 
     def due_sources(self, now: datetime, *, include_all: bool = False, limit: int | None = None,
                     excluding: Collection[int] = ()) -> list[Source]:

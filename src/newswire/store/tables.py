@@ -211,6 +211,7 @@ readers = sa.Table(
     sa.Column("last_seen_at", UTCDateTime),  # the last wire page this reader loaded
     sa.Column("seen_up_to_id", sa.Integer, nullable=False, server_default="0"),  # newest id then
     sa.Column("new_after_id", sa.Integer, nullable=False, server_default="0"),  # newest id at the previous visit
+    sa.Column("state_version", sa.Integer, nullable=False, server_default="0"),  # raised by every read mark
 )
 
 reader_articles = sa.Table(

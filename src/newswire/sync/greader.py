@@ -165,7 +165,7 @@ def tags(call: Call) -> Response:
 
 
 def unread_count(call: Call) -> Response:
-    return JSONResponse(unread_counts(_feeds(call), call.store.unread_counts(call.user.id)))
+    return JSONResponse(unread_counts(call.store.source_categories(), call.store.unread_counts(call.user.id)))
 
 
 # streams

@@ -13,7 +13,7 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -106,23 +106,24 @@ def tag_list(sources: Iterable[Source]) -> dict[str, Any]:
                      *({"id": label_stream_id(c), "type": "folder"} for c in categories_of(sources))]}
 
 
-def unread_counts(sources: Sequence[Source], counts: Mapping[int, int],
+def unread_counts(categories: Mapping[int, str | None], counts: Mapping[int, int],
                   newest: Mapping[int, datetime] | None = None) -> dict[str, Any]:
-    """unread-count: each feed with unread items, each label summed over its feeds and those of its sub-categories, and the
-    reading list; ``newest`` (source id → its newest article's time) where known."""
+    """unread-count: each feed with unread items, each label summed over its feeds and those of
+    its sub-categories, and the reading list; ``categories``: source id → category, every source;
+    ``newest`` (source id → its newest article's time) where known."""
     newest = newest or {}
-    unread = [(s, counts[s.id]) for s in sources if counts.get(s.id, 0) > 0]
-    listed = set(categories_of(sources))
+    unread = [(source_id, counts[source_id]) for source_id in sorted(categories) if counts.get(source_id, 0) > 0]
+    listed = {c for c in categories.values() if c}
     labels: dict[str, list[int]] = {}
-    for source, n in unread:
-        for label in label_paths(source.category):
+    for source_id, n in unread:
+        for label in label_paths(categories[source_id]):
             if label in listed:
-                labels.setdefault(label, []).append(source.id)
-    rows = [_count_row(feed_stream_id(s.id), n, newest.get(s.id)) for s, n in unread]
+                labels.setdefault(label, []).append(source_id)
+    rows = [_count_row(feed_stream_id(source_id), n, newest.get(source_id)) for source_id, n in unread]
     rows += [_count_row(label_stream_id(label), sum(counts[i] for i in ids), _latest(newest, ids))
              for label, ids in sorted(labels.items())]
     total = sum(n for _, n in unread)
-    rows.append(_count_row(READING_LIST, total, _latest(newest, [s.id for s, _ in unread])))
+    rows.append(_count_row(READING_LIST, total, _latest(newest, [source_id for source_id, _ in unread])))
     return {"max": total, "unreadcounts": rows}
 
 
