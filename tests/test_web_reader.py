@@ -4,6 +4,7 @@ refusals for anonymous users, bad input and forms without the CSRF token. SQLite
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -201,3 +202,19 @@ def test_the_sources_page_counts_what_the_reader_has_not_read(site):
     counts = re.findall(r'<tr id="source-(\d+)".*?data-unread="(\d+)"', page, flags=re.S)
     assert dict(counts) == {str(news): "2", str(sport): "3"} and "(muted)" in page
     assert "data-unread" not in anonymous.get("/sources").text
+
+
+def test_kept_item_html_follows_each_readers_state_and_the_item(site, store: Store):
+    """Rendered items are kept (``view.ItemFragments``) by everything they show: one reader's
+    marks never show on another's wire, and a changed item is rendered again."""
+    store_, client, anonymous, user, news, sport, ids = site
+    first = ids["sport"][0]
+    client.get(f"/articles/{first}")
+    with TestClient(create_app(store, LOOPBACK), base_url="http://localhost") as bob:
+        sign_in(bob, store, "bob", admin=False)
+        for _ in range(2):
+            assert "is-read" in item_classes(client.get("/").text)[first]
+            assert "is-read" not in item_classes(bob.get("/").text)[first]
+            assert item_classes(anonymous.get("/").text)[first] == ""
+    refresh(store, sport, [dataclasses.replace(entry(4, text="match"), title="Story 4, updated")])
+    assert "Story 4, updated" in anonymous.get("/").text

@@ -1,13 +1,16 @@
 """How the pages look: the Jinja2 environment, its filters, and the wire item view model.
 
-One partial, ``_item.html``, renders a wire item on every listing page and in the live stream
-(``live.py``), so a pushed item looks exactly like a served one. Templates live in
+One partial, ``_item.html``, renders a wire item on every listing page (through ``wire_item``,
+which keeps rendered items: ``ItemFragments``) and in the live stream (``live.py``), so a pushed
+item looks exactly like a served one. Templates live in
 ``templates/``; every page goes through ``render_page`` so each one gets the display zone.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +21,8 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from newswire.models import Article, SearchHit
@@ -32,6 +37,9 @@ STATIC_DIR = HERE / "static"
 
 # Every page sees ``me`` (the signed-in user, for "Hello, NAME") and ``csrf_token`` (its forms').
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[page_context])
+# Templates ship with the package and never change while it runs: without this, every
+# ``{% include %}`` (one per wire item) stats its file to see whether to reload it.
+templates.env.auto_reload = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,53 @@ templates.env.globals["urlencode"] = urlencode
 def render_item(item: WireItem, zone: ZoneInfo, *, level: int = 2) -> str:
     """The HTML of one wire item (an ``<li>``), as the page and the live stream send it."""
     return templates.get_template("_item.html").render(item=item, zone=zone, level=level)
+
+
+class ItemFragments:
+    """Rendered wire items, kept by everything they show.
+
+    Every reader of a busy newswire loads the same fifty items over and over, and rendering
+    them is most of a wire page's cost. An item's HTML depends only on the item (a frozen
+    ``WireItem``: any change to what it shows is a new key), the reader's (read, saved) state
+    of it, whether it is new since their last visit, its heading level and the display zone;
+    so it is kept under exactly that, least recently used going first."""
+
+    def __init__(self, size: int = 4096):
+        self._kept: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def html(self, item: WireItem, zone: ZoneInfo, level: int, state: tuple[bool, bool] | None,
+             unseen: bool) -> Markup:
+        key = (item, zone, level, state, unseen)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+                return found
+        made = Markup(templates.get_template("_item.html").render(
+            item=item, zone=zone, level=level, states={item.id: state} if state else None,
+            new_after=item.id - 1 if unseen else None))
+        with self._lock:
+            self._kept[key] = made
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return made
+
+
+fragments = ItemFragments()
+
+
+@pass_context
+def wire_item(context: Context, item: WireItem, level: int = 2) -> Markup:
+    """One item of a wire listing, with the page's reader marks (``states``, ``new_after``)."""
+    states, new_after = context.get("states"), context.get("new_after")
+    state = states.get(item.id) if states else None
+    unseen = new_after is not None and item.id > new_after
+    return fragments.html(item, context["zone"], level, state, unseen)
+
+
+templates.env.globals["wire_item"] = wire_item
 
 
 def zone_of(request: Request) -> ZoneInfo:
