@@ -96,6 +96,22 @@ def test_bad_credentials_are_401(server: WebServer, email: str, password: str) -
     assert "Auth=" not in response.text
 
 
+def test_behind_a_local_proxy_each_client_address_is_throttled_on_its_own(server: WebServer) -> None:
+    """A reverse proxy on the same machine sends every sign-in from 127.0.0.1: the client's own
+    address (X-Forwarded-For, trusted from 127.0.0.1 as uvicorn does by default) is what counts,
+    so one client's failures do not lock everyone out."""
+    app = GReader(server.base_url)
+
+    def attempt(name: str, client: str) -> int:
+        return app.http.post("/accounts/ClientLogin", data={"Email": name, "Passwd": "wrong password"},
+                             headers={"X-Forwarded-For": client}).status_code
+
+    assert [attempt(f"guess{i}", "203.0.113.7") for i in range(accounts.ADDRESS_LIMIT)] == [401] * accounts.ADDRESS_LIMIT
+    assert attempt("another", "203.0.113.7") == 429
+    assert attempt("another", "198.51.100.9") == 401
+    assert app.client_login("ada", PASSWORD).status_code == 200  # no forwarded address: the proxy's own
+
+
 def test_sign_in_is_throttled(server: WebServer) -> None:
     app = GReader(server.base_url)
     statuses = [app.client_login("ben", "wrong password").status_code for _ in range(accounts.NAME_LIMIT + 1)]
