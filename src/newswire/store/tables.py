@@ -250,3 +250,5 @@ reader_stories = sa.Table(  # followed stories; no foreign key: stories are rebu
 
 # Unread counts seek past each source's watermark (source_id = ? AND id > ?).
 sa.Index("ix_articles_source_id_id", articles.c.source_id, articles.c.id)
+# "Mark all as read up to a time" (sync apps send one) finds the first article first seen after it.
+sa.Index("ix_articles_first_seen_at", articles.c.first_seen_at)

@@ -1,8 +1,13 @@
-"""A version number on each reader's state, raised by every change that can change what is read.
+"""A version number on each reader's state, raised by every change that can change what is read,
+and an index on when each article was first seen.
 
 Unread counts are asked for many times a minute by every reader app; a process keeps each
 reader's last counts and reuses them while this version and the articles' removal stamp are
 unchanged, adding only the articles that arrived since (``reader_counts``).
+
+Sync apps mark everything read "up to" a time: the first article first seen after it is found
+through ``ix_articles_first_seen_at`` instead of a walk over every id above the reader's
+watermark (6 s at a million articles for a reader who had marked nothing).
 
 Revision ID: 0011
 Revises: 0007
@@ -22,8 +27,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("readers") as batch:
         batch.add_column(sa.Column("state_version", sa.Integer, nullable=False, server_default="0"))
+    op.create_index("ix_articles_first_seen_at", "articles", ["first_seen_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_articles_first_seen_at", table_name="articles")
     with op.batch_alter_table("readers") as batch:
         batch.drop_column("state_version")
