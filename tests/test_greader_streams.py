@@ -174,3 +174,17 @@ def test_marking_starred_all_read_is_refused_and_read_is_a_no_op(ben: GReader) -
     assert ben.post("/reader/api/0/mark-all-as-read", {"s": STARRED}).status_code == 400
     assert ben.post("/reader/api/0/mark-all-as-read", {"s": READ}).text == "OK"
     assert ben.unread()[READING_LIST] == 7
+
+
+def test_unread_counts_carry_each_feeds_newest_item_time(store: Store, seeded: Seeded, ben: GReader) -> None:
+    """Apps skip feeds whose newest item they already have: each count row carries it, kept up
+    to date as articles arrive."""
+    def newest() -> dict[str, int]:
+        rows = ben.json("/reader/api/0/unread-count")["unreadcounts"]
+        return {row["id"]: int(row["newestItemTimestampUsec"]) for row in rows}
+
+    usec = lambda minutes: int((T0 + timedelta(minutes=minutes)).timestamp()) * 1_000_000  # noqa: E731
+    gazette, post, label = f"feed/{seeded.gazette.id}", f"feed/{seeded.post.id}", "user/-/label/Local/City"
+    assert newest() == {gazette: usec(5), post: usec(11), label: usec(5), READING_LIST: usec(11)}
+    store.save_refresh(seeded.gazette.id, refreshed(SEEN_2 + timedelta(hours=1)), [entry("g6", 30)])
+    assert newest() == {gazette: usec(30), post: usec(11), label: usec(30), READING_LIST: usec(30)}

@@ -24,6 +24,7 @@ from . import accounts, articles, copies, extraction, reading, search, server_va
 from . import stories as story_rows
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
 from .reader_counts import UnreadCounter
+from .source_newest import SourceNewest
 from .reader_methods import ReaderStateMethods
 
 
@@ -42,6 +43,7 @@ class Store(ReaderStateMethods):
         self.dialect: str = self._engine.dialect.name
         self._names = articles.NameIds()
         self._unread_counter = UnreadCounter()
+        self._source_newest = SourceNewest()
 
     def close(self) -> None:
         """Close all pooled connections."""
@@ -111,6 +113,12 @@ class Store(ReaderStateMethods):
         (a whole ``Source`` per row costs ten times as much). Raises StorageError."""
         with self._read() as conn:
             return sources.categories(conn)
+
+    def newest_by_source(self) -> dict[int, datetime]:
+        """Source id → its newest article's publication time (sources without articles left
+        out); kept between calls (``source_newest``). Raises StorageError."""
+        with self._read() as conn:
+            return dict(self._source_newest.times(conn))
 
     def due_sources(self, now: datetime, *, include_all: bool = False, limit: int | None = None,
                     excluding: Collection[int] = ()) -> list[Source]:

@@ -165,7 +165,9 @@ def tags(call: Call) -> Response:
 
 
 def unread_count(call: Call) -> Response:
-    return JSONResponse(unread_counts(call.store.source_categories(), call.store.unread_counts(call.user.id)))
+    store = call.store
+    return JSONResponse(unread_counts(store.source_categories(), store.unread_counts(call.user.id),
+                                      store.newest_by_source()))
 
 
 # streams
