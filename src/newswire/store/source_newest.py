@@ -24,9 +24,10 @@ MAX_ARRIVALS = 20_000  # more new articles than this since the last read: read a
 A = articles.c
 
 
-def _afresh(conn: Connection, up_to_id: int) -> dict[int, datetime]:
-    newest = (sa.select(sa.func.max(A.published_at)).where(A.source_id == sources.c.id, A.id <= up_to_id)
-              .scalar_subquery())
+def _afresh(conn: Connection) -> dict[int, datetime]:
+    # No bound on the id: an article stored meanwhile is read again by the next ``_since``, and
+    # a maximum taken twice is the same maximum.
+    newest = sa.select(sa.func.max(A.published_at)).where(A.source_id == sources.c.id).scalar_subquery()
     return {source_id: at for source_id, at in conn.execute(sa.select(sources.c.id, newest)) if at is not None}
 
 
@@ -55,7 +56,7 @@ class SourceNewest:
                 if source_id not in times or at > times[source_id]:
                     times[source_id] = at
         else:
-            times = _afresh(conn, newest_id)
+            times = _afresh(conn)
         with self._lock:
             self._kept = (newest_id, times)
         return times
