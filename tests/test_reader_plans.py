@@ -2,122 +2,19 @@
 temporary sort, on SQLite and PostgreSQL. A plan is deterministic where a timing is not: a
 query that scans a million articles fails here on a few hundred.
 
-Every statement a store call runs is captured and explained with its own parameters. On
-PostgreSQL, sequential scans and sorts are priced out (``enable_seqscan``/``enable_sort`` off),
-so one that still shows has no index to use instead.
+The checks are in ``plans.py``.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta, timezone
-import re
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from newswire.accounts import create_user
 from newswire.store.engine import create_engine
-from newswire.store.tables import articles, sources
-
-
-ARTICLE_INDEXES = ("ix_articles_", "pk_articles", "uq_articles_")
-
-
-@contextmanager
-def captured() -> Iterator[list[tuple[str, Any]]]:
-    """The SQL statements (with parameters) run on any engine meanwhile."""
-    statements: list[tuple[str, Any]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if not executemany and statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
-
-
-def _sqlite_problems(conn: sa.Connection, statement: str, parameters: Any) -> list[str]:
-    details = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
-    sorts = [d for d in details if "TEMP B-TREE" in d]
-    # Walking an index in the ORDER BY's order stops at the LIMIT: not a full scan.
-    walk = not sorts and "ORDER BY" in statement and "LIMIT" in statement
-    scans = [d for d in details if d.startswith("SCAN articles") and not (walk and " USING " in d)]
-    return sorts + scans
-
-
-def _postgres_problems(conn: sa.Connection, statement: str, parameters: Any) -> list[str]:
-    for method in ("seqscan", "sort"):  # priced out: one still in the plan has no index to replace it
-        conn.exec_driver_sql(f"SET enable_{method} = off")
-    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
-    plan = plan if isinstance(plan, list) else json.loads(plan)
-    problems: list[str] = []
-
-    def walk(node: dict[str, Any], limited: bool = False) -> None:
-        kind = node["Node Type"]
-        limited = limited or kind == "Limit"  # an ordered index walk under a LIMIT stops early
-        index = node.get("Index Name", "")
-        on_articles = node.get("Relation Name") == "articles" or index.startswith(ARTICLE_INDEXES)
-        if kind in ("Sort", "Incremental Sort") or (on_articles and kind == "Seq Scan"):
-            problems.append(kind)
-        if on_articles and "Index" in kind and "Index Cond" not in node and not limited:
-            problems.append(f"{kind} of all of {index}")
-        if on_articles and "Index" in kind and not limited and re.search(r"\bid [<>]", node.get("Filter", "")):
-            problems.append(f"{kind} of {index} filters on id instead of seeking it")
-        for child in node.get("Plans", ()):
-            walk(child, limited)
-
-    walk(plan[0]["Plan"])
-    return problems
-
-
-def plan_problems(database_url: str, call: Callable[[], object]) -> dict[str, list[str]]:
-    """Statement → its full scans of articles and temporary sorts, for each SELECT ``call`` ran."""
-    with captured() as statements:
-        call()
-    assert statements, "the call ran no query"
-    engine = create_engine(database_url)
-    found: dict[str, list[str]] = {}
-    try:
-        with engine.connect() as conn:
-            check = _sqlite_problems if conn.dialect.name == "sqlite" else _postgres_problems
-            for statement, parameters in statements:
-                if not re.search(r"\b(FROM|JOIN) articles\b", statement):
-                    continue  # lookups by a page's ids (authors, categories) sort a page at most
-                problems = check(conn, statement, parameters)
-                if problems:
-                    found[statement] = problems
-    finally:
-        engine.dispose()
-    return found
-
-
-SOURCES, PER_SOURCE = 20, 1000
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
-
-
-def load_articles(database_url: str) -> None:
-    """``SOURCES`` × ``PER_SOURCE`` articles written straight into the schema (interleaved, as a
-    wire stores them), and on PostgreSQL the statistics autovacuum would gather."""
-    engine = create_engine(database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.insert(sources), [{"id": i + 1, "feed_url": f"http://127.0.0.1/{i}.xml", "name": f"S{i}",
-                                               "created_at": T0} for i in range(SOURCES)])
-            conn.execute(sa.insert(articles), [
-                {"source_id": n % SOURCES + 1, "guid": f"g{n}", "title": f"Story {n}", "enclosures": [],
-                 "published_at": T0 + timedelta(minutes=n), "first_seen_at": T0 + timedelta(minutes=n),
-                 "content_hash": "0" * 32} for n in range(SOURCES * PER_SOURCE)])
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("ANALYZE")
-    finally:
-        engine.dispose()
+from plans import PER_SOURCE, SOURCES, T0, _postgres_problems, captured, load_articles, plan_problems
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Reader apps ask for unread counts many times a minute, and the Google Reader answer carries each
 feed's newest item time (apps skip feeds whose newest item they have). Finding it is one index
-seek per source (``ix_articles_source_id_published_at``), a thousand at a thousand sources; but
+seek per source (``ix_articles_source_id_published_at_id``), a thousand at a thousand sources; but
 it changes only when articles arrive. So it is kept with the newest article id it was read at,
 and brought up to date from the articles stored since. Deleting articles never makes a kept
 time wrong in a way that matters: a feed's newest time stays what it was.

@@ -107,7 +107,9 @@ articles = sa.Table(
     sa.Column("extraction_due_at", UTCDateTime, index=True),
     sa.UniqueConstraint("source_id", "guid"),
     sa.Index("ix_articles_published_at_id", "published_at", "id"),
-    sa.Index("ix_articles_source_id_published_at", "source_id", "published_at"),
+    # id too: a source's page is ordered by (published_at, id), and PostgreSQL, unlike SQLite,
+    # does not carry the row's id in every index entry (without it: an incremental sort).
+    sa.Index("ix_articles_source_id_published_at_id", "source_id", "published_at", "id"),
 )
 
 stories = sa.Table(
