@@ -675,5 +675,7 @@ def main() -> None:
     app()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m newswire.cli: run the imported module, where every command registered
+    from newswire.cli import main as imported_main
+
+    imported_main()
