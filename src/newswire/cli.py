@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, NoReturn, Optional
 
 import typer
 import uvicorn
@@ -37,6 +37,9 @@ from newswire.sources.redact import redact_text, redact_url
 from newswire.store import Store
 from newswire.models import Source
 from newswire.terminal import counted, line, link, text
+
+if TYPE_CHECKING:
+    from newswire.service.retention import PurgeSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Newswire: follow publishers' feeds and keep every article.")
@@ -466,7 +469,7 @@ def worker(database: Database = DEFAULT_DB,
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_worker(store, stop, owner=owner, batch=batch, lease_seconds=lease, enrich=enrich,
-                         settings=_settings(database), on_pass=_report_pass)
+                         settings=_settings(database), on_pass=_report_pass, on_purge=_report_purge)
 
     try:
         asyncio.run(go())
@@ -567,7 +570,7 @@ def _report_pass(results: list[UpdateResult]) -> None:
         console.print(f"{datetime.now().strftime('%H:%M:%S')} {said}", highlight=False)
 
 
-def _report_purge(summary) -> None:
+def _report_purge(summary: PurgeSummary) -> None:
     gone = f" and {counted(summary.stories, 'story', 'stories')} left empty" if summary.stories else ""
     console.print(f"{datetime.now().strftime('%H:%M:%S')} purged {counted(summary.articles, 'article')} "
                   f"older than the retention period{gone}", highlight=False)

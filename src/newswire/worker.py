@@ -26,7 +26,7 @@ from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.scheduler import Scheduler
 from newswire.service.enrichment import default_enrichers, index_enrichers
-from newswire.service.retention import run_retention
+from newswire.service.retention import PurgeSummary, run_retention
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.store import Store
 
@@ -45,7 +45,8 @@ def worker_name() -> str:
 
 async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = None, batch: int = 20,
                      lease_seconds: int = 600, enrich: bool = False, settings: Settings = DEFAULTS,
-                     on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
+                     on_pass: Callable[[list[UpdateResult]], None] | None = None,
+                     on_purge: Callable[[PurgeSummary], None] | None = None) -> None:
     """Claim and refresh due sources until ``stop`` is set; with ``enrich``, also follow every
     article stored (by any worker) with copy detection and story clustering, and purge articles
     older than ``settings.retention_days`` every hour."""
@@ -60,7 +61,7 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
         if enrich:  # one such worker: it also purges older articles, when retention is on
             jobs.append(follow_and_enrich(store, stop))
             if settings.retention_days:
-                jobs.append(run_retention(store, stop, settings.retention_days))
+                jobs.append(run_retention(store, stop, settings.retention_days, on_purge=on_purge))
         await asyncio.gather(*jobs)
 
 
