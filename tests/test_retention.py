@@ -119,6 +119,19 @@ def test_sqlite_gives_the_purged_pages_back(sqlite_url):
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def test_sqlite_gives_back_as_many_pages_as_asked_in_one_step(sqlite_url):
+    with Store(sqlite_url) as store:
+        source = store.add_source("http://127.0.0.1/a.xml", name="A")
+        store_entries(store, source.id, *(entry(f"old{n}", OLD + timedelta(minutes=n), "zeppelin") for n in range(20)))
+        while store.purge_batch(retention.cutoff_for(30, NOW), limit=5).articles:
+            pass
+        free, _ = store.free_space()
+        page = sqlite3.connect(sqlite_url.removeprefix("sqlite:///")).execute("PRAGMA page_size").fetchone()[0]
+        assert free > 20 * page
+        store.reclaim_space(pages=10)
+        assert store.free_space()[0] == free - 10 * page
+
+
 def test_an_existing_sqlite_database_is_switched_to_incremental_vacuum(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:  # made before auto_vacuum was set: it has tables already

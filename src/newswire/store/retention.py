@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -87,6 +88,8 @@ def free_pages(conn: Connection) -> tuple[int, int]:
             conn.exec_driver_sql("PRAGMA page_size").scalar_one())
 
 
-def incremental_vacuum(conn: Connection, pages: int) -> None:
-    """Give up to ``pages`` free pages back to the file system (incremental auto-vacuum only)."""
-    conn.exec_driver_sql(f"PRAGMA incremental_vacuum({max(1, int(pages))})")
+def incremental_vacuum(dbapi_conn: Any, pages: int) -> None:
+    """Give up to ``pages`` free pages back to the file system (incremental auto-vacuum only), in
+    a write transaction of its own. Through ``executescript``: the pragma frees one page per
+    step, and ``execute`` would step it once (one page, whatever ``pages`` says)."""
+    dbapi_conn.executescript(f"PRAGMA incremental_vacuum({max(1, int(pages))});")

