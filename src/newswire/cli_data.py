@@ -103,10 +103,14 @@ def export(database: Database = DEFAULT_DB,
     settings = _settings(database)
     with _opened(database, OSError) as store, _destination(output) as out:
         articles = store.iter_articles(since=start)
-        if format_ is ExportFormat.jsonl:
-            count = write_jsonl(articles, out)
-        else:
-            count = write_atom(articles, out, (settings.base_url or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}") + "/")
+        try:
+            if format_ is ExportFormat.jsonl:
+                count = write_jsonl(articles, out)
+            else:
+                count = write_atom(articles, out, (settings.base_url or f"http://{DEFAULT_HOST}:{DEFAULT_PORT}") + "/")
+        except BrokenPipeError:  # the reader has stopped (`| head`): stop too, without a word
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
     if output is not None:
         console.print(f"Exported {counted(count, 'article')} to {output}.", highlight=False)
 
