@@ -1,9 +1,10 @@
-# Two commands: `make run` and `make test`. Each creates .venv when it is missing and installs
+# Two commands: `make run` (`make run PORT=8080` for another port) and `make test`. Each creates .venv when it is missing and installs
 # what it needs first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+PORT ?= 8000
 
 .PHONY: run test bench clean
 
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/newswire run
+	$(BIN)/newswire run --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check --select F,E9 src tests bench

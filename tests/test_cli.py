@@ -78,7 +78,7 @@ def test_opml_round_trip_through_the_cli(sqlite_url, tmp_path):
 def test_fetch_summary_sources_health_and_search(sqlite_url, feed_server):
     _, articles, url = publish(feed_server, 0)
     feed_server.add("/html", "<html><body>nope</body></html>", "text/html")
-    cli(sqlite_url, "add", url)
+    cli(sqlite_url, "add", url, "--no-fetch")
     cli(sqlite_url, "import-opml", _opml_file(feed_server))
     code, out = cli(sqlite_url, "fetch")
     assert code == 0

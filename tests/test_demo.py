@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import socket
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
@@ -112,3 +116,35 @@ def test_newswire_demo_runs_and_the_wire_keeps_moving(tmp_path):
         process.kill()
     assert code == 0 and "Stopped cleanly." in process.output, process.output
     assert integrity(db) == "ok"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_newswire_demo_removes_its_temporary_folder_when_stopped(tmp_path, monkeypatch, sig):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    port = free_port()
+    process = Process("demo", "--port", str(port), "--interval", "1")
+    try:
+        wait_until(lambda: f"http://127.0.0.1:{port}" in process.output, "the URL to open", process)
+        (folder,) = scratch.glob("newswire-demo-*")
+        assert (folder / "demo.db").exists()
+        wait_until(lambda: web_answers(port), "the web server", process)
+        code = process.stop(sig)
+    finally:
+        process.kill()
+    assert code == 0 and "Stopped cleanly." in process.output, process.output
+    assert list(scratch.iterdir()) == []
+
+
+def test_newswire_demo_removes_its_folder_when_it_cannot_start(tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = subprocess.run([sys.executable, "-m", "newswire.cli", "demo", "--port", str(taken.getsockname()[1])],
+                                env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True,
+                                text=True, timeout=60)
+    assert result.returncode == 1 and "cannot listen" in result.stderr
+    assert list(scratch.iterdir()) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import secrets
 import signal
@@ -16,7 +17,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, NoReturn, Optional
 
 import typer
 import uvicorn
@@ -34,7 +35,11 @@ from newswire.service.enrichment import default_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.sources.redact import redact_text, redact_url
 from newswire.store import Store
-from newswire.terminal import line, link, text
+from newswire.models import Source
+from newswire.terminal import counted, line, link, text
+
+if TYPE_CHECKING:
+    from newswire.service.retention import PurgeSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Newswire: follow publishers' feeds and keep every article.")
@@ -53,8 +58,17 @@ def _fail(error: Exception) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from newswire import __version__
+
+        console.print(f"newswire {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _read_settings() -> None:
+def _read_settings(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit")] = False) -> None:
     """Read and check every NEWSWIRE_ setting once, before any command runs; a bad value stops
     here with one line naming the variable."""
     try:
@@ -95,24 +109,39 @@ def add(url: str, database: Database = DEFAULT_DB,
         full_text: Annotated[bool, typer.Option("--full-text", help="Fetch each article's page for its full text")] = False,
         category: Annotated[Optional[str], typer.Option(help="Category path, e.g. News/Canada")] = None,
         no_merge_stories: Annotated[bool, typer.Option(
-            "--no-merge-stories", help="Keep this source's articles out of other sources' stories")] = False) -> None:
-    """Follow a feed, or discover the feed of a site from its page."""
+            "--no-merge-stories", help="Keep this source's articles out of other sources' stories")] = False,
+        fetch_now: Annotated[bool, typer.Option(
+            "--fetch/--no-fetch", help="Fetch its articles now (--no-fetch: at the next `fetch` or by `run`)")] = True,
+        ) -> None:
+    """Follow a feed, or discover the feed of a site from its page, and fetch it at once."""
     store = _open(database)
 
-    async def go():
-        async with Fetcher(_settings()) as fetcher:
-            return await subscribe.follow(store, fetcher, url, name=name, full_text=full_text, category=category)
+    async def go() -> tuple[Source, UpdateResult | None]:
+        async with Fetcher(_settings(database)) as fetcher:
+            source = await subscribe.follow(store, fetcher, url, name=name, full_text=full_text, category=category)
+            if no_merge_stories:  # before the first articles are clustered
+                await asyncio.to_thread(store.set_merge_stories, source.id, False)
+            if not fetch_now:
+                return source, None
+            async with Refresher(store, fetcher, enrichers=default_enrichers()) as refresher:
+                return source, await refresher.refresh(source)
 
     try:
-        source = asyncio.run(go())
-        if no_merge_stories:
-            store.set_merge_stories(source.id, False)
+        source, first = asyncio.run(go())
     except NewswireError as error:
         _fail(error)
     finally:
         store.close()
     console.print(line("Following ", text(source.name, "bold"), f" as source #{source.id}: ", text(_shown_url(source.feed_url))),
                   highlight=False)
+    if first is None:
+        console.print("Not fetched yet: `newswire fetch` (or `newswire run`) fetches it.", highlight=False)
+    elif first.outcome == "failed":
+        console.print(line("The first fetch failed (", text(first.reason or "error"), "): ",
+                           text(redact_text(first.error or "")), "; it is retried with backoff, and "
+                           "`newswire sources` shows its health."), highlight=False)
+    else:
+        console.print(f"Fetched: {counted(first.new, 'new article')}.", highlight=False)
 
 
 @app.command("import-opml")
@@ -396,17 +425,25 @@ def user_token(name: str, database: Database = DEFAULT_DB,
 
 Host = Annotated[str, typer.Option("--host", help="Address to listen on")]
 Port = Annotated[int, typer.Option("--port", help="Port to listen on")]
+AccessLog = Annotated[bool, typer.Option(
+    "--access-log", help="Log one line per HTTP request (also NEWSWIRE_ACCESS_LOG=1)")]
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 
+def _server_settings(database: str, access_log: bool) -> Settings:
+    settings = _settings(database)
+    return settings.with_changes(access_log=True) if access_log else settings
+
+
 @app.command()
-def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT) -> None:
+def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT,
+          access_log: AccessLog = False) -> None:
     """Serve the web reader and the API only; another process keeps the sources fresh."""
     store = _open(database)
     listener = _listen(host, port)
     console.print(f"Newswire is serving {_shown_url(database)} at {_url(listener)} ; press Ctrl-C to stop.",
                   highlight=False, soft_wrap=True)
-    _run_until_stopped(store, listener, _settings(database), host, schedule=False)
+    _run_until_stopped(store, listener, _server_settings(database, access_log), host, schedule=False)
 
 
 @app.command()
@@ -432,7 +469,7 @@ def worker(database: Database = DEFAULT_DB,
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_worker(store, stop, owner=owner, batch=batch, lease_seconds=lease, enrich=enrich,
-                         settings=_settings(database), on_pass=_report_pass)
+                         settings=_settings(database), on_pass=_report_pass, on_purge=_report_purge)
 
     try:
         asyncio.run(go())
@@ -442,34 +479,49 @@ def worker(database: Database = DEFAULT_DB,
 
 
 @app.command()
-def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT) -> None:
+def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT,
+        access_log: AccessLog = False) -> None:
     """Keep every source fresh on its own schedule and serve the newswire, until Ctrl-C or SIGTERM."""
     store = _open(database)
     listener = _listen(host, port)
     count = len(store.list_sources())
-    console.print(f"Newswire is following {count} sources in {_shown_url(database)}.", highlight=False, soft_wrap=True)
+    console.print(f"Newswire is following {counted(count, 'source')} in {_shown_url(database)}.", highlight=False,
+                  soft_wrap=True)
     if not count:
         console.print("Add one with [bold]newswire add URL[/], [bold]newswire import-opml --starter[/], "
                       "or try [bold]newswire demo[/].", soft_wrap=True)
     console.print(f"Open {_url(listener)} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
-    _run_until_stopped(store, listener, _settings(database), host, schedule=True)
+    _run_until_stopped(store, listener, _server_settings(database, access_log), host, schedule=True)
 
 
 @app.command()
 def demo(database: Annotated[Optional[str], typer.Option(
              "--database", help="Keep the demo here (default: a new temporary SQLite file)")] = None,
          host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT,
-         interval: Annotated[float, typer.Option(help="Seconds between two bursts of demo news")] = 3.0) -> None:
+         interval: Annotated[float, typer.Option(help="Seconds between two bursts of demo news")] = 3.0,
+         access_log: AccessLog = False) -> None:
     """An offline demo: fictional outlets publish on 127.0.0.1 and Newswire follows them live."""
+    with contextlib.ExitStack() as cleanup:
+        if database is None:  # a folder of its own, removed on the way out, however the demo ends
+            folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="newswire-demo-",
+                                                                       ignore_cleanup_errors=True))
+            signal.signal(signal.SIGTERM, _interrupt)  # until the server's own handlers take over
+            database = f"sqlite:///{Path(folder) / 'demo.db'}"
+        _demo(database, host, port, interval, access_log)
+
+
+def _interrupt(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def _demo(database: str, host: str, port: int, interval: float, access_log: bool) -> None:
     from newswire.demo import DemoFeeds, demo_settings
 
-    if database is None:
-        database = f"sqlite:///{Path(tempfile.mkdtemp(prefix='newswire-demo-')) / 'demo.db'}"
     store = _open(database)
     listener = _listen(host, port)
     with DemoFeeds(interval=interval) as feeds:
         try:
-            settings = demo_settings(_settings(database))
+            settings = demo_settings(_server_settings(database, access_log))
             summary = subscribe.import_opml(store, feeds.opml_bytes(), settings)
         except NewswireError as error:
             store.close()
@@ -501,12 +553,27 @@ def _url(listener: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _report_pass(results: list[UpdateResult]) -> None:
+def pass_line(results: list[UpdateResult]) -> str | None:
+    """The log's one line for a pass that found something or failed somewhere; None for a
+    quiet one (nothing new, nothing failed), so an idle wire leaves the log alone."""
     failed = sum(r.outcome == "failed" for r in results)
     new = sum(r.new for r in results)
-    if new or failed:
-        console.print(f"{datetime.now().strftime('%H:%M:%S')} refreshed {len(results)} sources: "
-                      f"{new} new articles, {failed} failed", highlight=False)
+    if not (new or failed):
+        return None
+    return (f"refreshed {counted(len(results), 'source')}: {counted(new, 'new article')}, "
+            f"{counted(sum(r.updated for r in results), 'updated article')}, {failed} failed")
+
+
+def _report_pass(results: list[UpdateResult]) -> None:
+    said = pass_line(results)
+    if said:
+        console.print(f"{datetime.now().strftime('%H:%M:%S')} {said}", highlight=False)
+
+
+def _report_purge(summary: PurgeSummary) -> None:
+    gone = f" and {counted(summary.stories, 'story', 'stories')} left empty" if summary.stories else ""
+    console.print(f"{datetime.now().strftime('%H:%M:%S')} purged {counted(summary.articles, 'article')} "
+                  f"older than the retention period{gone}", highlight=False)
 
 
 def _run_until_stopped(store: Store, listener: socket.socket, settings: Settings, host: str, *,
@@ -545,6 +612,14 @@ class _Server(uvicorn.Server):
         pass
 
 
+def _server_config(app, settings: Settings) -> uvicorn.Config:
+    """uvicorn logs problems only; one line per request with NEWSWIRE_ACCESS_LOG=1 (``--access-log``)."""
+    config = uvicorn.Config(app, log_level="warning", access_log=settings.access_log, timeout_graceful_shutdown=5)
+    if settings.access_log:  # uvicorn's start-up chatter stays at warning; requests are logged
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    return config
+
+
 async def _serve(store: Store, listener: socket.socket, settings: Settings, host: str, *,
                  schedule: bool) -> None:
     """The web server and, with ``schedule``, the scheduler, as two tasks on one event loop.
@@ -561,7 +636,7 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, host
     requests = RefreshRequests()  # the web admin's new sources are fetched by the scheduler
     if schedule:
         app.state.refresh_requests = requests
-    server = _Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
+    server = _Server(_server_config(app, settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     first_signal: list[float] = []
@@ -581,7 +656,8 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, host
     tasks = [asyncio.create_task(server.serve(sockets=[listener]), name="web")]
     if schedule:
         tasks.append(asyncio.create_task(run_scheduler(store, stop, settings=settings, on_pass=_report_pass,
-                                                       requests=requests), name="scheduler"))
+                                                       requests=requests, on_purge=_report_purge),
+                                         name="scheduler"))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         stop.set()  # one ended (stopped, or failed): end the other too
@@ -594,9 +670,15 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, host
             loop.remove_signal_handler(sig)
 
 
+# Commands kept in modules of their own register themselves on ``app`` when imported.
+from newswire import cli_data, cli_sources  # noqa: E402,F401
+
+
 def main() -> None:
     app()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m newswire.cli: run the imported module, where every command registered
+    from newswire.cli import main as imported_main
+
+    imported_main()

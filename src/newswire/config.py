@@ -56,6 +56,17 @@ def _positive_float(value: str) -> float:
     return number
 
 
+MIN_RETENTION_DAYS = 7  # copy detection and story clustering look back this far
+
+
+def _retention_days(value: str) -> int:
+    days = _whole(value)
+    if days != 0 and days < MIN_RETENTION_DAYS:
+        raise ValueError(f"expected a whole number of days, {MIN_RETENTION_DAYS} or more "
+                         "(copy detection looks back a week), or 0 to keep everything")
+    return days
+
+
 def _zone(value: str) -> str:
     name = value.strip()
     if name:
@@ -137,6 +148,10 @@ SETTINGS: dict[str, Setting] = {
         Setting("public", _bool, True,
                 "1: anyone who can reach the server may read the wire; 0: reading needs a signed-in user. "
                 "Changing sources or users always needs an admin."),
+        Setting("retention_days", _retention_days, 0,
+                "Articles published more than this many days ago are purged (7 or more; saved ones are "
+                "kept); 0 keeps everything."),
+        Setting("access_log", _bool, False, "1: log one line per HTTP request (default: only problems)."),
     ]
 }
 
@@ -165,6 +180,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = field(default=())
     media_proxy: bool = False
     public: bool = True
+    retention_days: int = 0
+    access_log: bool = False
 
     def __post_init__(self) -> None:
         if self.min_poll_interval > self.max_poll_interval:

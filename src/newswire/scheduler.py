@@ -31,6 +31,7 @@ from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.service.enrichment import default_enrichers
 from newswire.service.refresh_now import NotServed, RefreshRequests
+from newswire.service.retention import PurgeSummary, run_retention
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.models import Source
 from newswire.store import Store
@@ -200,18 +201,24 @@ async def _first_of(*waits, timeout: float) -> None:
 
 async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,
                         on_pass: Callable[[list[UpdateResult]], None] | None = None,
-                        requests: RefreshRequests | None = None) -> None:
+                        requests: RefreshRequests | None = None,
+                        on_purge: Callable[[PurgeSummary], None] | None = None) -> None:
     """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set, and
     beside it the full-text extraction loop (its own task and Fetcher: a slow page never delays
-    a refresh). It serves ``requests`` (e.g. the web admin's) while it runs."""
+    a refresh) and, with ``settings.retention_days``, the hourly purge of older articles (small
+    batches: it never holds the wire's writes up for long). It serves ``requests`` (e.g. the web
+    admin's) while it runs."""
     from newswire.service.fulltext import run_extraction
 
     followed = len(await asyncio.to_thread(store.list_sources))
     async with Refresher(store, settings=settings, parse_processes=default_parse_processes(followed),
                          enrichers=default_enrichers()) as refresher:
-        extraction = asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction")
+        beside = [asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction")]
+        if settings.retention_days:
+            beside.append(asyncio.create_task(
+                run_retention(store, stop, settings.retention_days, on_purge=on_purge), name="retention"))
         try:
             await Scheduler(store, refresher, on_pass=on_pass, requests=requests).run(stop)
         finally:
             stop.set()
-            await extraction
+            await asyncio.gather(*beside)

@@ -53,3 +53,8 @@ def link(url: str | None, style: str | Style = "") -> Text:
 def line(*parts: str | Text) -> Text:
     """One printed line from literal strings (ours, printed as written) and ``Text`` pieces."""
     return Text.assemble(*parts)
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 source``, ``2 sources``, ``0 sources``: a count with its noun in the right number."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -26,6 +26,7 @@ from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.scheduler import Scheduler
 from newswire.service.enrichment import default_enrichers, index_enrichers
+from newswire.service.retention import PurgeSummary, run_retention
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.store import Store
 
@@ -44,9 +45,11 @@ def worker_name() -> str:
 
 async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = None, batch: int = 20,
                      lease_seconds: int = 600, enrich: bool = False, settings: Settings = DEFAULTS,
-                     on_pass: Callable[[list[UpdateResult]], None] | None = None) -> None:
+                     on_pass: Callable[[list[UpdateResult]], None] | None = None,
+                     on_purge: Callable[[PurgeSummary], None] | None = None) -> None:
     """Claim and refresh due sources until ``stop`` is set; with ``enrich``, also follow every
-    article stored (by any worker) with copy detection and story clustering."""
+    article stored (by any worker) with copy detection and story clustering, and purge articles
+    older than ``settings.retention_days`` every hour."""
     owner = owner or worker_name()
 
     def pick(now, room):
@@ -55,8 +58,10 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
     async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch),
                          enrichers=default_enrichers(copies_and_stories=False)) as refresher:
         jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick, max_in_flight=batch).run(stop)]
-        if enrich:
+        if enrich:  # one such worker: it also purges older articles, when retention is on
             jobs.append(follow_and_enrich(store, stop))
+            if settings.retention_days:
+                jobs.append(run_retention(store, stop, settings.retention_days, on_purge=on_purge))
         await asyncio.gather(*jobs)
 
 

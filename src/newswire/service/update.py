@@ -30,7 +30,7 @@ from newswire.errors import FetchError, NewswireError, NotFound, ParseError, Sto
 from newswire.fetch import Fetcher
 from newswire.models import Entry, FetchResult, ParsedFeed, Source, SourceUpdate, StoreResult
 from newswire.parse import parse_feed
-from newswire.service import decide
+from newswire.service import decide, retention
 from newswire.service.parsepool import parse_pool
 from newswire.store import Store
 
@@ -131,7 +131,7 @@ class Refresher:
                                                            last_modified=source.last_modified))
             feed = None if fetched.not_modified else await self._parse_in_pool(fetched, source, now)
             update = decide.after_fetch(source, fetched, feed, now, settings=self._settings)
-            entries = feed.entries if feed else ()
+            entries = retention.still_kept(feed.entries, self._settings.retention_days, now) if feed else ()
         except Exception as error:  # noqa: BLE001 - one source's failure, whatever it is, is its own
             update = self._failure(source, error, now)
         result = await self._save(source, update, entries)

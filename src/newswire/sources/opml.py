@@ -78,6 +78,7 @@ def parse_opml(data: bytes) -> OpmlDocument:
     _walk(body, [], feeds, skipped)
     if not feeds and not skipped:
         _refuse_damaged(parser)
+    _refuse_unfinished(data)
     return OpmlDocument(feeds, tuple(skipped))
 
 
@@ -98,6 +99,19 @@ def _refuse_damaged(parser: etree.XMLParser) -> None:
         first = errors[0]
         raise ParseError(f"opml: the file is damaged at line {first.line}, column {first.column} "
                          f"({(first.message or '').strip()}); no feeds could be read")
+
+
+_FINISHED = re.compile(rb"</\s*(?:[\w.-]+:)?opml\s*>\s*(?:<!--.*?-->\s*|<\?.*?\?>\s*)*\Z", re.IGNORECASE | re.DOTALL)
+
+
+def _refuse_unfinished(data: bytes) -> None:
+    """A file that stops before its closing </opml> was cut short (a download or copy that did
+    not finish): the recovering parser would import the outlines before the cut without a word,
+    and the rest would be silently missing. (UTF-16 files, with their NUL bytes, are left to the
+    parser.)"""
+    if b"\x00" not in data[:1024] and not _FINISHED.search(data[-4096:]):
+        raise ParseError("opml: the file is damaged: it ends before its closing </opml> (cut short?); "
+                         "nothing was imported")
 
 
 def _refuse_cut_short(parser: etree.XMLParser) -> None:

@@ -52,6 +52,16 @@ def repoint_copies_of_source(conn: Connection, source_id: int) -> int:
     return _adopt(conn, sa.and_(c.duplicate_of.in_(leaving), c.source_id != source_id))
 
 
+def repoint_copies_of(conn: Connection, article_ids: Sequence[int]) -> int:
+    """Before the articles ``article_ids`` are deleted: hand each group of copies outside them
+    whose original is one of them to the group's earliest copy (see ``_adopt``)."""
+    if not article_ids:
+        return 0
+    c = articles.c
+    leaving = list(article_ids)
+    return _adopt(conn, sa.and_(c.duplicate_of.in_(leaving), c.id.not_in(leaving)))
+
+
 def repoint_orphans(conn: Connection) -> int:
     """Copies whose original no longer exists (removed before removal re-pointed its copies):
     hand each group to its earliest copy (see ``_adopt``)."""

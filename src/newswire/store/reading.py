@@ -190,3 +190,17 @@ def _articles(conn: Connection, rows: Sequence[Any]) -> list[Article]:
                     first_seen_at=r.first_seen_at, summary=r.summary or "", snippet=r.snippet or "",
                     language=r.language, story_id=r.story_id, duplicate_of=r.duplicate_of)
             for r in rows]
+
+
+def ids_oldest_first(conn: Connection, since: datetime | None, after: tuple[datetime, int] | None,
+                     limit: int) -> list[tuple[datetime, int]]:
+    """(published_at, id) of up to ``limit`` articles published at or after ``since``, oldest
+    first, after the keyset ``after``: a page of an export, read along the wire's index."""
+    c = articles.c
+    query = sa.select(c.published_at, c.id)
+    if since is not None:
+        query = query.where(c.published_at >= since)
+    if after is not None:
+        moment, article_id = after
+        query = query.where(sa.or_(c.published_at > moment, sa.and_(c.published_at == moment, c.id > article_id)))
+    return [(row.published_at, row.id) for row in conn.execute(query.order_by(c.published_at, c.id).limit(limit))]

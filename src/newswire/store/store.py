@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import sqlite3
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -20,7 +21,7 @@ from newswire.errors import LastAdminError, NewswireError, NotFound, SourceExist
 from newswire.models import Article, ArticlePage, Entry, SearchHit, Source, SourceUpdate, StoreResult
 from newswire.models import ApiToken, Story, User
 
-from . import accounts, articles, copies, extraction, reading, search, server_values, sources
+from . import accounts, articles, copies, extraction, reading, retention, search, server_values, sources
 from . import stories as story_rows
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
 from .reader_counts import UnreadCounter
@@ -457,6 +458,79 @@ class Store(ReaderStateMethods):
         with self._write() as conn:
             if not sources.update(conn, source_id, {"merge_stories": merge}):
                 raise NotFound(f"store: no source {source_id}")
+
+    # -- retention and export (SQL in retention.py and reading.py) ------------------------------
+
+    def purgeable_count(self, cutoff: datetime) -> int:
+        """Articles published before ``cutoff`` that no reader saved. Raises StorageError."""
+        with self._read() as conn:
+            return retention.purgeable_count(conn, cutoff)
+
+    def purge_batch(self, cutoff: datetime, *, limit: int = 200) -> retention.PurgedBatch:
+        """One transaction: delete up to ``limit`` of the oldest unsaved articles published
+        before ``cutoff`` with their search rows, re-point their copies and delete the stories
+        left empty (see ``retention.purge_batch``). Raises StorageError."""
+        with self._write() as conn:
+            return retention.purge_batch(conn, cutoff, limit)
+
+    def free_space(self) -> tuple[int, str]:
+        """SQLite: (bytes in free pages, auto-vacuum mode); PostgreSQL: (0, "postgresql"), whose
+        autovacuum reclaims space itself. Raises StorageError."""
+        if self.dialect != "sqlite":
+            return 0, "postgresql"
+        with self._read() as conn:
+            count, size = retention.free_pages(conn)
+            return count * size, retention.auto_vacuum_mode(conn)
+
+    def reclaim_space(self, *, pages: int = 2000) -> None:
+        """SQLite with incremental auto-vacuum: give up to ``pages`` free pages back to the file
+        system, in one short write transaction (about 40 ms per 1,000 pages); elsewhere
+        nothing. Raises StorageError."""
+        if self.dialect != "sqlite":
+            return
+        with self._read() as conn:
+            if retention.auto_vacuum_mode(conn) != "incremental":
+                return
+        with self._raw_sqlite() as raw:
+            retention.incremental_vacuum(raw, pages)
+
+    def enable_incremental_vacuum(self) -> None:
+        """SQLite: switch an existing database to incremental auto-vacuum, which takes one full
+        VACUUM (it rewrites the file, needs as much free disk again, and holds the write lock
+        meanwhile). Databases made since this version have it from the start. Raises
+        StorageError."""
+        if self.dialect != "sqlite":
+            return
+        with self._raw_sqlite() as raw:
+            raw.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            raw.execute("VACUUM")
+
+    @contextmanager
+    def _raw_sqlite(self) -> Iterator[sqlite3.Connection]:
+        """The driver's own connection, outside any transaction: for the statements SQLite runs
+        only there (VACUUM) or steps to the end only through ``executescript``."""
+        with translate_errors():
+            pooled = self._engine.raw_connection()
+        try:
+            yield pooled.driver_connection
+        except sqlite3.Error as error:
+            raise StorageError(f"store: {type(error).__name__}: {error}") from error
+        finally:
+            pooled.close()
+
+    def iter_articles(self, *, since: datetime | None = None, page: int = 200) -> Iterator[Article]:
+        """Every article published at or after ``since`` (all without), full (content,
+        categories, enclosures, page text), oldest first, read ``page`` at a time, each page in
+        a transaction of its own: constant memory whatever the count. Raises StorageError."""
+        after: tuple[datetime, int] | None = None
+        while True:
+            with self._read() as conn:
+                keys = reading.ids_oldest_first(conn, since, after, page)
+                found = reading.get_many(conn, [article_id for _, article_id in keys])
+            yield from found
+            if len(keys) < page:
+                return
+            after = keys[-1]
 
     # accounts (SQL in accounts.py; policy, hashing and tokens in newswire.accounts)
 

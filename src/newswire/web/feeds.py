@@ -99,42 +99,59 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: st
 
 
 def render_atom(feed: Feed) -> bytes:
-    a = "{%s}" % ATOM_NS
-    root = etree.Element(a + "feed", nsmap={None: ATOM_NS})
-    _sub(root, a + "id", feed.self_url)
-    _sub(root, a + "title", feed.title)
-    _sub(root, a + "subtitle", feed.description)
-    _sub(root, a + "updated", utc_iso(feed.updated))
-    _sub(root, a + "link", rel="self", type="application/atom+xml", href=feed.self_url)
-    _sub(root, a + "link", rel="alternate", type="text/html", href=feed.home_url)
-    _sub(root, a + "generator", "Newswire", version=__version__)
+    root = etree.Element(_A + "feed", nsmap={None: ATOM_NS})
+    for element in atom_head(feed):
+        root.append(element)
     for article in feed.items:
-        entry = _sub(root, a + "entry")
-        _sub(entry, a + "id", feed.item_id(article))
-        _sub(entry, a + "title", article.title, type="text")
-        _sub(entry, a + "updated", utc_iso(_updated(article)))
-        _sub(entry, a + "published", utc_iso(article.published_at))
-        for name in article.authors:
-            _sub(_sub(entry, a + "author"), a + "name", name)
-        _sub(entry, a + "link", rel="alternate", type="text/html", href=feed.item_link(article))
-        for enclosure in article.enclosures:
-            attrib = {"rel": "enclosure", "href": enclosure.url}
-            if enclosure.type:
-                attrib["type"] = enclosure.type
-            if enclosure.length:
-                attrib["length"] = str(enclosure.length)
-            _sub(entry, a + "link", **attrib)
-        for category in article.categories:
-            _sub(entry, a + "category", term=category)
-        _sub(entry, a + "summary", article.summary or article.snippet, type="text")
-        _sub(entry, a + "content", article.content_html, type="html")
-        source = _sub(entry, a + "source")
-        _sub(source, a + "id", f"{feed.base_url}sources/{article.source_id}")
-        _sub(source, a + "title", article.source_name)
-        _sub(_sub(source, a + "author"), a + "name", article.source_name)  # Atom: every entry has an author
-        _sub(source, a + "link", rel="self", type="application/atom+xml",
-             href=f"{feed.base_url}sources/{article.source_id}/feed.atom")
+        root.append(atom_entry(feed, article))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+_A = "{%s}" % ATOM_NS
+
+
+def atom_head(feed: Feed) -> list[etree._Element]:
+    """The Atom feed's own elements, before its entries (``newswire export`` streams them)."""
+    holder = etree.Element(_A + "feed", nsmap={None: ATOM_NS})
+    _sub(holder, _A + "id", feed.self_url)
+    _sub(holder, _A + "title", feed.title)
+    _sub(holder, _A + "subtitle", feed.description)
+    _sub(holder, _A + "updated", utc_iso(feed.updated))
+    _sub(holder, _A + "link", rel="self", type="application/atom+xml", href=feed.self_url)
+    _sub(holder, _A + "link", rel="alternate", type="text/html", href=feed.home_url)
+    _sub(holder, _A + "generator", "Newswire", version=__version__)
+    return list(holder)
+
+
+def atom_entry(feed: Feed, article: Article) -> etree._Element:
+    """One article as an Atom ``entry`` element."""
+    a = _A
+    entry = etree.Element(a + "entry", nsmap={None: ATOM_NS})
+    _sub(entry, a + "id", feed.item_id(article))
+    _sub(entry, a + "title", article.title, type="text")
+    _sub(entry, a + "updated", utc_iso(_updated(article)))
+    _sub(entry, a + "published", utc_iso(article.published_at))
+    for name in article.authors:
+        _sub(_sub(entry, a + "author"), a + "name", name)
+    _sub(entry, a + "link", rel="alternate", type="text/html", href=feed.item_link(article))
+    for enclosure in article.enclosures:
+        attrib = {"rel": "enclosure", "href": enclosure.url}
+        if enclosure.type:
+            attrib["type"] = enclosure.type
+        if enclosure.length:
+            attrib["length"] = str(enclosure.length)
+        _sub(entry, a + "link", **attrib)
+    for category in article.categories:
+        _sub(entry, a + "category", term=category)
+    _sub(entry, a + "summary", article.summary or article.snippet, type="text")
+    _sub(entry, a + "content", article.content_html, type="html")
+    source = _sub(entry, a + "source")
+    _sub(source, a + "id", f"{feed.base_url}sources/{article.source_id}")
+    _sub(source, a + "title", article.source_name)
+    _sub(_sub(source, a + "author"), a + "name", article.source_name)  # Atom: every entry has an author
+    _sub(source, a + "link", rel="self", type="application/atom+xml",
+         href=f"{feed.base_url}sources/{article.source_id}/feed.atom")
+    return entry
 
 
 def render_rss(feed: Feed) -> bytes:
