@@ -160,3 +160,16 @@ def test_retention_days_must_be_a_week_or_more_or_zero(value):
     assert Settings.from_env({"NEWSWIRE_RETENTION_DAYS": "30"}).retention_days == 30
     assert Settings.from_env({"NEWSWIRE_RETENTION_DAYS": "0"}).retention_days == 0
     assert Settings.from_env({}).retention_days == 0
+
+
+def test_a_purge_updates_the_unread_counts_a_process_keeps(store):
+    """Counts are kept between asks (``reader_counts``); a purge of unread articles lowers them."""
+    reader = create_user(store, "ada", "correct horse battery").id
+    source = store.add_source("http://127.0.0.1/kept.xml", name="Kept")
+    now = datetime.now(timezone.utc)
+    store.save_refresh(source.id, SourceUpdate(fetched_at=now, status="ok", next_due_at=now + timedelta(hours=1)), [
+        Entry(guid=f"k{n}", url=f"http://127.0.0.1/k/{n}", title=f"Kept {n}", published=now - timedelta(days=n * 20))
+        for n in range(3)])
+    assert store.unread_counts(reader) == {source.id: 3}
+    store.purge_batch(now - timedelta(days=30))
+    assert store.unread_counts(reader) == {source.id: 2}  # the one 40 days old went

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from . import copies
 from . import stories as story_rows
+from .reader_counts import note_removal
 from .tables import articles, reader_articles, reader_stories, stories
 
 
@@ -54,6 +55,7 @@ def purge_batch(conn: Connection, cutoff: datetime, limit: int) -> PurgedBatch:
     ids = [row.id for row in rows]
     copies.repoint_copies_of(conn, ids)
     conn.execute(sa.delete(articles).where(c.id.in_(ids)))
+    note_removal(conn)  # unread counts kept by any process are stale now
     touched = sorted({row.story_id for row in rows if row.story_id is not None})
     return PurgedBatch(len(ids), _settle_stories(conn, touched))
 
