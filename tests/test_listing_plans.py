@@ -60,3 +60,20 @@ def test_a_groups_listing_seeks_the_group(loaded, database_url, name):
 
 def test_story_list_plan(loaded, database_url):
     assert plan_problems(database_url, lambda: loaded.list_stories(limit=50, active_since=T0)) == {}
+
+
+def test_sqlite_gets_planner_statistics_when_a_store_opens(sqlite_url):
+    """``Store.optimize``: the first open with articles gathers statistics (bounded), later
+    opens refresh them with ``PRAGMA optimize``."""
+    import sqlite3
+
+    from newswire.store import Store
+
+    Store(sqlite_url).close()
+    load_articles(sqlite_url, statistics=False)
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'articles'").fetchone()[0] == 0
+    Store(sqlite_url).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'articles'").fetchone()[0] > 0
