@@ -211,3 +211,22 @@ async def test_a_slow_feed_holds_up_no_other_source(store, feed_server, entry):
         stop.set()
         await asyncio.wait_for(running, 60)
     assert store.get_source(slow.id).last_status == "ok"  # stopping let it finish
+
+
+def test_statistics_are_kept_current_while_running(store, monkeypatch):
+    """``keep_statistics`` calls ``Store.optimize`` on its period until stopped."""
+    from newswire.scheduler import keep_statistics
+
+    calls: list[int] = []
+    monkeypatch.setattr(store, "optimize", lambda: calls.append(1))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(keep_statistics(store, stop, every=0.01))
+        while len(calls) < 3:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+
+    asyncio.run(main())
+    assert len(calls) >= 3

@@ -199,6 +199,19 @@ async def _first_of(*waits, timeout: float) -> None:
             task.cancel()
 
 
+STATISTICS_EVERY = 3600.0  # seconds between two ``Store.optimize`` in a long-running process
+
+
+async def keep_statistics(store: Store, stop: asyncio.Event, every: float = STATISTICS_EVERY) -> None:
+    """Hourly, let SQLite's planner statistics catch up with a growing archive (a process that
+    runs for months never reaches the ``optimize`` a store runs when it closes)."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except asyncio.TimeoutError:
+            await asyncio.to_thread(store.optimize)
+
+
 async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,
                         on_pass: Callable[[list[UpdateResult]], None] | None = None,
                         requests: RefreshRequests | None = None,
@@ -217,6 +230,7 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
         if settings.retention_days:
             beside.append(asyncio.create_task(
                 run_retention(store, stop, settings.retention_days, on_purge=on_purge), name="retention"))
+        beside.append(asyncio.create_task(keep_statistics(store, stop), name="statistics"))
         try:
             await Scheduler(store, refresher, on_pass=on_pass, requests=requests).run(stop)
         finally:
