@@ -10,8 +10,10 @@ the same run times:
   4. `newswire fetch --all` into another fresh file, with syndicated-copy detection and story
      clustering as well (work `reader` does not do; printed for the record).
 
-Prints entries/s for each and `ratio: X` (1 ÷ 2). All run as subprocesses so each pays its own
-start-up; the feed server runs in another process.
+Prints entries/s and peak RSS for each, `reader`'s unchanged second pass beside ours, and three
+lines scripts read: `ratio: X` (1 ÷ 2), `pipeline ratio: X` (4 ÷ 2) and `unchanged ratio: X`
+(`reader`'s unchanged pass time ÷ ours: ≥ 1 means no slower). All run as subprocesses so each
+pays its own start-up; the feed server runs in another process.
 
     python bench/ingest.py [--feeds 400] [--entries 50] [--body-bytes 5000]
 """
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,8 +43,9 @@ import sys, time
 from reader import make_reader
 db, urls_file = sys.argv[1], sys.argv[2]
 reader = make_reader(db)
-for url in open(urls_file).read().split():
-    reader.add_feed(url)
+if urls_file != "-":
+    for url in open(urls_file).read().split():
+        reader.add_feed(url)
 start = time.perf_counter()
 reader.update_feeds()
 print(time.perf_counter() - start)
@@ -63,10 +67,26 @@ def serve(feeds: int, entries: int, body_bytes: int, ready: "multiprocessing.Que
         time.sleep(3600)
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+@dataclass
+class Run:
+    seconds: float  # the whole process, start-up included
+    peak_mb: float  # its peak resident memory (its parse worker processes not included)
+    stdout: str
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``cmd`` to its end: wall time, and peak RSS of that process (``wait4``'s rusage)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode:
+            sys.exit(f"{' '.join(cmd[:4])} failed ({process.returncode}):\n{err.read()[-2000:]}")
+        return Run(seconds, usage.ru_maxrss / 1024, out.read())
 
 
 def count(db: Path, table: str) -> int:
@@ -112,24 +132,31 @@ def main() -> None:
         enriched_env = {**env, "NEWSWIRE_DATABASE_URL": f"sqlite:///{enriched_db}"}
         subprocess.run(newswire + ["import-opml", str(opml)], env=enriched_env, check=True, stdout=subprocess.DEVNULL)
         enriched = timed(newswire + ["fetch", "--all"], enriched_env)
+        enriched_stored = count(enriched_db, "articles")
 
         reader_db = work / "reader.sqlite"
-        out = subprocess.run([sys.executable, "-c", READER_SCRIPT, str(reader_db), str(work / "urls.txt")],
-                             capture_output=True, text=True)
-        if out.returncode:
-            sys.exit(f"reader failed:\n{out.stderr}")
-        reader_time = float(out.stdout.strip().splitlines()[-1])
+        reader_first = timed([sys.executable, "-c", READER_SCRIPT, str(reader_db), str(work / "urls.txt")])
         reader_stored = count(reader_db, "entries")
+        reader_second = timed([sys.executable, "-c", READER_SCRIPT, str(reader_db), "-"])
 
-        ours, theirs = stored / first, reader_stored / reader_time
-        print(f"newswire: {stored} entries in {first:.2f}s = {ours:,.0f} entries/s "
-              f"(whole `newswire fetch --all --no-enrich` process, with FTS5 index)")
-        print(f"reader:   {reader_stored} entries in {reader_time:.2f}s = {theirs:,.0f} entries/s "
+        ours, theirs = stored / first.seconds, reader_stored / reader_first.seconds
+        pipeline = enriched_stored / enriched.seconds
+        print("Each figure is a whole process, start-up included; `reader`'s own timer (update_feeds() "
+              "alone) in brackets.")
+        print(f"newswire --no-enrich: {stored} entries in {first.seconds:.2f}s = {ours:,.0f} entries/s, "
+              f"peak RSS {first.peak_mb:.0f} MB (fetch, parse, store, FTS5 index)")
+        print(f"newswire (pipeline):  {enriched_stored} entries in {enriched.seconds:.2f}s = {pipeline:,.0f} "
+              f"entries/s, peak RSS {enriched.peak_mb:.0f} MB (also syndicated copies and stories); "
+              f"{pipeline / ours:.0%} of the --no-enrich rate")
+        print(f"reader:               {reader_stored} entries in {reader_first.seconds:.2f}s = {theirs:,.0f} "
+              f"entries/s [{float(reader_first.stdout.split()[-1]):.2f}s], peak RSS {reader_first.peak_mb:.0f} MB "
               f"(update_feeds(), search off)")
-        print(f"second pass, unchanged (all 304): {second:.2f}s for {args.feeds} feeds")
-        print(f"with copy detection and stories: {count(enriched_db, 'articles')} entries in {enriched:.2f}s = "
-              f"{count(enriched_db, 'articles') / enriched:,.0f} entries/s")
+        print(f"unchanged pass (all 304), {args.feeds} feeds: newswire {second.seconds:.2f}s "
+              f"(peak RSS {second.peak_mb:.0f} MB), reader {reader_second.seconds:.2f}s "
+              f"[{float(reader_second.stdout.split()[-1]):.2f}s]")
         print(f"ratio: {ours / theirs:.2f}")
+        print(f"pipeline ratio: {pipeline / theirs:.2f}")
+        print(f"unchanged ratio: {reader_second.seconds / second.seconds:.2f}")
     finally:
         server.kill()
         shutil.rmtree(work, ignore_errors=True)

@@ -55,3 +55,16 @@ def test_page_extraction_runs_and_its_html_cleaner_is_declared() -> None:
         declared = _declared()
         assert "lxml_html_clean" in declared or "lxml[html_clean]" in declared, (
             "trafilatura's extraction imports lxml_html_clean: declare it in pyproject.toml")
+
+
+def test_httpcore_finds_the_event_loop_without_a_failed_import_per_request() -> None:
+    """httpcore's ``current_async_library`` imports sniffio on every request; when sniffio is
+    missing (anyio 4.x stopped requiring it) every call is a failed import that searches
+    sys.path. It must be declared, and importable."""
+    assert "sniffio" in _declared()
+    script = ("import asyncio, sniffio, httpcore._synchronization as s\n"
+              "async def main():\n    return s.current_async_library()\n"
+              "print(asyncio.run(main()))")
+    out = subprocess.run([sys.executable, "-c", script],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "asyncio", out.stderr
