@@ -12,7 +12,7 @@ watermark (6 s at a million articles for a reader who had marked nothing).
 A source's page is ordered by (published_at, id): PostgreSQL sorted each page's ties again
 (an incremental sort) because the index stopped at published_at.
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0007
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
