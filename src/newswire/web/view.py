@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote, urlencode, urlsplit
@@ -96,7 +96,15 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
     return format_when(moment, zone)
 
 
+def sort_at(moment: datetime) -> str:
+    """A wire item's place in time as text that sorts as the listings do (UTC, fixed width, to
+    the microsecond), so the live wire can put an arrival where a reload would list it."""
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}{utc:%m%d%H%M%S%f}"
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["sort_at"] = sort_at
 templates.env.filters["pathq"] = path_quote
 templates.env.filters["safe_href"] = safe_href
 templates.env.filters["redact_url"] = redact_url  # a feed URL as shown: no passwords, no tokens
