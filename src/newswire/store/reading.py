@@ -85,7 +85,7 @@ def _columns() -> list[Any]:
     c = articles.c
     return [c.id, c.source_id, sources.c.name.label("source_name"), c.guid, c.url, c.title,
             c.published_at, c.published_estimated, c.updated_at, c.first_seen_at, c.summary,
-            c.snippet, c.language, c.story_id, c.duplicate_of]
+            c.snippet, c.language, c.story_id, c.duplicate_of, c.credit]
 
 
 def list_articles(conn: Connection, filters: Filters, before: str | None, limit: int) -> tuple[list[Article], str | None]:
@@ -188,5 +188,6 @@ def _articles(conn: Connection, rows: Sequence[Any]) -> list[Article]:
                     title=r.title, authors=names.get(r.id, ()), published_at=r.published_at,
                     published_estimated=bool(r.published_estimated), updated_at=r.updated_at,
                     first_seen_at=r.first_seen_at, summary=r.summary or "", snippet=r.snippet or "",
-                    language=r.language, story_id=r.story_id, duplicate_of=r.duplicate_of)
+                    language=r.language, story_id=r.story_id, duplicate_of=r.duplicate_of,
+                    credit=r.credit or "")
             for r in rows]

@@ -85,6 +85,7 @@ articles = sa.Table(
     sa.Column("url", sa.Text),
     sa.Column("title", sa.Text, nullable=False, server_default=""),
     sa.Column("authors_text", sa.Text, nullable=False, server_default=""),
+    sa.Column("credit", sa.Text, nullable=False, server_default=""),  # the byline's organisation
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime),
     sa.Column("published_estimated", sa.Boolean, nullable=False, server_default=sa.false()),

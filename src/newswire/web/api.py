@@ -61,6 +61,7 @@ class ArticleSummaryOut(BaseModel):
     url: str | None
     source: SourceRef
     authors: list[str]
+    credit: str | None = None  # the organisation the byline credits beside its authors
     published_at: UtcDateTime
     published_estimated: bool
     updated_at: UtcDateTime | None
@@ -117,7 +118,7 @@ def source_health(source: Source) -> str:
 
 def _summary_fields(a: Article) -> dict[str, Any]:
     return dict(id=a.id, title=a.title, url=a.url, source=SourceRef(id=a.source_id, name=a.source_name),
-                authors=list(a.authors), published_at=a.published_at, published_estimated=a.published_estimated,
+                authors=list(a.authors), credit=a.credit or None, published_at=a.published_at, published_estimated=a.published_estimated,
                 updated_at=a.updated_at, summary=a.summary, snippet=a.snippet, language=a.language,
                 story_id=a.story_id, duplicate_of=a.duplicate_of)
 
