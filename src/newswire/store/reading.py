@@ -21,7 +21,7 @@ from .articles import author_key, authors_of, categories_of
 from . import recent
 from .muting import followed_in, muted_out
 from .search import expand_prefixes, match_clause, parse_query, to_fts5
-from .tables import article_authors, articles, authors, sources
+from .tables import ORIGINALS, article_authors, articles, authors, sources
 
 MAX_LIMIT = 200
 
@@ -76,9 +76,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return decode_moment(match.group(1)), int(match.group(2))
 
 
-# Not a copy. The unary plus keeps SQLite off the duplicate_of index: without statistics it takes
-# IS NULL for a selective lookup, then sorts every original to find the newest page.
-ORIGINALS = sa.literal_column("+articles.duplicate_of").is_(None)
 
 
 def _columns() -> list[Any]:

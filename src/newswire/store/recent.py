@@ -80,12 +80,19 @@ def newest_ids(conn: Connection, fts_query: str, limit: int, *, before: tuple[da
 
 
 def ranked_ids(conn: Connection, fts_query: str, limit: int,
-               weights: tuple[float, float, float]) -> list[tuple[int, float]]:
+               weights: tuple[float, float, float], *, originals_only: bool = False) -> list[tuple[int, float]]:
     """(id, score) of the best ``limit`` matches by bm25 among the ``RANK_POOL`` most recently
-    stored, best first; higher scores are better."""
+    stored, best first; higher scores are better. ``originals_only``: syndicated copies are
+    left out of the pool (each match's row is looked up by its rowid, the primary key)."""
     title, authors, text = weights
-    rows = conn.execute(sa.text(
-        f"SELECT rowid, bm25(articles_fts, {title}, {authors}, {text}) AS score FROM articles_fts "
-        "WHERE articles_fts MATCH :q ORDER BY rowid DESC LIMIT :n"), {"q": fts_query, "n": RANK_POOL}).all()
+    if originals_only:
+        statement = (f"SELECT articles_fts.rowid, bm25(articles_fts, {title}, {authors}, {text}) AS score "
+                     "FROM articles_fts JOIN articles ON articles.id = articles_fts.rowid "
+                     "WHERE articles_fts MATCH :q AND +articles.duplicate_of IS NULL "
+                     "ORDER BY articles_fts.rowid DESC LIMIT :n")
+    else:
+        statement = (f"SELECT rowid, bm25(articles_fts, {title}, {authors}, {text}) AS score FROM articles_fts "
+                     "WHERE articles_fts MATCH :q ORDER BY rowid DESC LIMIT :n")
+    rows = conn.execute(sa.text(statement), {"q": fts_query, "n": RANK_POOL}).all()
     rows.sort(key=lambda r: (r.score, -r.rowid))  # bm25: lower is better
     return [(r.rowid, -r.score) for r in rows[:limit]]

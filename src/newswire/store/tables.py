@@ -111,6 +111,10 @@ articles = sa.Table(
     sa.Index("ix_articles_source_id_published_at", "source_id", "published_at"),
 )
 
+# Not a syndicated copy. The unary plus keeps SQLite off the duplicate_of index: without statistics
+# it takes IS NULL for a selective lookup, then sorts every original to find the newest page.
+ORIGINALS = sa.literal_column("+articles.duplicate_of").is_(None)
+
 stories = sa.Table(
     "stories", metadata,
     sa.Column("id", sa.Integer, primary_key=True),

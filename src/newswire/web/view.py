@@ -55,9 +55,9 @@ class WireItem:
                    article.published_at, article.snippet or article.summary, also_in=tuple(also_in))
 
     @classmethod
-    def of_hit(cls, hit: SearchHit) -> "WireItem":
+    def of_hit(cls, hit: SearchHit, also_in: Iterable[tuple[int, str]] = ()) -> "WireItem":
         return cls(hit.article_id, hit.title, hit.source_id, hit.source_name, hit.authors,
-                   hit.published_at, "", Markup(hit.snippet))
+                   hit.published_at, "", Markup(hit.snippet), also_in=tuple(also_in))
 
 
 def path_quote(value: str) -> str:
