@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Callable
 
@@ -45,7 +45,7 @@ from newswire.store.articles import author_key
 from newswire.web.errors import BadRequest
 from newswire.web.inputs import MAX_AUTHOR, int_or_none, text_or_none
 from newswire.web.view import WireItem, render_item, zone_of
-from newswire.web.wire_pages import coverage_of
+from newswire.web.wire_pages import wire_items
 
 router = APIRouter(include_in_schema=False)
 
@@ -166,17 +166,17 @@ def wire_changes(store: Store, arrivals: list[Article], *, source_id: int | None
     sent: set[int] = set()
     for arrival in arrivals:
         original = known.get(arrival.duplicate_of) if arrival.duplicate_of is not None else arrival
-        show = [a for a in dict.fromkeys(filter(None, (arrival, original))) if a.id not in sent and shown(a)]
+        candidates = [arrival] if original is None or original.id == arrival.id else [arrival, original]
+        show = [a for a in candidates if a.id not in sent and shown(a)]
         sent.update(a.id for a in show)
         unshown = original if copies_hidden and original is not None and original.duplicate_of is None \
             and not shown(original) else None
         plan.append((arrival.id, show, unshown))
-    originals = {a.id for _, show, unshown in plan for a in (*show, *filter(None, [unshown]))}
-    also_in = store.also_in(sorted(originals))
-    coverage = coverage_of(store, [a for _, show, _ in plan for a in show])
-    return [Change(arrival_id,
-                   tuple(replace(WireItem.of(a, also_in.get(a.id, ())), coverage=coverage.get(a.id)) for a in show),
-                   tuple(copy_id for copy_id, _ in also_in.get(unshown.id, ())) if unshown else ())
+    items = {item.id: item for item in wire_items(store, [a for _, show, _ in plan for a in show])}
+    unshown_ids = [unshown.id for _, _, unshown in plan if unshown is not None]
+    withdrawn = store.also_in(unshown_ids) if unshown_ids else {}
+    return [Change(arrival_id, tuple(items[a.id] for a in show),
+                   tuple(copy_id for copy_id, _ in withdrawn.get(unshown.id, ())) if unshown else ())
             for arrival_id, show, unshown in plan]
 
 
