@@ -127,3 +127,36 @@ def test_the_open_wire_lists_what_a_reload_lists_after_live_arrivals(browser, ne
             assert live[-1][0] == f"/articles/{oldest}"
         finally:
             context.close()
+
+
+def test_an_item_sent_again_keeps_the_readers_marks_and_buttons(browser, newsroom):
+    """A signed-in reader's item whose "Also in" grows is replaced in place: it keeps its read
+    and saved marks and its buttons, which still work."""
+    from newswire import accounts
+    from newswire.web.identity import SESSION_COOKIE
+
+    store = newsroom.store
+    original = newsroom.publish(1, entry("story-1", "Ferry vote delayed", -20, seed=5))
+    user = accounts.create_user(store, "ada", "correct horse battery")
+    store.set_saved(user.id, [original])
+    app = create_app(store, LOOPBACK, timezone=ZoneInfo("America/Toronto"))
+    app.state.live_poll_seconds = 0.1
+    with WebServer(app) as server:
+        context = browser.new_context(base_url=server.base_url)
+        context.set_default_timeout(15_000)
+        context.add_cookies([{"name": SESSION_COOKIE, "value": accounts.start_session(store, user),
+                              "url": server.base_url}])
+        try:
+            page = context.new_page()
+            page.goto("/")
+            expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+            item = page.locator(f"#item-{original}")
+            expect(item).to_have_attribute("data-saved", "1")
+            copy = newsroom.publish(2, entry("story-2", "Ferry vote delayed", -10, seed=5))
+            expect(item.locator(".also-in a")).to_have_attribute("href", f"/articles/{copy}")
+            expect(item).to_have_attribute("data-saved", "1")
+            item.locator('button[data-reader="read"]').click()
+            expect(item).to_have_attribute("data-read", "1")
+            assert store.article_states(user.id, [original])[original][0] is True
+        finally:
+            context.close()

@@ -48,6 +48,20 @@
       });
     }
 
+    /* An item sent again (its "Also in" grew) keeps what the page gave it for this reader:
+       read and saved marks, "New", its buttons, its focus and highlight. */
+    function keepReaderMarks(old, item) {
+      ["data-read", "data-saved", "data-unseen"].forEach(function (name) {
+        if (old.hasAttribute(name)) item.setAttribute(name, old.getAttribute(name));
+      });
+      ["is-new", "is-focused"].forEach(function (name) { if (old.classList.contains(name)) item.classList.add(name); });
+      var article = item.querySelector("article");
+      var badge = old.querySelector(".badge-new");
+      if (article && badge && !item.querySelector(".badge-new")) article.insertBefore(badge, article.firstChild);
+      var actions = old.querySelector(".reader-actions");
+      if (article && actions && !item.querySelector(".reader-actions")) article.appendChild(actions);
+    }
+
     function place(html) {
       var template = document.createElement("template");
       template.innerHTML = html.trim();
@@ -56,7 +70,7 @@
       withdraw(item.getAttribute("data-copies") || "");
       var old = shown(item.getAttribute("data-id"));
       if (old) {
-        ["is-new", "is-focused"].forEach(function (name) { if (old.classList.contains(name)) item.classList.add(name); });
+        keepReaderMarks(old, item);
         var focused = old.contains(document.activeElement);
         list.removeChild(old);
       }
