@@ -58,6 +58,7 @@ def test_the_feeds_own_title_is_an_organisation_in_a_byline():
     (f"{TITLE} — {NEWS[0].lower()}{NEWS[1:]}", []),  # the headline as a clause of its own
     (f"LAKE OSSIN — {TITLE} — {NEWS[0].lower()}{NEWS[1:]}", []),
     (f"{TITLE} Ines Rasmussen — The Canadian Wire LAKE OSSIN — {NEWS}", ["Ines Rasmussen", "The Canadian Wire"]),
+    (f"Ines Rasmussen — The Canadian Wire LAKE OSSIN — {NEWS}", ["Ines Rasmussen"]),  # the feed named no agency
 ])
 def test_a_snippet_starts_with_the_news(text, names):
     assert lede(text, TITLE, names) == NEWS

@@ -26,6 +26,7 @@ _BY = re.compile(r"^(?:by|par|written by)\s+\S", re.I)
 _DASH = r"(?:[—–]|--?)"
 _BY_WORD = re.compile(r"^(?:by|par)\s+", re.I)
 _SEPARATOR = re.compile(r"^[\s,—–-]+")
+_AGENCY = re.compile(r"(?:[A-Z][\w'’.&]*[a-z][\w'’.&]*\s+){1,6}")  # Title Case words, not capitals
 _AFTER_HEADLINE = re.compile(r"\s*\n\s*|\s*(?:[—–:|]|--?)\s+|[.!?]\s+")
 # "LAKE OSSIN —", "OTTAWA, Ont. —", "TORONTO (CP) —", "WASHINGTON (AP) --": a place in capitals,
 # optionally a region and an agency, then a dash.
@@ -113,4 +114,8 @@ def _without_inline_furniture(text: str, title: str, names: list[str]) -> str | 
     if rest == text:
         return None
     cut = without_dateline(rest)
+    if cut == rest:  # an agency the byline names but the feed did not: "The Canadian Wire LAKE OSSIN —"
+        agency = _AGENCY.match(rest)
+        after = rest[agency.end():] if agency else rest
+        cut = without_dateline(after) if agency and without_dateline(after) != after else rest
     return cut if cut != rest else None
