@@ -55,7 +55,10 @@ class Newsroom:
                         for i, name in enumerate(PAPERS)]
 
     def publish(self, paper: int, item: Entry) -> int:
-        update = SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW + timedelta(minutes=30))
+        # First seen now, not at import: the live wire holds an article without a story for
+        # a while after it is first seen, and these must wait for theirs.
+        seen = datetime.now(timezone.utc)
+        update = SourceUpdate(fetched_at=seen, status="ok", next_due_at=seen + timedelta(minutes=30))
         result = self.store.save_refresh(self.sources[paper].id, update, [item])
         self.copies.after_store(self.store, result.new_ids, result.updated_ids)
         (new_id,) = result.new_ids
