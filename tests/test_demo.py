@@ -65,7 +65,9 @@ def test_wire_copy_is_republished_with_different_bylines_and_footers(newsroom):
         assert len(footers) == len(runs)  # each copy ends with its own outlet's footer
     all_authors = {a for runs in copies.values() for _, entry in runs for a in entry.authors}
     assert "Canadian Wire staff" in all_authors
-    assert WIRE_NAME in all_authors  # from "By Ada Moreau, The Canadian Wire"
+    # "By Ada Moreau, The Canadian Wire": the agency is the credit, not an author (issue 9)
+    assert WIRE_NAME not in all_authors
+    assert WIRE_NAME in {entry.credit for runs in copies.values() for _, entry in runs}
 
 
 def _text(html: str) -> str:

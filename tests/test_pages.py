@@ -355,10 +355,12 @@ def test_empty_wire_says_how_to_start_and_follows_the_starter_list(store, client
 
 # -- the live wire
 
-def read_events(lines: Iterator[str], count: int) -> list[dict[str, str]]:
-    """The next ``count`` dispatched events (those with data) from an SSE line stream."""
+def read_events(lines: Iterator[str], count: int, max_pings: int | None = None) -> list[dict[str, str]]:
+    """The next ``count`` dispatched events (those with data) from an SSE line stream; with
+    ``max_pings``, fails after that many keep-alive comments instead of waiting for ever."""
     events: list[dict[str, str]] = []
     current: dict[str, str] = {}
+    pings = 0
     for line in lines:
         if line == "":
             if "data" in current:
@@ -368,6 +370,9 @@ def read_events(lines: Iterator[str], count: int) -> list[dict[str, str]]:
             current = {}
             continue
         if line.startswith(":"):
+            pings += line == ": ping"
+            if max_pings is not None and pings > max_pings:
+                raise AssertionError(f"no more events after {events}")
             continue
         name, _, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value
@@ -430,6 +435,64 @@ def test_live_stream_ends_when_the_server_shuts_down(seeded, app):
     reader.join(20)
     assert ended.is_set(), "the stream did not end with the server"
     assert not server._thread.is_alive()
+
+
+def test_live_sends_a_late_original_with_its_copies_and_withdraws_them_where_it_is_not_shown(seeded, app, client):
+    """A copy shown as an original until its original arrives: the main wire gets the original
+    with the copy in its "Also in" (``data-copies``: the page takes the copy away); an author's
+    wire that does not show the original gets a ``withdraw`` event naming the copy."""
+    app.state.live_settle_seconds = 30
+    app.state.live_ping_seconds = 0.2
+    store = seeded.store
+    now = datetime.now(timezone.utc)
+    mark = store.last_article_id()
+
+    def store_fresh(source_id: int, guid: str, title: str, author: str, minutes: int) -> int:
+        store.save_refresh(source_id, ok(now), [make_entry(guid, title, now + timedelta(minutes=minutes), (author,))])
+        return store.last_article_id()
+
+    with client.stream("GET", "/live", params={"after": mark}) as wire, \
+            client.stream("GET", "/live", params={"after": mark, "author": "Omar Iqbal"}) as by_author:
+        wire_lines, author_lines = wire.iter_lines(), by_author.iter_lines()
+        next(wire_lines), next(author_lines)
+        copy = store_fresh(seeded.sources[1].id, "paper-copy", "Ferry strike ends", "Omar Iqbal", 0)
+        store.assign_stories([(copy, store.create_story("Ferry strike ends", now))])
+        (shown,) = read_events(wire_lines, 1, max_pings=50)
+        (shown_by_author,) = read_events(author_lines, 1, max_pings=50)
+        assert shown["data"] == shown_by_author["data"] and f'id="item-{copy}"' in shown["data"]
+        original = store_fresh(seeded.sources[0].id, "wire-original", "Ferry strike ends", "Wire Staff", -5)
+        store.set_duplicate_of([(copy, original)])  # what enrichment does, in its order
+        story = store.get_article(copy).story_id
+        assert story is not None
+        store.assign_stories([(original, story)])
+        (late,) = read_events(wire_lines, 1, max_pings=50)
+        (withdrawn,) = read_events(author_lines, 1, max_pings=50)
+    assert late["event"] == "article" and late["id"] == str(original)
+    assert f'id="item-{original}"' in late["data"] and f'data-copies="{copy}"' in late["data"]
+    assert text_of(re.search(r'<p class="also-in">(.*?)</p>', late["data"], flags=re.S).group(1)) == \
+        f"Also in: {seeded.sources[1].name}"
+    assert withdrawn["event"] == "withdraw" and withdrawn["data"] == str(copy) and withdrawn["id"] == str(original)
+
+
+def test_live_sends_the_original_again_when_a_copy_arrives(seeded, app, client):
+    """The copy is not shown; its original's item comes again with the copy in its "Also in"."""
+    app.state.live_settle_seconds = 30
+    app.state.live_ping_seconds = 0.2
+    store = seeded.store
+    now = datetime.now(timezone.utc)
+    store.save_refresh(seeded.sources[0].id, ok(now), [make_entry("first", "Ferry strike ends", now)])
+    original = store.last_article_id()
+    store.assign_stories([(original, store.create_story("Ferry strike ends", now))])
+    with client.stream("GET", "/live", params={"after": original}) as stream:
+        lines = stream.iter_lines()
+        next(lines)
+        store.save_refresh(seeded.sources[2].id, ok(now), [make_entry("again", "Ferry strike ends", now)])
+        copy = store.last_article_id()
+        store.set_duplicate_of([(copy, original)])
+        store.assign_stories([(copy, store.get_article(original).story_id)])
+        (event,) = read_events(lines, 1, max_pings=50)
+    assert event["id"] == str(copy) and event["data"].startswith(f'<li class="wire-item" id="item-{original}"')
+    assert f'data-copies="{copy}"' in event["data"] and f'href="/articles/{copy}"' in event["data"]
 
 
 def test_search_is_newest_first_by_default_and_pages_to_older_matches(store, client):

@@ -165,14 +165,20 @@ def test_snippet_does_not_repeat_the_headline_that_opens_the_body():
 
 
 def test_snippet_keeps_a_lede_that_begins_with_the_headline_words():
+    """A lede that goes on from the headline's words stays whole; one that repeats the headline
+    as a clause of its own ("Headline — a move…") does not repeat it (issue 9)."""
     from datetime import datetime, timezone
 
     from newswire.parse import parse_feed
 
-    feed = ('<rss version="2.0"><channel><title>T</title><item><title>Ferry returns</title>'
-            '<description>Ferry returns — a move residents welcomed.</description></item></channel></rss>').encode()
-    (entry,) = parse_feed(feed, url="http://example.test/feed", seen_at=datetime.now(timezone.utc)).entries
-    assert entry.snippet == "Ferry returns — a move residents welcomed."
+    def snippet(description: str) -> str:
+        feed = ('<rss version="2.0"><channel><title>T</title><item><title>Ferry returns</title>'
+                f'<description>{description}</description></item></channel></rss>').encode()
+        (entry,) = parse_feed(feed, url="http://example.test/feed", seen_at=datetime.now(timezone.utc)).entries
+        return entry.snippet
+
+    assert snippet("Ferry returns to the harbour after a month.") == "Ferry returns to the harbour after a month."
+    assert snippet("Ferry returns — a move residents welcomed.") == "A move residents welcomed."
 
 
 def test_authors_come_out_in_nfc_whatever_form_the_feed_used():

@@ -40,6 +40,7 @@ class Entry:
     categories: tuple[str, ...] = ()
     enclosures: tuple[Enclosure, ...] = ()
     language: str | None = None
+    credit: str = ""  # the organisation a byline credits beside its people ("The Canadian Press")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ class Article:
     duplicate_of: int | None = None
     page_html: str = ""  # the full text extracted from the article's page, when fetched
     extraction_status: str | None = None  # None (not wanted), "pending", "done" or "failed"
+    credit: str = ""  # the organisation its byline credits beside its authors
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,10 @@ from datetime import datetime, tzinfo
 
 from newswire.models import Enclosure, Entry, ParsedFeed
 from newswire.parse import limits
-from newswire.parse.authors import dedupe_authors, split_authors
+from newswire.parse.authors import Byline, dedupe_authors, split_byline
 from newswire.parse.dates import parse_date, plausible_date, zone
 from newswire.parse.html import html_to_text, make_snippet, sanitize_html, text_line, text_to_html
+from newswire.parse.lede import lede
 from newswire.parse.limits import clip_html, clip_text
 from newswire.parse.raw import RawEnclosure, RawEntry, RawFeed, RawText
 from newswire.parse.urls import canonical_url, resolve_url
@@ -55,14 +56,18 @@ def _as_text(raw: RawText | None) -> str:
     return clip_text(text, limits.MAX_SUMMARY)
 
 
-def _authors(raws: list[str]) -> list[str]:
+def _byline(raws: list[str], publisher: str = "") -> Byline:
+    """The people in an entry's author fields, and the organisation they credit (the first
+    one named), each held to the limits."""
     names: list[str] = []
+    credit = None
     for raw in raws:
-        found = split_authors(_clipped_line(raw, limits.MAX_NAME * limits.MAX_AUTHORS))
-        names = dedupe_authors([*names, *(clip_text(name, limits.MAX_NAME) for name in found)])
+        found = split_byline(_clipped_line(raw, limits.MAX_NAME * limits.MAX_AUTHORS), publisher)
+        names = dedupe_authors([*names, *(clip_text(name, limits.MAX_NAME) for name in found.names)])
+        credit = credit or (clip_text(found.credit, limits.MAX_NAME) if found.credit else None)
         if len(names) >= limits.MAX_AUTHORS:
             break
-    return names[:limits.MAX_AUTHORS]
+    return Byline(names[:limits.MAX_AUTHORS], credit)
 
 
 def _categories(raws: list[str]) -> tuple[str, ...]:
@@ -144,9 +149,10 @@ def entry_dates(raw: RawEntry, tz: tzinfo, seen_at: datetime) -> tuple[datetime,
     return seen_at, None, True
 
 
-def build_entry(raw: RawEntry, *, feed_authors: list[str], feed_language: str | None,
-                tz: tzinfo, seen_at: datetime) -> Entry:
-    """One normalised Entry from what a reader found."""
+def build_entry(raw: RawEntry, *, feed_byline: Byline, feed_language: str | None,
+                tz: tzinfo, seen_at: datetime, publisher: str = "") -> Entry:
+    """One normalised Entry from what a reader found; ``publisher`` (the feed's title) is an
+    organisation wherever a byline names it."""
     url = _fits(canonical_url(raw.link, raw.base))
     title = _line(raw.title)
     content_source = raw.content if raw.content and raw.content.value.strip() else raw.summary
@@ -154,7 +160,10 @@ def build_entry(raw: RawEntry, *, feed_authors: list[str], feed_language: str | 
     text = html_to_text(content_html)
     summary = _as_text(raw.summary)
     published, updated, estimated = entry_dates(raw, tz, seen_at)
-    authors = _authors(raw.authors) or feed_authors
+    byline = _byline(raw.authors, publisher)
+    if not byline.names:
+        byline = feed_byline
+    authors, credit = byline
     return Entry(
         guid=_guid(raw, url, title, content_html),
         url=url,
@@ -166,7 +175,8 @@ def build_entry(raw: RawEntry, *, feed_authors: list[str], feed_language: str | 
         summary=summary,
         content_html=content_html,
         text=text,
-        snippet=make_snippet(_without_heading(text, title) or summary),
+        credit=credit or "",
+        snippet=make_snippet(lede(text, title, [*authors, credit or ""]) or lede(summary, title, authors)),
         categories=_categories(raw.categories),
         enclosures=_enclosures(raw.enclosures, raw.base),
         language=_language(raw.language) or feed_language,
@@ -187,14 +197,6 @@ def newest(raws: list[RawEntry], limit: int, *, tz: tzinfo, seen_at: datetime) -
     return [raws[i] for i in keep]
 
 
-def _without_heading(text: str, title: str) -> str:
-    """Article bodies often open with their own headline as a block of its own; a snippet
-    should not repeat it. (A lede that merely begins with the headline's words stays whole.)"""
-    if title and text.startswith(title) and text[len(title):len(title) + 1] in ("\n", ""):
-        return text[len(title):].lstrip()
-    return text
-
-
 def _ttl(raw: str | None) -> int | None:
     if raw and raw.strip().isdigit():
         value = int(raw.strip())
@@ -205,14 +207,15 @@ def _ttl(raw: str | None) -> int | None:
 def build_feed(raw: RawFeed, *, source_timezone: str, seen_at: datetime, max_items: int) -> ParsedFeed:
     """The ParsedFeed for a RawFeed: its ``max_items`` newest entries, in document order."""
     tz = zone(source_timezone)
-    feed_authors = _authors(raw.authors)
+    title = _line(raw.title)
+    feed_byline = _byline(raw.authors, title)
     language = _language(raw.language)
     entries = tuple(
-        build_entry(e, feed_authors=feed_authors, feed_language=language, tz=tz, seen_at=seen_at)
+        build_entry(e, feed_byline=feed_byline, feed_language=language, tz=tz, seen_at=seen_at, publisher=title)
         for e in newest(raw.entries, max_items, tz=tz, seen_at=seen_at)
     )
     return ParsedFeed(
-        title=_line(raw.title),
+        title=title,
         site_url=_fits(canonical_url(raw.site_url, raw.base)),
         entries=entries,
         format=raw.format,

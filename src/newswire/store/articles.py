@@ -89,6 +89,7 @@ def content_hash(entry: Entry) -> str:
         entry.text, entry.snippet, "\x1e".join(entry.categories),
         "\x1e".join(f"{e.url}\x1d{e.type}\x1d{e.length}" for e in entry.enclosures),
         entry.language, _iso(published), _iso(entry.updated),
+        *([entry.credit] if entry.credit else []),  # only when set: older digests stay valid
     ]
     digest = hashlib.blake2b(digest_size=16)
     for value in fields:  # a field separator no text contains; None differs from ""
@@ -133,7 +134,7 @@ def decide(entries: Sequence[Entry], stored: Mapping[str, Stored], now: datetime
 def _row(entry: Entry, digest: str) -> dict[str, Any]:
     return {
         "url": entry.url, "title": entry.title,
-        "authors_text": ", ".join(clean_names(entry.authors, author_key)),
+        "authors_text": ", ".join(clean_names(entry.authors, author_key)), "credit": entry.credit,
         "summary": entry.summary, "content_html": entry.content_html,
         "text": strip_markers(entry.text), "snippet": entry.snippet, "language": entry.language,
         "enclosures": [{"url": e.url, "type": e.type, "length": e.length} for e in entry.enclosures],

@@ -21,7 +21,7 @@ from .articles import author_key, authors_of, categories_of
 from . import recent
 from .muting import followed_in, muted_out
 from .search import expand_prefixes, match_clause, parse_query, to_fts5
-from .tables import article_authors, articles, authors, sources
+from .tables import ORIGINALS, article_authors, articles, authors, sources
 
 MAX_LIMIT = 200
 
@@ -76,16 +76,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     return decode_moment(match.group(1)), int(match.group(2))
 
 
-# Not a copy. The unary plus keeps SQLite off the duplicate_of index: without statistics it takes
-# IS NULL for a selective lookup, then sorts every original to find the newest page.
-ORIGINALS = sa.literal_column("+articles.duplicate_of").is_(None)
 
 
 def _columns() -> list[Any]:
     c = articles.c
     return [c.id, c.source_id, sources.c.name.label("source_name"), c.guid, c.url, c.title,
             c.published_at, c.published_estimated, c.updated_at, c.first_seen_at, c.summary,
-            c.snippet, c.language, c.story_id, c.duplicate_of]
+            c.snippet, c.language, c.story_id, c.duplicate_of, c.credit]
 
 
 def list_articles(conn: Connection, filters: Filters, before: str | None, limit: int) -> tuple[list[Article], str | None]:
@@ -188,7 +185,8 @@ def _articles(conn: Connection, rows: Sequence[Any]) -> list[Article]:
                     title=r.title, authors=names.get(r.id, ()), published_at=r.published_at,
                     published_estimated=bool(r.published_estimated), updated_at=r.updated_at,
                     first_seen_at=r.first_seen_at, summary=r.summary or "", snippet=r.snippet or "",
-                    language=r.language, story_id=r.story_id, duplicate_of=r.duplicate_of)
+                    language=r.language, story_id=r.story_id, duplicate_of=r.duplicate_of,
+                    credit=r.credit or "")
             for r in rows]
 
 

@@ -24,7 +24,7 @@ from typing import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .tables import articles
+from .tables import ORIGINALS, articles
 
 SMALL = 500
 FIRST_WINDOW = 2000
@@ -80,12 +80,29 @@ def newest_ids(conn: Connection, fts_query: str, limit: int, *, before: tuple[da
 
 
 def ranked_ids(conn: Connection, fts_query: str, limit: int,
-               weights: tuple[float, float, float]) -> list[tuple[int, float]]:
+               weights: tuple[float, float, float], *, originals_only: bool = False) -> list[tuple[int, float]]:
     """(id, score) of the best ``limit`` matches by bm25 among the ``RANK_POOL`` most recently
-    stored, best first; higher scores are better."""
+    stored, best first; higher scores are better. ``originals_only``: syndicated copies are
+    left out (see ``_originals``), so the page is still ``limit`` long."""
     title, authors, text = weights
     rows = conn.execute(sa.text(
         f"SELECT rowid, bm25(articles_fts, {title}, {authors}, {text}) AS score FROM articles_fts "
         "WHERE articles_fts MATCH :q ORDER BY rowid DESC LIMIT :n"), {"q": fts_query, "n": RANK_POOL}).all()
     rows.sort(key=lambda r: (r.score, -r.rowid))  # bm25: lower is better
-    return [(r.rowid, -r.score) for r in rows[:limit]]
+    ranked = [(r.rowid, -r.score) for r in rows]
+    return _originals(conn, ranked, limit) if originals_only else ranked[:limit]
+
+
+def _originals(conn: Connection, ranked: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    """The first ``limit`` of ``ranked`` that are not copies, looked up by primary key a few
+    times ``limit`` at a time from the best down: cheaper than joining every match of the pool."""
+    kept: list[tuple[int, float]] = []
+    step = max(4 * limit, 64)
+    for start in range(0, len(ranked), step):
+        chunk = ranked[start:start + step]
+        copies = set(conn.execute(sa.select(articles.c.id).where(  # by primary key, never the copies' index
+            articles.c.id.in_([id_ for id_, _ in chunk]), ~ORIGINALS)).scalars())
+        kept += [pair for pair in chunk if pair[0] not in copies]
+        if len(kept) >= limit:
+            break
+    return kept[:limit]

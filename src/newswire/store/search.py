@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from newswire.models import SearchHit
 
 from . import recent
-from .tables import UTCDateTime
+from .tables import ORIGINALS, UTCDateTime
 
 MARK_START = "\x02"
 MARK_END = "\x03"
@@ -134,10 +134,13 @@ _SQLITE_HITS = sa.text("""
     WHERE articles_fts MATCH :query AND articles_fts.rowid IN :ids
 """).bindparams(sa.bindparam("ids", expanding=True))
 
-def _postgres_search(*, newest: bool) -> sa.TextClause:
-    """Best first, or newest first after a keyset. Either way rank and limit first, then build
-    headlines for the few rows kept: ts_headline is costly."""
+def _postgres_search(*, newest: bool, originals_only: bool = False) -> sa.TextClause:
+    """Best first, or newest first after a keyset; syndicated copies left out with
+    ``originals_only``. Either way rank and limit first, then build headlines for the few rows
+    kept: ts_headline is costly."""
     keyset = "AND (a.published_at, a.id) < (:before_at, :before_id)" if newest else ""
+    if originals_only:
+        keyset += " AND a.duplicate_of IS NULL"
     inner, outer = ("", "") if newest else ("rank DESC, ", "hits.rank DESC, ")
     return sa.text(f"""
     WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query),
@@ -155,8 +158,8 @@ def _postgres_search(*, newest: bool) -> sa.TextClause:
     """)
 
 
-_POSTGRES_SEARCH = _postgres_search(newest=False)
-_POSTGRES_NEWEST = _postgres_search(newest=True)
+_POSTGRES = {(newest, originals): _postgres_search(newest=newest, originals_only=originals)
+             for newest in (False, True) for originals in (False, True)}
 
 _HEADLINE_OPTIONS = (f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, MinWords=15, '
                      'MaxFragments=2, FragmentDelimiter=" … "')
@@ -172,20 +175,21 @@ def match_clause(dialect: str, terms: list[Term]) -> sa.ColumnElement[bool]:
 
 
 def search(conn: Connection, query: str, limit: int, order: Literal["rank", "newest"] = "rank",
-           before: tuple[datetime, int] | None = None) -> list[SearchHit]:
+           before: tuple[datetime, int] | None = None, originals_only: bool = False) -> list[SearchHit]:
     """Hits for ``query``, best first or newest first (then only those older than the keyset
-    ``before``); authors are left empty for the caller to fill."""
+    ``before``), without syndicated copies when ``originals_only`` (as the wire lists them);
+    authors are left empty for the caller to fill."""
     terms = parse_query(query)
     if not terms or limit <= 0:
         return []
     if conn.dialect.name == "sqlite":
-        rows = _sqlite_hits(conn, to_fts5(expand_prefixes(conn, terms)), limit, order, before)
+        rows = _sqlite_hits(conn, to_fts5(expand_prefixes(conn, terms)), limit, order, before, originals_only)
     else:
         if order == "rank":
-            statement = _POSTGRES_SEARCH.bindparams(limit=limit)
+            statement = _POSTGRES[False, originals_only].bindparams(limit=limit)
         else:
             before_at, before_id = before or (datetime.max.replace(tzinfo=timezone.utc), 2**62)
-            statement = _POSTGRES_NEWEST.bindparams(
+            statement = _POSTGRES[True, originals_only].bindparams(
                 sa.bindparam("before_at", before_at, type_=UTCDateTime), before_id=before_id, limit=limit)
         statement = statement.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS)
         rows = [dict(r._mapping) for r in conn.execute(statement.columns(published_at=UTCDateTime))]
@@ -195,12 +199,15 @@ def search(conn: Connection, query: str, limit: int, order: Literal["rank", "new
 
 
 def _sqlite_hits(conn: Connection, fts_query: str, limit: int, order: str,
-                 before: tuple[datetime, int] | None) -> list[dict[str, Any]]:
+                 before: tuple[datetime, int] | None, originals_only: bool) -> list[dict[str, Any]]:
     """Choose the ids first (see ``recent``), then build snippets for those few rows only."""
     if order == "rank":
-        scored = recent.ranked_ids(conn, fts_query, limit, (TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT))
+        scored = recent.ranked_ids(conn, fts_query, limit, (TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT),
+                                   originals_only=originals_only)
     else:
-        scored = [(id_, 0.0) for id_ in recent.newest_ids(conn, fts_query, limit, before=before)]
+        originals = [ORIGINALS] if originals_only else []
+        scored = [(id_, 0.0) for id_ in recent.newest_ids(conn, fts_query, limit, before=before,
+                                                          conditions=originals)]
     if not scored:
         return []
     statement = _SQLITE_HITS.columns(published_at=UTCDateTime)

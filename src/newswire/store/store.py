@@ -237,14 +237,16 @@ class Store(ReaderStateMethods):
             return articles.count(conn, source_id)
 
     def search(self, query: str, *, limit: int = 20, order: Literal["rank", "newest"] = "rank",
-               before: str | None = None) -> list[SearchHit]:
+               before: str | None = None, include_copies: bool = True) -> list[SearchHit]:
         """Articles matching ``query`` (words, "phrases", prefix*), best first or newest first;
         [] when the query holds no searchable word. Never a syntax error. In newest order,
-        ``before`` (see ``cursor_after``) continues a previous page. Raises ValueError for a
+        ``before`` (see ``cursor_after``) continues a previous page. Without ``include_copies``,
+        syndicated copies are left out before the limit, as on the wire. Raises ValueError for a
         malformed cursor, StorageError."""
         keyset = reading.decode_cursor(before) if before else None
         with self._read() as conn:
-            hits = search.search(conn, query, limit, order, keyset if order == "newest" else None)
+            hits = search.search(conn, query, limit, order, keyset if order == "newest" else None,
+                                 originals_only=not include_copies)
             names = articles.authors_of(conn, [hit.article_id for hit in hits])
         return [dataclasses.replace(hit, authors=names.get(hit.article_id, ())) for hit in hits]
 

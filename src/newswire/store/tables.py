@@ -85,6 +85,7 @@ articles = sa.Table(
     sa.Column("url", sa.Text),
     sa.Column("title", sa.Text, nullable=False, server_default=""),
     sa.Column("authors_text", sa.Text, nullable=False, server_default=""),
+    sa.Column("credit", sa.Text, nullable=False, server_default=""),  # the byline's organisation
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime),
     sa.Column("published_estimated", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -111,6 +112,10 @@ articles = sa.Table(
     # does not carry the row's id in every index entry (without it: an incremental sort).
     sa.Index("ix_articles_source_id_published_at_id", "source_id", "published_at", "id"),
 )
+
+# Not a syndicated copy. The unary plus keeps SQLite off the duplicate_of index: without statistics
+# it takes IS NULL for a selective lookup, then sorts every original to find the newest page.
+ORIGINALS = sa.literal_column("+articles.duplicate_of").is_(None)
 
 stories = sa.Table(
     "stories", metadata,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Sequence
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
@@ -53,6 +53,13 @@ class EnclosureOut(BaseModel):
     length: int | None
 
 
+class CopyRef(BaseModel):
+    """A syndicated copy of an article: where else it ran."""
+
+    id: int
+    source_name: str
+
+
 class ArticleSummaryOut(BaseModel):
     """An article in a listing: everything but the content."""
 
@@ -61,6 +68,7 @@ class ArticleSummaryOut(BaseModel):
     url: str | None
     source: SourceRef
     authors: list[str]
+    credit: str | None = None  # the organisation the byline credits beside its authors
     published_at: UtcDateTime
     published_estimated: bool
     updated_at: UtcDateTime | None
@@ -69,6 +77,7 @@ class ArticleSummaryOut(BaseModel):
     language: str | None
     story_id: int | None
     duplicate_of: int | None
+    also_in: list[CopyRef] = []  # in listings: its syndicated copies, earliest first (as the wire's "Also in")
 
 
 class ArticleOut(ArticleSummaryOut):
@@ -117,13 +126,14 @@ def source_health(source: Source) -> str:
 
 def _summary_fields(a: Article) -> dict[str, Any]:
     return dict(id=a.id, title=a.title, url=a.url, source=SourceRef(id=a.source_id, name=a.source_name),
-                authors=list(a.authors), published_at=a.published_at, published_estimated=a.published_estimated,
+                authors=list(a.authors), credit=a.credit or None, published_at=a.published_at, published_estimated=a.published_estimated,
                 updated_at=a.updated_at, summary=a.summary, snippet=a.snippet, language=a.language,
                 story_id=a.story_id, duplicate_of=a.duplicate_of)
 
 
-def article_summary_out(a: Article) -> ArticleSummaryOut:
-    return ArticleSummaryOut(**_summary_fields(a))
+def article_summary_out(a: Article, also_in: Sequence[tuple[int, str]] = ()) -> ArticleSummaryOut:
+    return ArticleSummaryOut(**_summary_fields(a),
+                             also_in=[CopyRef(id=copy_id, source_name=name) for copy_id, name in also_in])
 
 
 def article_out(a: Article) -> ArticleOut:
@@ -180,10 +190,14 @@ def list_articles(
 ) -> ArticlePageOut:
     """One page of articles, newest first; pass ``next`` as ``before`` for the following page.
     Articles that arrive while paging never make a page skip or repeat an item. Syndicated copies
-    are left out (each story once, as on the wire) unless ``copies=true``."""
-    page = list_page(store_of(request), source=source, author=author, q=q, story=story, before=before,
+    are left out (each story once, as on the wire) unless ``copies=true``; each item lists its
+    copies in ``also_in``. With ``q`` this is the search page's newest-first listing."""
+    store = store_of(request)
+    page = list_page(store, source=source, author=author, q=q, story=story, before=before,
                      limit=limit, copies=copies)
-    return ArticlePageOut(items=[article_summary_out(a) for a in page.items], next=page.next)
+    also_in = store.also_in([a.id for a in page.items])  # one query for the page, as the wire's
+    return ArticlePageOut(items=[article_summary_out(a, also_in.get(a.id, ())) for a in page.items],
+                          next=page.next)
 
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, summary="One article with its content")

@@ -16,12 +16,22 @@ Syndicated copies are known only once enrichment has seen an article (it runs ju
 write, and gives every article its story). So an article waits until it has a story, or until
 ``SETTLE_SECONDS`` have passed where nothing enriches, and the main wire then leaves copies out
 as the page does; a source's own stream shows them.
+
+The open page must end up listing what a reload lists (``wire_changes``). So an arrival sends
+the item a reload would now show for it: on the main and author wires, a copy sends its original
+again, with the new copy in its "Also in"; an original that arrived after its copies sends
+itself with them in its "Also in". The item's HTML carries its publication time
+(``data-at``) and its copies' ids (``data-copies``): the page puts the item where a reload
+would list it, replaces the one it showed, and withdraws the copies it showed as originals. Where
+the original is not on this wire (an author's wire, another author's original) a ``withdraw``
+event names the copies to take away.
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Callable
 
@@ -30,10 +40,12 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response, StreamingResponse
 
 from newswire.models import Article
+from newswire.store import Store
 from newswire.store.articles import author_key
 from newswire.web.errors import BadRequest
 from newswire.web.inputs import MAX_AUTHOR, int_or_none, text_or_none
 from newswire.web.view import WireItem, render_item, zone_of
+from newswire.web.wire_pages import wire_items
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,7 +103,7 @@ def settled(arrivals: list[Article], settle: float) -> list[Article]:
 
 
 async def stream(request: Request, after: int, *, source_id: int | None, author: str | None,
-                 render: Callable[[Article], str], poll: float = POLL_SECONDS,
+                 render: Callable[[WireItem], str], poll: float = POLL_SECONDS,
                  ping: float = PING_SECONDS, settle: float = SETTLE_SECONDS) -> AsyncIterator[str]:
     """Events for articles stored after ``after``, until the client or the server goes."""
     store = request.app.state.store
@@ -102,12 +114,16 @@ async def stream(request: Request, after: int, *, source_id: int | None, author:
     while not stopping() and not await request.is_disconnected():
         arrivals: list[Article] = settled(await anyio.to_thread.run_sync(
             functools.partial(store.arrived_after, after, limit=BATCH, include_copies=True)), settle)
+        changes = await anyio.to_thread.run_sync(functools.partial(
+            wire_changes, store, arrivals, source_id=source_id, wanted_author=wanted_author)) if arrivals else []
         skipped = False
-        for article in arrivals:
-            after = article.id
-            shown = source_id is not None or article.duplicate_of is None
-            if shown and _matches(article, source_id, wanted_author):
-                yield event(article.id, render(article))
+        for change in changes:
+            after = change.arrival_id
+            if change.withdrawn:
+                yield event(change.arrival_id, " ".join(map(str, change.withdrawn)), name="withdraw")
+            for item in change.items:
+                yield event(change.arrival_id, render(item))
+            if change.items or change.withdrawn:
                 last_sent, skipped = time.monotonic(), False
             else:
                 skipped = True
@@ -120,6 +136,48 @@ async def stream(request: Request, after: int, *, source_id: int | None, author:
             yield ": ping\n\n"
             last_sent = time.monotonic()
         await _sleep_watching(poll, stopping)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one arrival changes on an open page: the items to show (put in place, or replacing
+    the one shown) and the ids of items to take away."""
+
+    arrival_id: int
+    items: tuple[WireItem, ...] = ()
+    withdrawn: tuple[int, ...] = ()
+
+
+def wire_changes(store: Store, arrivals: list[Article], *, source_id: int | None,
+                 wanted_author: str | None) -> list[Change]:
+    """For each arrival (in arrival order), what a reload would now show differently: the
+    arrival itself when it is shown here, and its original (whose "Also in" it joins). On a
+    wire without copies, an original that is not shown still takes its copies away. Each item is
+    sent once a batch; a few queries a batch, whatever its size."""
+    known = {a.id: a for a in arrivals}
+    missing = {a.duplicate_of for a in arrivals if a.duplicate_of is not None} - known.keys()
+    known.update((a.id, a) for a in store.get_articles(sorted(missing)))
+    copies_hidden = source_id is None
+
+    def shown(article: Article) -> bool:
+        return (not copies_hidden or article.duplicate_of is None) and _matches(article, source_id, wanted_author)
+
+    plan: list[tuple[int, list[Article], Article | None]] = []
+    sent: set[int] = set()
+    for arrival in arrivals:
+        original = known.get(arrival.duplicate_of) if arrival.duplicate_of is not None else arrival
+        candidates = [arrival] if original is None or original.id == arrival.id else [arrival, original]
+        show = [a for a in candidates if a.id not in sent and shown(a)]
+        sent.update(a.id for a in show)
+        unshown = original if copies_hidden and original is not None and original.duplicate_of is None \
+            and not shown(original) else None
+        plan.append((arrival.id, show, unshown))
+    items = {item.id: item for item in wire_items(store, [a for _, show, _ in plan for a in show])}
+    unshown_ids = [unshown.id for _, _, unshown in plan if unshown is not None]
+    withdrawn = store.also_in(unshown_ids) if unshown_ids else {}
+    return [Change(arrival_id, tuple(items[a.id] for a in show),
+                   tuple(copy_id for copy_id, _ in withdrawn.get(unshown.id, ())) if unshown else ())
+            for arrival_id, show, unshown in plan]
 
 
 async def _sleep_watching(seconds: float, stopping: Callable[[], bool]) -> None:
@@ -155,8 +213,8 @@ async def live(request: Request, after: str | None = None, source: str | None = 
     zone = zone_of(request)
     heading = 3 if level == 3 else 2
 
-    def render(article: Article) -> str:
-        return render_item(WireItem.of(article), zone, level=heading)
+    def render(item: WireItem) -> str:
+        return render_item(item, zone, level=heading)
 
     state: Any = request.app.state
     body = stream(request, start, source_id=source_id, author=author,

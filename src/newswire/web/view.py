@@ -12,7 +12,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote, urlencode, urlsplit
@@ -63,9 +63,9 @@ class WireItem:
                    article.published_at, article.snippet or article.summary, also_in=tuple(also_in))
 
     @classmethod
-    def of_hit(cls, hit: SearchHit) -> "WireItem":
+    def of_hit(cls, hit: SearchHit, also_in: Iterable[tuple[int, str]] = ()) -> "WireItem":
         return cls(hit.article_id, hit.title, hit.source_id, hit.source_name, hit.authors,
-                   hit.published_at, "", Markup(hit.snippet))
+                   hit.published_at, "", Markup(hit.snippet), also_in=tuple(also_in))
 
 
 def path_quote(value: str) -> str:
@@ -104,7 +104,15 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
     return format_when(moment, zone)
 
 
+def sort_at(moment: datetime) -> str:
+    """A wire item's place in time as text that sorts as the listings do (UTC, fixed width, to
+    the microsecond), so the live wire can put an arrival where a reload would list it."""
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}{utc:%m%d%H%M%S%f}"
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["sort_at"] = sort_at
 templates.env.filters["pathq"] = path_quote
 templates.env.filters["safe_href"] = safe_href
 templates.env.filters["redact_url"] = redact_url  # a feed URL as shown: no passwords, no tokens

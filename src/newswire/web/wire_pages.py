@@ -223,8 +223,9 @@ def _newest_matches(store: Store, q: str, before: str | None) -> tuple[list[Wire
 
 
 def _best_matches(store: Store, q: str) -> list[WireItem]:
-    """The best matches among recent articles, each story once: syndicated copies left out, as
-    on the wire and in the newest-first listing."""
-    hits = store.search(q, limit=SEARCH_LIMIT, order="rank")
-    originals = {a.id for a in store.get_articles([hit.article_id for hit in hits]) if a.duplicate_of is None}
-    return [WireItem.of_hit(hit) for hit in hits if hit.article_id in originals]
+    """The best matches among recent articles, each story once, as on the wire and in the
+    newest-first listing: syndicated copies are left out by the search itself (so a page stays
+    full), and each original shows where else it ran ("Also in", one query for the page)."""
+    hits = store.search(q, limit=SEARCH_LIMIT, order="rank", include_copies=False)
+    also_in = store.also_in([hit.article_id for hit in hits])
+    return [WireItem.of_hit(hit, also_in.get(hit.article_id, ())) for hit in hits]

@@ -9,12 +9,22 @@
     return Array.prototype.slice.call(document.querySelectorAll(".wire-item"));
   }
 
-  /* -- live: prepend items pushed by /live, resuming after the last one seen -- */
+  /* -- live: items pushed by /live, put where a reload would list them, resuming after the
+     last one seen. An item carries its publication time (data-at, UTC, fixed width: it sorts as
+     text) and its copies' ids (data-copies): a copy shown as an original until its original
+     arrived is taken away, as a reload would. -- */
+
+  function listedBefore(a, b) {
+    var atA = a.getAttribute("data-at") || "", atB = b.getAttribute("data-at") || "";
+    if (atA !== atB) return atA > atB;
+    return parseInt(a.getAttribute("data-id") || "0", 10) > parseInt(b.getAttribute("data-id") || "0", 10);
+  }
 
   function startLive(list) {
     var base = list.getAttribute("data-live");
     var lastId = list.getAttribute("data-after") || "0";
     var max = parseInt(list.getAttribute("data-max") || "0", 10);
+    var more = list.hasAttribute("data-more");
     var status = document.querySelector("[data-live-status]");
     var statusText = status && status.querySelector("[data-live-text]");
     var source = null;
@@ -26,16 +36,55 @@
       if (statusText) statusText.textContent = text;
     }
 
-    function add(html) {
+    function shown(id) {
+      var item = document.getElementById("item-" + id);
+      return item && item.parentNode === list ? item : null;
+    }
+
+    function withdraw(ids) {
+      ids.split(/\s+/).forEach(function (id) {
+        var item = id && shown(id);
+        if (item) list.removeChild(item);
+      });
+    }
+
+    /* An item sent again (its "Also in" grew) keeps what the page gave it for this reader:
+       read and saved marks, "New", its buttons, its focus and highlight. */
+    function keepReaderMarks(old, item) {
+      ["data-read", "data-saved", "data-unseen"].forEach(function (name) {
+        if (old.hasAttribute(name)) item.setAttribute(name, old.getAttribute(name));
+      });
+      ["is-new", "is-focused"].forEach(function (name) { if (old.classList.contains(name)) item.classList.add(name); });
+      var article = item.querySelector("article");
+      var badge = old.querySelector(".badge-new");
+      if (article && badge && !item.querySelector(".badge-new")) article.insertBefore(badge, article.firstChild);
+      var actions = old.querySelector(".reader-actions");
+      if (article && actions && !item.querySelector(".reader-actions")) article.appendChild(actions);
+    }
+
+    function place(html) {
       var template = document.createElement("template");
       template.innerHTML = html.trim();
       var item = template.content.firstElementChild;
-      if (!item || (item.id && document.getElementById(item.id))) return;
-      item.classList.add("is-new");
-      list.insertBefore(item, list.firstElementChild);
-      window.setTimeout(function () { item.classList.remove("is-new"); }, NEW_FOR_MS);
+      if (!item || !item.classList.contains("wire-item")) return;
+      withdraw(item.getAttribute("data-copies") || "");
+      var old = shown(item.getAttribute("data-id"));
+      if (old) {
+        keepReaderMarks(old, item);
+        var focused = old.contains(document.activeElement);
+        list.removeChild(old);
+      }
+      var items = list.querySelectorAll(":scope > .wire-item");
+      var next = null;
+      for (var i = 0; i < items.length && !next; i++) if (listedBefore(item, items[i])) next = items[i];
+      /* Past the last item of a page with older pages: it belongs to one of those. */
+      if (!next && (more || (max > 0 && items.length >= max))) return;
+      list.insertBefore(item, next);
+      if (old && focused) item.focus({ preventScroll: true });
+      if (!old) item.classList.add("is-new");
+      if (item.classList.contains("is-new")) window.setTimeout(function () { item.classList.remove("is-new"); }, NEW_FOR_MS);
       if (max > 0) {
-        while (list.children.length > max) list.removeChild(list.lastElementChild);
+        while (list.querySelectorAll(":scope > .wire-item").length > max) list.removeChild(list.lastElementChild);
       }
       var hint = document.querySelector("[data-empty-hint]");
       if (hint) hint.hidden = true;
@@ -47,7 +96,11 @@
       source.addEventListener("open", function () { setStatus("live", "Live"); });
       source.addEventListener("article", function (event) {
         if (event.lastEventId) lastId = event.lastEventId;
-        add(event.data);
+        place(event.data);
+      });
+      source.addEventListener("withdraw", function (event) {
+        if (event.lastEventId) lastId = event.lastEventId;
+        withdraw(event.data);
       });
       source.addEventListener("error", function () {
         if (source.readyState === EventSource.CLOSED) {

@@ -13,7 +13,7 @@ A source's page is ordered by (published_at, id): PostgreSQL sorted each page's 
 (an incremental sort) because the index stopped at published_at.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
