@@ -28,7 +28,8 @@ proportion to its rarity, and a story about another event in the same town diffe
 other word. Stories do not chain: an article is compared with the story's centroid (the sum of
 its members), so an A~B, B~C pair does not pull C into A's story unless C resembles the whole.
 
-Titles stay stable: a story keeps the headline it was given until it has doubled in size, then
+Titles stay stable: a story keeps the headline it was given until it has doubled in size (and
+has at least four articles), then
 takes its most central headline (never a syndicated copy's, whose first line may be a byline).
 
 Document frequencies are counted incrementally over the articles still in the window, so
@@ -56,7 +57,8 @@ COMMON_ENTITY = 0.05  # a capitalised word in over 5 % of the window's articles 
 MAX_CANDIDATES = 20  # stories scored per article, the ones sharing the most index keys
 MAX_POSTINGS = 150  # a key shared by more active stories than this says nothing: skip it
 CENTRAL_MEMBERS = 60  # the central headline is chosen among the first and latest members
-RETITLE_GROWTH = 2  # a story's title is chosen again when the story has doubled since
+RETITLE_GROWTH = 2  # a story's title is chosen again when the story has doubled since ...
+RETITLE_MIN = 4  # ... and has at least this many articles: a second report does not retitle
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,9 +348,11 @@ class StoryClusterer:
                     del self._index[key]
 
     def _retitle(self, story: _Story) -> None:
-        """Keep the title until the story has grown ``RETITLE_GROWTH`` times; then take the
+        """Keep the title until the story has grown ``RETITLE_GROWTH`` times (and to at least
+        ``RETITLE_MIN`` articles); then take the
         most central original headline (a copy's only when the story has nothing else)."""
-        if story.title is not None and len(story.members) < RETITLE_GROWTH * story.titled_at_size:
+        size = len(story.members)
+        if story.title is not None and (size < RETITLE_GROWTH * story.titled_at_size or size < RETITLE_MIN):
             return
         pool = [m for m in _sample(story.members, CENTRAL_MEMBERS) if not m.copy] or story.members[:1]
         story.title = max(pool, key=lambda m: _dot(m.vector, story.centroid))  # ties: the earliest
