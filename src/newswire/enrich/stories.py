@@ -3,34 +3,34 @@
 Online clustering in the style of Miranda et al. (EMNLP 2018): each arriving article is scored
 against the *active* stories (updated within ``window``) that share a title word or a named
 entity with it, found through an inverted index, so one article costs a look at a few candidate
-stories, never a pass over all of them. The score is a calibrated probability that the article
-belongs to the story (``newswire.enrich.story_score``), from features that mean the same on a
-headline-only item and on a full text:
+stories, never a pass over all of them:
 
     article ─► terms (title ×2 + lead, stopwords out, light stemming, named entities)
-            ─► TF-IDF vector (document frequencies over the window) and a title-only vector
+            ─► TF-IDF vector (document frequencies over the window) and a headline-only vector
             ─► candidates: inverted index title word/entity → active stories
-            ─► P(same story) from cosine to the centroid, title cosine, shared rare names,
-               the article's length, the story's size and the time gap
-            ─► join the most probable story when P ≥ JOIN_PROBABILITY, else a new story
-            ─► late recognition: when the article is as probable in a second story and the two
-               stories' centroids agree, the younger story is merged into the older one
+            ─► vetoes (``story_score.plausible``), then P(same story) from the cosine with the
+               centroid, the headline cosine, the article's length, the story's size and
+               cohesion, and the time gap (``story_score.probability``)
+            ─► join the most probable story when P ≥ 0.5, else start a new story
+            ─► late recognition: the story the article joined is checked against the other
+               candidates as a whole (``story_score.merge_probability`` over the two
+               centroids); stories found to be one merge into the oldest, and the decision
+               names the merged keys so their links can redirect
 
-Why a calibrated score rather than one cosine threshold: a cosine means different things for a
-six-word headline and a 150-word lead (long texts share generic vocabulary with every story of
-their kind; a headline shares one or two words with its own). The score weighs cosine against
-length, so one configuration serves headline-only feeds and full-text ones. The weights were
-fitted by logistic regression on real labelled news (``bench/stories.py --fit``) and checked on
-stories left out of the fit; they are a property of news text, not of one data set.
+Why calibrated scores rather than one cosine threshold and a lexical check: the old check
+demanded shared capitalised names, which Title Case headlines never give, so headline-only
+feeds never clustered; and a cosine means different things for a six-word headline and a long
+text. The scores weigh cosine against length, so one configuration serves both.
 
-A place name alone is not evidence: a name shared with a story adds to the score only in
-proportion to its rarity, and a story about another event in the same town differs in every
-other word. Stories do not chain: an article is compared with the story's centroid (the sum of
-its members), so an A~B, B~C pair does not pull C into A's story unless C resembles the whole.
+A place name alone is not evidence: it is one term of many in the vector, and an article under
+a fifth of the cosine the story's own members have with it is not plausible (that is how A~B,
+B~C would pull C into A's story). Where both the article's text and the story's texts name
+people and places (capitals in running text are reliable, in headlines not), they must share
+at least one name.
 
 Titles stay stable: a story keeps the headline it was given until it has doubled in size (and
-has at least four articles), then
-takes its most central headline (never a syndicated copy's, whose first line may be a byline).
+has at least four articles), then takes its most central headline, never a syndicated copy's,
+whose first line may be a byline.
 
 Document frequencies are counted incrementally over the articles still in the window, so
 memory stays flat: ``forget_before`` (called by ``add`` as time moves on) drops old stories,
@@ -55,6 +55,7 @@ TITLE_WEIGHT = 2.0  # a title word counts twice in the vector: headlines name th
 LEAD_WORDS = 150
 COMMON_ENTITY = 0.05  # a capitalised word in over 5 % of the window's articles is no name
 MAX_CANDIDATES = 20  # stories scored per article, the ones sharing the most index keys
+MERGE_CHECKS = 5  # stories checked for a merge after an article joins one: those sharing most keys
 MAX_POSTINGS = 150  # a key shared by more active stories than this says nothing: skip it
 CENTRAL_MEMBERS = 60  # the central headline is chosen among the first and latest members
 RETITLE_GROWTH = 2  # a story's title is chosen again when the story has doubled since ...
@@ -82,6 +83,7 @@ class _Member:
     vector: dict[str, float]
     title_vector: dict[str, float]
     entities: frozenset[str]
+    text_entities: frozenset[str]  # the names in the text: capitals there are reliable, in headlines not
     keys: frozenset[str]
     terms: int
     copy: bool
@@ -99,6 +101,8 @@ class _Story:
     title_centroid: dict[str, float] = field(default_factory=dict)
     title_norm_sq: float = 0.0
     entity_counts: Counter = field(default_factory=Counter)
+    texts: int = 0  # members with names in their text
+    log_terms: float = 0.0  # the sum of members' log(1 + distinct terms)
     index_keys: set[str] = field(default_factory=set)
     title: _Member | None = None
     titled_at_size: int = 0
@@ -125,10 +129,12 @@ class StoryClusterer:
 
     def __init__(self, *, window: timedelta = timedelta(hours=72),
                  join_probability: float = story_score.JOIN_PROBABILITY,
-                 weights: story_score.Weights = story_score.WEIGHTS):
+                 weights: story_score.Weights = story_score.WEIGHTS,
+                 merge_weights: story_score.Weights = story_score.MERGE_WEIGHTS):
         self.window = window
         self.join_probability = join_probability
         self.weights = weights
+        self.merge_weights = merge_weights
         self._df: Counter[str] = Counter()
         self._docs = 0
         self._seen: deque[tuple[datetime, tuple[str, ...]]] = deque()  # for forgetting df
@@ -139,6 +145,7 @@ class StoryClusterer:
         self._numbers = 0
         self._latest: datetime | None = None
         self.observe = None  # a training hook: called with (features, story) for each candidate
+        self.observe_pair = None  # and with (pair features, story, story) for each merge check
 
     # the one entry point
 
@@ -160,8 +167,9 @@ class StoryClusterer:
             story = self._by_key.get(into)
         elif same_as is not None:
             story = self._doc_story.get(same_as)
+        neighbours: list[_Story] = []
         if story is None and into is None and merge:
-            story, merged = self._best_story(member, published_at)
+            story, neighbours = self._best_story(member, published_at)
         created = story is None
         if story is None:
             self._numbers += 1
@@ -170,8 +178,12 @@ class StoryClusterer:
             self._stories[story.number] = story
             self._by_key[story.key] = story
         self._join(story, member, published_at)
-        for other in merged:
-            self._absorb(story, other)
+        if not created:
+            merged = [other for other in neighbours if other is not story and self._same_story(story, other)]
+        if merged:  # the oldest story keeps its key: links to it stay valid
+            story, *merged = sorted([story, *merged], key=lambda s: s.number)
+            for other in merged:
+                self._absorb(story, other)
         self._retitle(story)
         assert story.title is not None
         return StoryDecision(story.key, created, story.title.title, story.title.doc_id, len(story.members),
@@ -225,7 +237,8 @@ class StoryClusterer:
     def _member(self, doc_id: Hashable, title: str, lead_text: str, at: datetime, *, copy: bool) -> _Member:
         lead = _lead_of(lead_text, LEAD_WORDS)
         title_words = significant_words(title)
-        entities = frozenset(named_entities(title, is_title=True) | named_entities(lead))
+        text_entities = frozenset(named_entities(lead))
+        entities = text_entities | named_entities(title, is_title=True)
         terms = Counter(significant_words(lead))
         for word in title_words:
             terms[word] += TITLE_WEIGHT
@@ -236,9 +249,9 @@ class StoryClusterer:
         self._seen.append((at, tuple(terms)))
         keys = frozenset(title_words) | {"@" + e for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
-                       keys, len(terms), copy)
+                       text_entities, keys, len(terms), copy)
 
-    def _candidates(self, keys: Iterable[str], exclude: int | None = None) -> list[_Story]:
+    def _candidates(self, keys: Iterable[str]) -> list[_Story]:
         hits: Counter[int] = Counter()
         for key in keys:
             postings = self._index.get(key, ())
@@ -246,7 +259,6 @@ class StoryClusterer:
                 continue
             for number in postings:
                 hits[number] += 1
-        hits.pop(exclude, None)  # type: ignore[arg-type]
         ranked = heapq.nsmallest(MAX_CANDIDATES, hits.items(), key=lambda item: (-item[1], item[0]))
         return [self._stories[number] for number, _ in ranked]
 
@@ -254,11 +266,11 @@ class StoryClusterer:
         """What the score weighs for ``member`` joining ``story`` (see ``story_score``)."""
         cosine = _dot(member.vector, story.centroid) / (math.sqrt(story.norm_sq) or 1.0)
         title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
-        names = 0.0
-        if member.entities:
+        names = named = 0.0
+        if member.text_entities and story.texts:  # names in texts, compared with names in texts
             common = max(COMMON_ENTITY * self._docs, 3)
             total = shared = 0.0
-            for entity in member.entities:
+            for entity in member.text_entities:
                 df = self._df.get("@" + entity, 0)
                 if df > common and " " not in entity:
                     continue
@@ -267,41 +279,51 @@ class StoryClusterer:
                 if entity in story.entity_counts:
                     shared += weight * min(1.0, story.entity_counts[entity] / len(story.members) * 2)
             names = shared / total if total else 0.0
-        return story_score.Features(cosine, title_cosine, names, math.log(1 + member.terms),
-                                    math.log(1 + len(story.members)), hours / 24)
+            named = 1.0 if total else 0.0
+        return story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
+                                    math.log(1 + len(story.members)), hours / 24,
+                                    math.sqrt(story.norm_sq) / len(story.members))
 
     def _best_story(self, member: _Member, at: datetime) -> tuple[_Story | None, list[_Story]]:
-        """The most probable story, and the other stories the article shows to be the same one."""
+        """The most probable story (None when none is probable enough), and the candidates
+        sharing the most keys with the article: the stories it might show to be one with it."""
         window_hours = self.window.total_seconds() / 3600
         scored: list[tuple[float, int, _Story]] = []
+        neighbours: list[_Story] = []
         for story in self._candidates(member.keys):
             if not story.mergeable:
                 continue
             hours = abs((at - story.last_at).total_seconds()) / 3600
             if hours > window_hours:
                 continue
+            if len(neighbours) < MERGE_CHECKS:
+                neighbours.append(story)
             features = self.features(member, story, hours)
             if self.observe is not None:
                 self.observe(features, story)
-            p = story_score.probability(features, self.weights)
-            if p >= self.join_probability and features.cosine >= story_score.MIN_COSINE:
-                scored.append((p, -story.number, story))
-        if not scored:
-            return None, []
+            if story_score.plausible(features):
+                scored.append((story_score.probability(features, self.weights), -story.number, story))
         scored.sort(reverse=True)
-        best = scored[0][2]
-        merged = [story for p, _, story in scored[1:]
-                  if p >= story_score.MERGE_PROBABILITY and self._same_story(best, story)]
-        if merged:  # the oldest story keeps its key: links to it stay valid
-            everything = sorted([best, *merged], key=lambda s: s.number)
-            best, merged = everything[0], everything[1:]
-        return best, merged
+        if not scored or scored[0][0] < self.join_probability:
+            return None, neighbours
+        return scored[0][2], neighbours
+
+    def pair_features(self, a: _Story, b: _Story) -> story_score.PairFeatures:
+        """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``)."""
+        cosine = _dot(a.centroid, b.centroid) / ((math.sqrt(a.norm_sq) or 1.0) * (math.sqrt(b.norm_sq) or 1.0))
+        title_cosine = _dot(a.title_centroid, b.title_centroid) / (
+            (math.sqrt(a.title_norm_sq) or 1.0) * (math.sqrt(b.title_norm_sq) or 1.0))
+        terms = (a.log_terms / len(a.members) + b.log_terms / len(b.members)) / 2
+        return story_score.PairFeatures(cosine, title_cosine, terms,
+                                        math.log(1 + min(len(a.members), len(b.members))))
 
     def _same_story(self, a: _Story, b: _Story) -> bool:
-        """Two stories are one when their centroids agree (cluster-to-cluster evidence, so
-        one bridging article does not chain two events)."""
-        cosine = _dot(a.centroid, b.centroid) / ((math.sqrt(a.norm_sq) or 1.0) * (math.sqrt(b.norm_sq) or 1.0))
-        return cosine >= story_score.MERGE_CENTROID_COSINE
+        """Two stories are one when the calibrated merge score says so: evidence from the two
+        stories as wholes, so one bridging article does not chain two events."""
+        features = self.pair_features(a, b)
+        if self.observe_pair is not None:
+            self.observe_pair(features, a, b)
+        return story_score.merge_probability(features, self.merge_weights) >= story_score.MERGE_PROBABILITY
 
     # stories
 
@@ -310,6 +332,8 @@ class StoryClusterer:
         story.norm_sq += _add_into(story.centroid, member.vector)
         story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
         story.entity_counts.update(member.entities)
+        story.texts += bool(member.text_entities)
+        story.log_terms += math.log(1 + member.terms)
         if at >= story.last_at:
             story.last_at = at
         self._stories.move_to_end(story.number)
@@ -326,6 +350,8 @@ class StoryClusterer:
         story.norm_sq += _add_into(story.centroid, other.centroid)
         story.title_norm_sq += _add_into(story.title_centroid, other.title_centroid)
         story.entity_counts.update(other.entity_counts)
+        story.texts += other.texts
+        story.log_terms += other.log_terms
         story.last_at = max(story.last_at, other.last_at)
         for member in other.members:
             self._doc_story[member.doc_id] = story
