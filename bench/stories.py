@@ -56,12 +56,21 @@ def run_copies(corpus: Corpus) -> tuple[dict[int, int], float]:
 def run_stories(corpus: Corpus, canonical: dict[int, int]) -> tuple[dict[int, object], float]:
     clusterer = StoryClusterer()
     story: dict[int, object] = {}
+    merged_into: dict[object, object] = {}
     started = time.perf_counter()
     for a in corpus.articles:
         decision = clusterer.add(a.id, a.source_id, a.title, lead_of(a.text), a.published_at,
                                  same_as=canonical.get(a.id))
         story[a.id] = decision.key
-    return story, (time.perf_counter() - started) / len(corpus.articles) * 1e6
+        merged_into.update((old, decision.key) for old in getattr(decision, "merged", ()))
+    elapsed = time.perf_counter() - started
+
+    def final(key: object) -> object:
+        while key in merged_into:
+            key = merged_into[key]
+        return key
+
+    return {doc: final(key) for doc, key in story.items()}, elapsed / len(corpus.articles) * 1e6
 
 
 def copy_scores(corpus: Corpus, canonical: dict[int, int]) -> tuple[float, float]:

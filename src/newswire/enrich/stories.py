@@ -5,13 +5,16 @@ against the *active* stories (updated within ``window``) that share a title word
 entity with it, found through an inverted index, so one article costs a look at a few candidate
 stories, never a pass over all of them:
 
-    article ─► terms (title ×2 + lead, stopwords out, light stemming, named entities)
-            ─► TF-IDF vector (document frequencies over the window) and a headline-only vector
+    article ─► its source's boilerplate lines out (footers name the paper and its town)
+            ─► terms (title ×2 + lead, stopwords out, light stemming, named entities)
+            ─► TF-IDF vector (document frequencies over the window; a word in every article
+               weighs nothing) and a headline-only vector
             ─► candidates: inverted index title word/entity → active stories
             ─► vetoes (``story_score.plausible``), then P(same story) from the cosine with the
                centroid, the headline cosine, the article's length, the story's size and
                cohesion, and the time gap (``story_score.probability``)
-            ─► join the most probable story when P ≥ 0.5, else start a new story
+            ─► join the most probable story with P ≥ 0.5 that a member confirms (below),
+               else start a new story
             ─► late recognition: the story the article joined is checked against the other
                candidates as a whole (``story_score.merge_probability`` over the two
                centroids); stories found to be one merge into the oldest, and the decision
@@ -22,11 +25,15 @@ demanded shared capitalised names, which Title Case headlines never give, so hea
 feeds never clustered; and a cosine means different things for a six-word headline and a long
 text. The scores weigh cosine against length, so one configuration serves both.
 
-A place name alone is not evidence: it is one term of many in the vector, and an article under
-a fifth of the cosine the story's own members have with it is not plausible (that is how A~B,
-B~C would pull C into A's story). Where both the article's text and the story's texts name
+A place name alone is not evidence. It is one term of many in the vector; an article under a
+fifth of the cosine the story's own members have with it is not plausible (that is how A~B,
+B~C would pull C into A's story); where both the article's text and the story's texts name
 people and places (capitals in running text are reliable, in headlines not), they must share
-at least one name.
+a name; and such an article must be confirmed by one member: two shared rare names, or one
+and half of the member's headline words (a multi-word name counts as one word). A name is
+rare when few active stories carry it (``NAME_STORIES``): a town's name is in every story
+from that town, an event's people are in one. A drifted centroid resembles many articles;
+a concrete member must resemble this one.
 
 Titles stay stable: a story keeps the headline it was given until it has doubled in size (and
 has at least four articles), then takes its most central headline, never a syndicated copy's,
@@ -49,14 +56,19 @@ from typing import Hashable, Iterable
 
 from newswire.enrich import story_score
 from newswire.enrich.story_text import lead_of as _lead_of
-from newswire.enrich.story_text import named_entities, significant_words
+from newswire.enrich.dedupe import Boilerplate
+from newswire.enrich.story_text import named_entities, significant_words, without_boilerplate
 
 TITLE_WEIGHT = 2.0  # a title word counts twice in the vector: headlines name the event
 LEAD_WORDS = 150
+NAME_STORIES = 0.01  # a name in more of the active stories than this (or 3) is a place or a beat
+PRIOR_DOCS = 100  # idf = log((N + 100) / (df + 0.5)): a word in every article weighs ~0, and
+# a young window (a first run, a test) does not make every word look common
 COMMON_ENTITY = 0.05  # a capitalised word in over 5 % of the window's articles is no name
 MAX_CANDIDATES = 20  # stories scored per article, the ones sharing the most index keys
 MERGE_CHECKS = 5  # stories checked for a merge after an article joins one: those sharing most keys
 MAX_POSTINGS = 150  # a key shared by more active stories than this says nothing: skip it
+CHECKED_MEMBERS = 40  # the member check looks at a story's first and latest members
 CENTRAL_MEMBERS = 60  # the central headline is chosen among the first and latest members
 RETITLE_GROWTH = 2  # a story's title is chosen again when the story has doubled since ...
 RETITLE_MIN = 4  # ... and has at least this many articles: a second report does not retitle
@@ -84,6 +96,7 @@ class _Member:
     title_vector: dict[str, float]
     entities: frozenset[str]
     text_entities: frozenset[str]  # the names in the text: capitals there are reliable, in headlines not
+    title_words: frozenset[str]
     keys: frozenset[str]
     terms: int
     copy: bool
@@ -144,6 +157,7 @@ class StoryClusterer:
         self._index: dict[str, set[int]] = {}
         self._numbers = 0
         self._latest: datetime | None = None
+        self._boilerplate = Boilerplate()
         self.observe = None  # a training hook: called with (features, story) for each candidate
         self.observe_pair = None  # and with (pair features, story, story) for each merge check
 
@@ -159,7 +173,8 @@ class StoryClusterer:
         if self._latest is None or published_at > self._latest:
             self._latest = published_at
             self.forget_before(published_at - self.window)
-        member = self._member(doc_id, title, lead_text, published_at, copy=same_as is not None)
+        text = without_boilerplate(self._boilerplate, source_id, doc_id, lead_text) if lead_text else ""
+        member = self._member(doc_id, title, text, published_at, copy=same_as is not None)
 
         story: _Story | None = None
         merged: list[_Story] = []
@@ -227,7 +242,7 @@ class StoryClusterer:
     # features
 
     def _idf(self, term: str) -> float:
-        return math.log((self._docs + 1) / (self._df.get(term, 0) + 1)) + 1.0
+        return math.log((self._docs + PRIOR_DOCS) / (self._df.get(term, 0) + 0.5))
 
     def _weighted(self, terms: Counter) -> dict[str, float]:
         vector = {term: (1.0 + math.log(count)) * self._idf(term) for term, count in terms.items()}
@@ -249,7 +264,7 @@ class StoryClusterer:
         self._seen.append((at, tuple(terms)))
         keys = frozenset(title_words) | {"@" + e for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
-                       text_entities, keys, len(terms), copy)
+                       text_entities, _title_units(title_words, entities), keys, len(terms), copy)
 
     def _candidates(self, keys: Iterable[str]) -> list[_Story]:
         hits: Counter[int] = Counter()
@@ -304,9 +319,27 @@ class StoryClusterer:
             if story_score.plausible(features):
                 scored.append((story_score.probability(features, self.weights), -story.number, story))
         scored.sort(reverse=True)
-        if not scored or scored[0][0] < self.join_probability:
-            return None, neighbours
-        return scored[0][2], neighbours
+        for p, _, story in scored:
+            if p < self.join_probability:
+                break
+            if self._confirmed(member, story):
+                return story, neighbours
+        return None, neighbours
+
+    def _confirmed(self, member: _Member, story: _Story) -> bool:
+        """The member check of the module docstring, for an article whose text names people
+        and places (a headline-only article has no reliable names to check)."""
+        if not member.text_entities or not story.texts:
+            return True
+        spread = max(NAME_STORIES * len(self._stories), 3)
+        rare = {e for e in member.entities if len(self._index.get("@" + e, ())) <= spread}
+        for other in _sample(story.members, CHECKED_MEMBERS):
+            entities = len(rare & other.entities)
+            if entities >= 2:
+                return True
+            if entities and _headlines_agree(member.title_words, other.title_words):
+                return True
+        return False
 
     def pair_features(self, a: _Story, b: _Story) -> story_score.PairFeatures:
         """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``)."""
@@ -392,6 +425,26 @@ def _sample(members: list[_Member], limit: int) -> list[_Member]:
         return members
     half = limit // 2
     return members[:half] + members[-half:]
+
+
+def _headlines_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two headlines share at least two words besides names, half of the shorter one's."""
+    a = frozenset(unit for unit in a if not unit.startswith("@"))
+    b = frozenset(unit for unit in b if not unit.startswith("@"))
+    shared = len(a & b)
+    return shared >= 2 and shared >= 0.5 * min(len(a), len(b))
+
+
+def _title_units(words: list[str], entities: Iterable[str]) -> frozenset[str]:
+    """A title's significant words with each multi-word name counted once: "Maple Harbour"
+    is one shared unit, not two, so a town's name alone never confirms a member."""
+    units = set(words)
+    for entity in entities:
+        parts = significant_words(entity)
+        if len(parts) > 1 and all(part in units for part in parts):
+            units.difference_update(parts)
+            units.add("@" + entity)
+    return frozenset(units)
 
 
 def lead_of(text: str, words: int = LEAD_WORDS) -> str:

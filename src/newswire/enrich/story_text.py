@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from newswire.enrich.dedupe import Boilerplate, normalise
+
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had has
@@ -21,6 +23,7 @@ according told may might must shall upon amid via per us its it's """.split())
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
 
 
 def stem(word: str) -> str:
@@ -86,3 +89,22 @@ def named_entities(text: str, *, is_title: bool = False) -> set[str]:
 def lead_of(text: str, words: int) -> str:
     """The first ``words`` words of an article's text."""
     return " ".join(text.split()[:words])
+
+
+def _parts(text: str) -> list[str]:
+    """A text's lines, the first and the last split into sentences: the units the copy
+    detector's ``Boilerplate`` learns (a byline or a footer may sit inside a paragraph)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    found: list[str] = []
+    for i, line in enumerate(lines):
+        found.extend(_SENTENCE_BREAK.split(line) if i in (0, len(lines) - 1) else [line])
+    return [part for part in found if normalise(part)]
+
+
+def without_boilerplate(boilerplate: Boilerplate, source_id: int, doc_id: int, text: str) -> str:
+    """``text`` without the lines its source repeats in article after article (footers,
+    newsletter pitches, staff bylines), learning them as it goes: a paper's footer names the
+    paper and its town, and would make all its stories share two names."""
+    parts = _parts(text)
+    boilerplate.learn(source_id, doc_id, [normalise(part) for part in parts])
+    return "\n".join(part for part in parts if not boilerplate.is_boilerplate(source_id, normalise(part)))
