@@ -1,6 +1,8 @@
 """Copy detection and story clustering measured on a labelled corpus, with their cost.
 
     python bench/stories.py [--events 400] [--seed 1] [--no-scale]
+    python bench/stories.py --real /work/shared/data/stories-dev [--half 0|1] [--no-scale]
+    python bench/stories.py --fit /work/shared/data/stories-dev   (refit newswire.enrich.story_score)
 
 Builds ``newswire.testing.corpus`` (fictional, deterministic), runs the copy detector
 (``newswire.enrich.dedupe.CopyDetector``) and the story clusterer
@@ -12,6 +14,12 @@ does, and prints:
 - the per-article cost of each step at 10,000 and 100,000 articles. Events arrive at the same
   rate in both, so the larger corpus is a longer archive; a flat cost means an article's price
   does not grow with the archive.
+
+With ``--real DIR`` it first runs the real labelled sets in DIR (``ecbplus_dev.jsonl``,
+``uci_dev.csv``) through the product: feeds on 127.0.0.1, the refresher with enrichment, the
+store's listing behind ``/api/v1/articles?copies=true`` (see ``story_stream``), and prints their
+B-cubed scores beside the generated corpus's. ``--half 0`` or ``--half 1`` keeps the even- or
+odd-numbered gold stories only, to tune on one half and check on the other.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import argparse
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from newswire.enrich.stories import StoryClusterer, lead_of
 from newswire.testing.corpus import Corpus, build_corpus
@@ -47,12 +56,21 @@ def run_copies(corpus: Corpus) -> tuple[dict[int, int], float]:
 def run_stories(corpus: Corpus, canonical: dict[int, int]) -> tuple[dict[int, object], float]:
     clusterer = StoryClusterer()
     story: dict[int, object] = {}
+    merged_into: dict[object, object] = {}
     started = time.perf_counter()
     for a in corpus.articles:
         decision = clusterer.add(a.id, a.source_id, a.title, lead_of(a.text), a.published_at,
                                  same_as=canonical.get(a.id))
         story[a.id] = decision.key
-    return story, (time.perf_counter() - started) / len(corpus.articles) * 1e6
+        merged_into.update((old, decision.key) for old in getattr(decision, "merged", ()))
+    elapsed = time.perf_counter() - started
+
+    def final(key: object) -> object:
+        while key in merged_into:
+            key = merged_into[key]
+        return key
+
+    return {doc: final(key) for doc, key in story.items()}, elapsed / len(corpus.articles) * 1e6
 
 
 def copy_scores(corpus: Corpus, canonical: dict[int, int]) -> tuple[float, float]:
@@ -82,6 +100,27 @@ def bcubed(labels: dict[int, object], truth: dict[int, int]) -> tuple[float, flo
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
+def run_real(folder: Path, half: int | None) -> None:
+    import story_stream  # bench/ is on sys.path when run as a script
+
+    for name, load in (("ecbplus_dev.jsonl", story_stream.ecbplus), ("uci_dev.csv", story_stream.uci)):
+        path = folder / name
+        if not path.exists():
+            print(f"real: {path} not found, skipped")
+            continue
+        items = load(path, half)
+        started = time.perf_counter()
+        found = story_stream.stories_through_the_product(items)
+        elapsed = time.perf_counter() - started
+        missing = sum(1 for story in found.values() if story is None)
+        labels = {doc: story if story is not None else ("alone", doc) for doc, story in found.items()}
+        p, r, f = bcubed(labels, {item.doc_id: item.gold for item in items})  # type: ignore[arg-type]
+        print(f"real {name}{'' if half is None else f' half {half}'}: {len(items)} articles, "
+              f"{len({i.gold for i in items})} gold stories, {len(set(labels.values()))} stories made, "
+              f"{len({i.feed for i in items})} feeds; B-cubed precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}"
+              f"{f'  ({missing} without a story)' if missing else ''}  [{elapsed:.0f} s through feeds]")
+
+
 def corpus_of_size(articles: int, seed: int) -> Corpus:
     events = max(50, int(articles / 4.55))  # about 4.5 articles an event, copies included
     corpus = build_corpus(events=events, seed=seed)
@@ -94,7 +133,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-scale", action="store_true", help="skip the 10k/100k cost runs")
+    parser.add_argument("--real", type=Path, help="a folder with ecbplus_dev.jsonl and uci_dev.csv")
+    parser.add_argument("--fit", type=Path, help="refit the story scores on the sets in this folder; print them")
+    parser.add_argument("--half", type=int, choices=(0, 1), help="with --real: even (0) or odd (1) stories only")
     args = parser.parse_args(argv)
+    if args.fit:
+        import story_fit
+
+        weights, merge_weights = story_fit.fit(args.fit)
+        print(f"WEIGHTS = {weights}\nMERGE_WEIGHTS = {merge_weights}")
+        return 0
+    if args.real:
+        run_real(args.real, args.half)
 
     corpus = build_corpus(events=args.events, seed=args.seed)
     copies = sum(1 for a in corpus.articles if a.copy_of)

@@ -1,39 +1,43 @@
 """Story clustering: group the coverage of one event, online, in a single pass.
 
-An online single-pass clusterer in the style of Miranda et al. (EMNLP 2018), with the merge
-guard NewsBlur uses against chaining. Each arriving article is compared with the *active*
-stories (updated within ``window``) that share a significant title word or a named entity
-with it, found through an inverted index, so one article costs a lookup over a few candidate
+Online clustering in the style of Miranda et al. (EMNLP 2018): each arriving article is scored
+against the *active* stories (updated within ``window``) that share a title word or a named
+entity with it, found through an inverted index, so one article costs a look at a few candidate
 stories, never a pass over all of them:
 
-    article ─► terms (title + lead, stopwords out, light stemming) ─► TF-IDF vector
-            ─► candidates: inverted index term/entity → active stories
-            ─► score = (0.75·cos(article, centroid) + 0.25·entity overlap) · time decay
-            ─► join the best story when score ≥ MERGE_SCORE *and* the lexical check passes
-            ─► otherwise a new story
+    article ─► its source's boilerplate lines out (footers name the paper and its town)
+            ─► terms (title ×2 + lead, stopwords out, light stemming, named entities)
+            ─► TF-IDF vector (document frequencies over the window; a word in every article
+               weighs nothing) and a headline-only vector
+            ─► candidates: inverted index title word/entity → active stories
+            ─► vetoes (``story_score.plausible``), then P(same story) from the cosine with the
+               centroid, the headline cosine, the article's length, the story's size and
+               cohesion, and the time gap (``story_score.probability``)
+            ─► join the most probable story with P ≥ 0.5 that a member confirms (below),
+               else start a new story
+            ─► late recognition: the story the article joined is checked against the other
+               candidates as a whole (``story_score.merge_probability`` over the two
+               centroids); stories found to be one merge into the oldest, and the decision
+               names the merged keys so their links can redirect
 
-The lexical check confirms a merge against one *member*, not the centroid: the article must
-share ``MIN_SHARED`` named entities with one member, or share one named entity *and* at least
-``MIN_SHARED`` significant title words with that member's title at an overlap coefficient
-|A∩B|/min(|A|,|B|) of at least ``MIN_OVERLAP`` (a multi-word name counts as one title word, so a
-town's name alone never makes two). A centroid drifts as members join; requiring a concrete
-member to look like the newcomer, and the centroid to agree, keeps A~B, B~C from pulling an
-unrelated C into A's story.
+Why calibrated scores rather than one cosine threshold and a lexical check: the old check
+demanded shared capitalised names, which Title Case headlines never give, so headline-only
+feeds never clustered; and a cosine means different things for a six-word headline and a long
+text. The scores weigh cosine against length, so one configuration serves both.
 
-Named entities are capitalised word runs (``named_entities``); a headline in Title Case gives
-none. A lone capitalised word found in more than ``COMMON_ENTITY`` of the window's articles
-("Officials", "Witnesses") is not a name and does not confirm anything.
+A place name alone is not evidence. It is one term of many in the vector; an article under a
+fifth of the cosine the story's own members have with it is not plausible (that is how A~B,
+B~C would pull C into A's story); where both the article's text and the story's texts name
+people and places (capitals in running text are reliable, in headlines not), they must share
+a name; and such an article must be confirmed by one member: two shared rare names, or one
+and half of the member's headline words (a multi-word name counts as one word). A name is
+rare when few active stories carry it (``NAME_STORIES``): a town's name is in every story
+from that town, an event's people are in one. A drifted centroid resembles many articles;
+a concrete member must resemble this one.
 
-The thresholds are round numbers, chosen for what they mean rather than fitted to one corpus:
-
-- ``MERGE_SCORE = 0.3``: a cosine of 0.3 between TF-IDF vectors of a headline and a lead means
-  several rare words in common; articles on other events in the same town score below it.
-- ``MIN_SHARED = 2``: one shared word ("council", a town) is what hard negatives share; two
-  specific words rarely coincide by chance.
-- ``MIN_OVERLAP = 0.5``: half of the shorter headline's significant words.
-- ``COMMON_ENTITY = 0.05``: names are rare; one word in one article of twenty is a common word.
-- time decay ``1 / (1 + hours / 48)``: two days apart, an article needs twice the similarity
-  to join; ``window`` (72 h) bounds it outright.
+Titles stay stable: a story keeps the headline it was given until it has doubled in size (and
+has at least four articles), then takes its most central headline, never a syndicated copy's,
+whose first line may be a byline.
 
 Document frequencies are counted incrementally over the articles still in the window, so
 memory stays flat: ``forget_before`` (called by ``add`` as time moves on) drops old stories,
@@ -45,116 +49,57 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Hashable, Iterable
 
-MERGE_SCORE = 0.3
-MIN_SHARED = 2
-MIN_OVERLAP = 0.5
-DECAY_HOURS = 48.0
-ENTITY_WEIGHT = 0.25
+from newswire.enrich import story_score
+from newswire.enrich.story_text import lead_of as _lead_of
+from newswire.enrich.dedupe import Boilerplate
+from newswire.enrich.story_text import named_entities, significant_words, without_boilerplate
+
 TITLE_WEIGHT = 2.0  # a title word counts twice in the vector: headlines name the event
-LEAD_WORDS = 60
-COMMON_ENTITY = 0.05  # a lone capitalised word in over 5 % of the window's articles is no name
-MAX_CANDIDATES = 30  # stories scored per article, the ones sharing the most index keys
+LEAD_WORDS = 150
+NAME_STORIES = 0.01  # a name in more of the active stories than this (or 3) is a place or a beat
+PRIOR_DOCS = 100  # idf = log((N + 100) / (df + 0.5)): a word in every article weighs ~0, and
+# a young window (a first run, a test) does not make every word look common
+COMMON_ENTITY = 0.05  # a capitalised word in over 5 % of the window's articles is no name
+MAX_CANDIDATES = 20  # stories scored per article, the ones sharing the most index keys
+MERGE_CHECKS = 5  # stories checked for a merge after an article joins one: those sharing most keys
 MAX_POSTINGS = 150  # a key shared by more active stories than this says nothing: skip it
-CHECKED_MEMBERS = 40  # the lexical confirmation looks at a story's first and latest members
+CHECKED_MEMBERS = 40  # the member check looks at a story's first and latest members
 CENTRAL_MEMBERS = 60  # the central headline is chosen among the first and latest members
-
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further had has
-have having he her here hers him his how i if in into is it its itself just me more most my no nor not
-now of off on once only or other our ours out over own same she should so some such than that the
-their them then there these they this those through to too under until up very was we were what when
-where which while who whom why will with would you your yours said says say new one two three year
-years week weeks day days monday tuesday wednesday thursday friday saturday sunday today yesterday
-tomorrow january february march april june july august september october november december
-according told may might must shall upon amid via per us its it's """.split())
-
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-_SENTENCE_END = re.compile(r"[.!?:;]\s*$")
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper (plural, -ing, -ed): enough to meet "delays"/"delayed"."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith("ss"):
-                return word
-            return word[: len(word) - len(suffix)] + keep
-    return word
-
-
-def significant_words(text: str) -> list[str]:
-    """Lower-cased, stemmed words of ``text`` without stopwords, digits-only tokens kept."""
-    words = []
-    for raw in _WORD.findall(text.lower()):
-        raw = raw.replace("’", "'").split("'")[0]
-        if len(raw) < 2 or raw in STOPWORDS:
-            continue
-        words.append(stem(raw))
-    return words
-
-
-def named_entities(text: str, *, is_title: bool = False) -> set[str]:
-    """Capitalised word sequences, lower-cased: "Maple Harbour". A single capitalised word at a
-    sentence's start is not one ("Council voted"); a longer run there is ("Maple Harbour voted").
-
-    A headline in Title Case capitalises every word, so when most of a title's words are
-    capitalised it yields no entities (its words still count as title words)."""
-    tokens = re.findall(r"\S+", text)
-    if is_title and tokens:
-        caps = sum(1 for t in tokens if t[:1].isupper())
-        if caps > 0.6 * len(tokens):
-            return set()
-    found: set[str] = set()
-    run: list[str] = []
-    run_at_start = False  # a run that began a sentence counts only if it has two words or more
-
-    def close() -> None:
-        if run and (len(run) > 1 or not run_at_start):
-            found.add(" ".join(run))
-        run.clear()
-
-    sentence_start = True
-    for token in tokens:
-        word = token.strip("\"'“”‘’()[],.;:!?")
-        if word[:1].isupper() and word.lower() not in STOPWORDS:
-            if not run:
-                run_at_start = sentence_start
-            run.append(word.lower())
-            if token[-1:] in ",;:.!?":
-                close()
-        else:
-            close()
-        sentence_start = bool(_SENTENCE_END.search(token))
-    close()
-    return found
+RETITLE_GROWTH = 2  # a story's title is chosen again when the story has doubled since ...
+RETITLE_MIN = 4  # ... and has at least this many articles: a second report does not retitle
 
 
 @dataclass(frozen=True, slots=True)
 class StoryDecision:
-    """Where an article went: the story's key, whether the article started it, and the story's
-    most central headline now (the member title closest to the centroid) with its doc id."""
+    """Where an article went: the story's key, whether the article started it, the story's
+    title now with the doc id it comes from, and the stories merged into this one by this
+    article (their keys: the caller redirects them to ``key``)."""
 
     key: Hashable
     created: bool
     title: str
     title_doc: Hashable
     size: int
+    merged: tuple[Hashable, ...] = ()
 
 
 @dataclass(slots=True)
 class _Member:
     doc_id: Hashable
     title: str
-    title_words: frozenset[str]
-    entities: frozenset[str]
     vector: dict[str, float]
+    title_vector: dict[str, float]
+    entities: frozenset[str]
+    text_entities: frozenset[str]  # the names in the text: capitals there are reliable, in headlines not
+    title_words: frozenset[str]
+    keys: frozenset[str]
+    terms: int
+    copy: bool
 
 
 @dataclass(slots=True)
@@ -165,24 +110,44 @@ class _Story:
     last_at: datetime
     members: list[_Member] = field(default_factory=list)
     centroid: dict[str, float] = field(default_factory=dict)  # sum of member vectors
-    entity_counts: Counter = field(default_factory=Counter)
-    index_keys: set[str] = field(default_factory=set)
-    sources: set[Hashable] = field(default_factory=set)
     norm_sq: float = 0.0  # |centroid|², kept up to date as members join
+    title_centroid: dict[str, float] = field(default_factory=dict)
+    title_norm_sq: float = 0.0
+    entity_counts: Counter = field(default_factory=Counter)
+    texts: int = 0  # members with names in their text
+    log_terms: float = 0.0  # the sum of members' log(1 + distinct terms)
+    index_keys: set[str] = field(default_factory=set)
+    title: _Member | None = None
+    titled_at_size: int = 0
 
-    def norm(self) -> float:
-        return math.sqrt(self.norm_sq) or 1.0
+
+def _add_into(target: dict[str, float], vector: dict[str, float]) -> float:
+    """Add ``vector`` into ``target``; returns the change of |target|²."""
+    change = 0.0
+    for term, weight in vector.items():
+        before = target.get(term, 0.0)
+        target[term] = before + weight
+        change += weight * (2 * before + weight)
+    return change
+
+
+def _dot(small: dict[str, float], big: dict[str, float]) -> float:
+    if len(small) > len(big):
+        small, big = big, small
+    return sum(w * big.get(t, 0.0) for t, w in small.items())
 
 
 class StoryClusterer:
     """Online story clustering over a sliding window. See the module docstring."""
 
-    def __init__(self, *, window: timedelta = timedelta(hours=72), merge_score: float = MERGE_SCORE,
-                 min_shared: int = MIN_SHARED, min_overlap: float = MIN_OVERLAP):
+    def __init__(self, *, window: timedelta = timedelta(hours=72),
+                 join_probability: float = story_score.JOIN_PROBABILITY,
+                 weights: story_score.Weights = story_score.WEIGHTS,
+                 merge_weights: story_score.Weights = story_score.MERGE_WEIGHTS):
         self.window = window
-        self.merge_score = merge_score
-        self.min_shared = min_shared
-        self.min_overlap = min_overlap
+        self.join_probability = join_probability
+        self.weights = weights
+        self.merge_weights = merge_weights
         self._df: Counter[str] = Counter()
         self._docs = 0
         self._seen: deque[tuple[datetime, tuple[str, ...]]] = deque()  # for forgetting df
@@ -192,6 +157,9 @@ class StoryClusterer:
         self._index: dict[str, set[int]] = {}
         self._numbers = 0
         self._latest: datetime | None = None
+        self._boilerplate = Boilerplate()
+        self.observe = None  # a training hook: called with (features, story) for each candidate
+        self.observe_pair = None  # and with (pair features, story, story) for each merge check
 
     # the one entry point
 
@@ -205,25 +173,18 @@ class StoryClusterer:
         if self._latest is None or published_at > self._latest:
             self._latest = published_at
             self.forget_before(published_at - self.window)
-        lead = " ".join(lead_text.split()[:LEAD_WORDS])
-        title_words = significant_words(title)
-        lead_words = significant_words(lead)
-        entities = frozenset(named_entities(title, is_title=True) | named_entities(lead))
-        terms = Counter(lead_words)
-        for word in title_words:
-            terms[word] += TITLE_WEIGHT
-        for entity in entities:
-            terms["@" + entity] += 1.0
-        self._count_df(published_at, tuple(terms))
-        member = _Member(doc_id, title, _title_units(title_words, entities), entities, self._vector(terms))
+        text = without_boilerplate(self._boilerplate, source_id, doc_id, lead_text) if lead_text else ""
+        member = self._member(doc_id, title, text, published_at, copy=same_as is not None)
 
         story: _Story | None = None
+        merged: list[_Story] = []
         if into is not None:
             story = self._by_key.get(into)
         elif same_as is not None:
             story = self._doc_story.get(same_as)
-        elif merge:
-            story = self._best_story(member, published_at)
+        neighbours: list[_Story] = []
+        if story is None and into is None and merge:
+            story, neighbours = self._best_story(member, published_at)
         created = story is None
         if story is None:
             self._numbers += 1
@@ -231,20 +192,30 @@ class StoryClusterer:
                            mergeable=merge, last_at=published_at)
             self._stories[story.number] = story
             self._by_key[story.key] = story
-        self._join(story, member, source_id, published_at)
-        central = self._central(story)
-        return StoryDecision(story.key, created, central.title, central.doc_id, len(story.members))
+        self._join(story, member, published_at)
+        if not created:
+            merged = [other for other in neighbours if other is not story and self._same_story(story, other)]
+        if merged:  # the oldest story keeps its key: links to it stay valid
+            story, *merged = sorted([story, *merged], key=lambda s: s.number)
+            for other in merged:
+                self._absorb(story, other)
+        self._retitle(story)
+        assert story.title is not None
+        return StoryDecision(story.key, created, story.title.title, story.title.doc_id, len(story.members),
+                             tuple(other.key for other in merged))
 
     def rename(self, key: Hashable, new_key: Hashable) -> None:
-        """Give a story the key its stored row has (after the service creates the row)."""
-        story = self._by_key.pop(key)
-        story.key = new_key
-        self._by_key[new_key] = story
+        """Give a story the key its stored row has (after the service creates the row). A story
+        already forgotten (a batch whose times span more than the window) has nothing to rename."""
+        story = self._by_key.pop(key, None)
+        if story is not None:
+            story.key = new_key
+            self._by_key[new_key] = story
 
     def title_of(self, key: Hashable) -> str:
-        """The story's most central headline now; "" for a story no longer in memory."""
+        """The story's title now; "" for a story no longer in memory."""
         story = self._by_key.get(key)
-        return self._central(story).title if story else ""
+        return story.title.title if story and story.title else ""
 
     def forget_before(self, moment: datetime) -> None:
         """Drop stories last updated before ``moment`` and the document frequencies of articles
@@ -262,16 +233,7 @@ class StoryClusterer:
             number, story = next(iter(self._stories.items()))
             if story.last_at >= moment:
                 break
-            del self._stories[number]
-            self._by_key.pop(story.key, None)
-            for member in story.members:
-                self._doc_story.pop(member.doc_id, None)
-            for key in story.index_keys:
-                bucket = self._index.get(key)
-                if bucket is not None:
-                    bucket.discard(number)
-                    if not bucket:
-                        del self._index[key]
+            self._drop(story)
 
     @property
     def active_stories(self) -> int:
@@ -279,22 +241,34 @@ class StoryClusterer:
 
     # features
 
-    def _count_df(self, at: datetime, terms: tuple[str, ...]) -> None:
-        self._docs += 1
-        self._df.update(terms)
-        self._seen.append((at, terms))
-
     def _idf(self, term: str) -> float:
-        return math.log((self._docs + 1) / (self._df.get(term, 0) + 1)) + 1.0
+        return math.log((self._docs + PRIOR_DOCS) / (self._df.get(term, 0) + 0.5))
 
-    def _vector(self, terms: Counter) -> dict[str, float]:
+    def _weighted(self, terms: Counter) -> dict[str, float]:
         vector = {term: (1.0 + math.log(count)) * self._idf(term) for term, count in terms.items()}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {term: v / norm for term, v in vector.items()}
 
-    def _candidates(self, member: _Member) -> list[_Story]:
+    def _member(self, doc_id: Hashable, title: str, lead_text: str, at: datetime, *, copy: bool) -> _Member:
+        lead = _lead_of(lead_text, LEAD_WORDS)
+        title_words = significant_words(title)
+        text_entities = frozenset(named_entities(lead))
+        entities = text_entities | named_entities(title, is_title=True)
+        terms = Counter(significant_words(lead))
+        for word in title_words:
+            terms[word] += TITLE_WEIGHT
+        for entity in entities:
+            terms["@" + entity] += 1.0
+        self._docs += 1
+        self._df.update(terms)
+        self._seen.append((at, tuple(terms)))
+        keys = frozenset(title_words) | {"@" + e for e in entities}
+        return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
+                       text_entities, _title_units(title_words, entities), keys, len(terms), copy)
+
+    def _candidates(self, keys: Iterable[str]) -> list[_Story]:
         hits: Counter[int] = Counter()
-        for key in self._keys_of(member):
+        for key in keys:
             postings = self._index.get(key, ())
             if len(postings) > MAX_POSTINGS:
                 continue
@@ -303,74 +277,145 @@ class StoryClusterer:
         ranked = heapq.nsmallest(MAX_CANDIDATES, hits.items(), key=lambda item: (-item[1], item[0]))
         return [self._stories[number] for number, _ in ranked]
 
-    @staticmethod
-    def _keys_of(member: _Member) -> set[str]:
-        return set(member.title_words) | {"@" + e for e in member.entities}
+    def features(self, member: _Member, story: _Story, hours: float) -> story_score.Features:
+        """What the score weighs for ``member`` joining ``story`` (see ``story_score``)."""
+        cosine = _dot(member.vector, story.centroid) / (math.sqrt(story.norm_sq) or 1.0)
+        title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
+        names = named = 0.0
+        if member.text_entities and story.texts:  # names in texts, compared with names in texts
+            common = max(COMMON_ENTITY * self._docs, 3)
+            total = shared = 0.0
+            for entity in member.text_entities:
+                df = self._df.get("@" + entity, 0)
+                if df > common and " " not in entity:
+                    continue
+                weight = self._idf("@" + entity)
+                total += weight
+                if entity in story.entity_counts:
+                    shared += weight * min(1.0, story.entity_counts[entity] / len(story.members) * 2)
+            names = shared / total if total else 0.0
+            named = 1.0 if total else 0.0
+        return story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
+                                    math.log(1 + len(story.members)), hours / 24,
+                                    math.sqrt(story.norm_sq) / len(story.members))
 
-    def _best_story(self, member: _Member, at: datetime) -> _Story | None:
-        best: tuple[float, int] | None = None
-        chosen = None
-        for story in self._candidates(member):
+    def _best_story(self, member: _Member, at: datetime) -> tuple[_Story | None, list[_Story]]:
+        """The most probable story (None when none is probable enough), and the candidates
+        sharing the most keys with the article: the stories it might show to be one with it."""
+        window_hours = self.window.total_seconds() / 3600
+        scored: list[tuple[float, int, _Story]] = []
+        neighbours: list[_Story] = []
+        for story in self._candidates(member.keys):
             if not story.mergeable:
                 continue
             hours = abs((at - story.last_at).total_seconds()) / 3600
-            if hours > self.window.total_seconds() / 3600:
+            if hours > window_hours:
                 continue
-            score = self._score(member, story, hours)
-            if score < self.merge_score or not self._confirmed(member, story):
-                continue
-            if best is None or (score, -story.number) > best:
-                best, chosen = (score, -story.number), story
-        return chosen
-
-    def _score(self, member: _Member, story: _Story, hours: float) -> float:
-        cosine = sum(w * story.centroid.get(t, 0.0) for t, w in member.vector.items()) / story.norm()
-        entity = 0.0
-        if member.entities and story.entity_counts:
-            shared = sum(1 for e in member.entities if e in story.entity_counts)
-            entity = shared / min(len(member.entities), len(story.entity_counts))
-        return ((1 - ENTITY_WEIGHT) * cosine + ENTITY_WEIGHT * entity) / (1 + hours / DECAY_HOURS)
+            if len(neighbours) < MERGE_CHECKS:
+                neighbours.append(story)
+            features = self.features(member, story, hours)
+            if self.observe is not None:
+                self.observe(features, story)
+            if story_score.plausible(features):
+                scored.append((story_score.probability(features, self.weights), -story.number, story))
+        scored.sort(reverse=True)
+        for p, _, story in scored:
+            if p < self.join_probability:
+                break
+            if self._confirmed(member, story):
+                return story, neighbours
+        return None, neighbours
 
     def _confirmed(self, member: _Member, story: _Story) -> bool:
-        """The lexical check against one member (see the module docstring)."""
-        common = max(COMMON_ENTITY * self._docs, 3)
-        rare = {e for e in member.entities if " " in e or self._df.get("@" + e, 0) <= common}
+        """The member check of the module docstring, for an article whose text names people
+        and places (a headline-only article has no reliable names to check)."""
+        if not member.text_entities or not story.texts:
+            return True
+        spread = max(NAME_STORIES * len(self._stories), 3)
+        rare = {e for e in member.entities if len(self._index.get("@" + e, ())) <= spread}
         for other in _sample(story.members, CHECKED_MEMBERS):
             entities = len(rare & other.entities)
-            if entities >= self.min_shared:
+            if entities >= 2:
                 return True
-            shared = len(member.title_words & other.title_words)
-            if entities and shared >= self.min_shared:
-                smaller = min(len(member.title_words), len(other.title_words))
-                if shared / smaller >= self.min_overlap:
-                    return True
+            if entities and _headlines_agree(member.title_words, other.title_words):
+                return True
         return False
 
-    def _join(self, story: _Story, member: _Member, source_id: Hashable, at: datetime) -> None:
+    def pair_features(self, a: _Story, b: _Story) -> story_score.PairFeatures:
+        """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``)."""
+        cosine = _dot(a.centroid, b.centroid) / ((math.sqrt(a.norm_sq) or 1.0) * (math.sqrt(b.norm_sq) or 1.0))
+        title_cosine = _dot(a.title_centroid, b.title_centroid) / (
+            (math.sqrt(a.title_norm_sq) or 1.0) * (math.sqrt(b.title_norm_sq) or 1.0))
+        terms = (a.log_terms / len(a.members) + b.log_terms / len(b.members)) / 2
+        return story_score.PairFeatures(cosine, title_cosine, terms,
+                                        math.log(1 + min(len(a.members), len(b.members))))
+
+    def _same_story(self, a: _Story, b: _Story) -> bool:
+        """Two stories are one when the calibrated merge score says so: evidence from the two
+        stories as wholes, so one bridging article does not chain two events."""
+        features = self.pair_features(a, b)
+        if self.observe_pair is not None:
+            self.observe_pair(features, a, b)
+        return story_score.merge_probability(features, self.merge_weights) >= story_score.MERGE_PROBABILITY
+
+    # stories
+
+    def _join(self, story: _Story, member: _Member, at: datetime) -> None:
         story.members.append(member)
-        story.sources.add(source_id)
-        for term, weight in member.vector.items():
-            before = story.centroid.get(term, 0.0)
-            story.centroid[term] = before + weight
-            story.norm_sq += weight * (2 * before + weight)
+        story.norm_sq += _add_into(story.centroid, member.vector)
+        story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
         story.entity_counts.update(member.entities)
+        story.texts += bool(member.text_entities)
+        story.log_terms += math.log(1 + member.terms)
         if at >= story.last_at:
             story.last_at = at
         self._stories.move_to_end(story.number)
         self._doc_story[member.doc_id] = story
         if story.mergeable:
-            for key in self._keys_of(member) - story.index_keys:
+            for key in member.keys - story.index_keys:
                 self._index.setdefault(key, set()).add(story.number)
                 story.index_keys.add(key)
 
-    @staticmethod
-    def _central(story: _Story) -> _Member:
-        norm = story.norm()
+    def _absorb(self, story: _Story, other: _Story) -> None:
+        """Merge ``other`` into ``story``: its members, centroid and index entries move over."""
+        self._drop(other)
+        story.members.extend(other.members)
+        story.norm_sq += _add_into(story.centroid, other.centroid)
+        story.title_norm_sq += _add_into(story.title_centroid, other.title_centroid)
+        story.entity_counts.update(other.entity_counts)
+        story.texts += other.texts
+        story.log_terms += other.log_terms
+        story.last_at = max(story.last_at, other.last_at)
+        for member in other.members:
+            self._doc_story[member.doc_id] = story
+        for key in other.index_keys - story.index_keys:
+            self._index.setdefault(key, set()).add(story.number)
+            story.index_keys.add(key)
 
-        def closeness(member: _Member) -> float:
-            return sum(w * story.centroid.get(t, 0.0) for t, w in member.vector.items()) / norm
+    def _drop(self, story: _Story) -> None:
+        del self._stories[story.number]
+        if self._by_key.get(story.key) is story:
+            del self._by_key[story.key]
+        for member in story.members:
+            if self._doc_story.get(member.doc_id) is story:
+                del self._doc_story[member.doc_id]
+        for key in story.index_keys:
+            bucket = self._index.get(key)
+            if bucket is not None:
+                bucket.discard(story.number)
+                if not bucket:
+                    del self._index[key]
 
-        return max(_sample(story.members, CENTRAL_MEMBERS), key=closeness)  # ties: the earliest
+    def _retitle(self, story: _Story) -> None:
+        """Keep the title until the story has grown ``RETITLE_GROWTH`` times (and to at least
+        ``RETITLE_MIN`` articles); then take the
+        most central original headline (a copy's only when the story has nothing else)."""
+        size = len(story.members)
+        if story.title is not None and (size < RETITLE_GROWTH * story.titled_at_size or size < RETITLE_MIN):
+            return
+        pool = [m for m in _sample(story.members, CENTRAL_MEMBERS) if not m.copy] or story.members[:1]
+        story.title = max(pool, key=lambda m: _dot(m.vector, story.centroid))  # ties: the earliest
+        story.titled_at_size = len(story.members)
 
 
 def _sample(members: list[_Member], limit: int) -> list[_Member]:
@@ -382,9 +427,17 @@ def _sample(members: list[_Member], limit: int) -> list[_Member]:
     return members[:half] + members[-half:]
 
 
+def _headlines_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two headlines share at least two words besides names, half of the shorter one's."""
+    a = frozenset(unit for unit in a if not unit.startswith("@"))
+    b = frozenset(unit for unit in b if not unit.startswith("@"))
+    shared = len(a & b)
+    return shared >= 2 and shared >= 0.5 * min(len(a), len(b))
+
+
 def _title_units(words: list[str], entities: Iterable[str]) -> frozenset[str]:
-    """A title's significant words with each multi-word entity counted once: "Maple Harbour"
-    is one shared unit, not two, so a town's name alone never confirms a merge."""
+    """A title's significant words with each multi-word name counted once: "Maple Harbour"
+    is one shared unit, not two, so a town's name alone never confirms a member."""
     units = set(words)
     for entity in entities:
         parts = significant_words(entity)
@@ -396,7 +449,7 @@ def _title_units(words: list[str], entities: Iterable[str]) -> frozenset[str]:
 
 def lead_of(text: str, words: int = LEAD_WORDS) -> str:
     """The first ``words`` words of an article's text."""
-    return " ".join(text.split()[:words])
+    return _lead_of(text, words)
 
 
 __all__: Iterable[str] = ("StoryClusterer", "StoryDecision", "significant_words", "named_entities", "lead_of")

@@ -3,8 +3,9 @@
     start:       Store.recent_for_stories(now − window), storage order
                  ─► StoryClusterer.add(into=stored story_id)   (the stored assignment is kept;
                     articles without one are clustered and written, as on a write)
-    each write:  new ids ─► Store.get_articles ─► StoryClusterer.add
-                 ─► Store.create_story for a new story ─► Store.assign_stories (ids + stats + title)
+    each write:  new ids ─► Store.get_articles, in publication order ─► StoryClusterer.add
+                 ─► Store.create_stories for new stories ─► Store.merge_stories for stories the
+                    clusterer found to be one (the old row redirects) ─► Store.assign_stories
 
 A syndicated copy (``duplicate_of``, set by the copy enricher that runs first) joins its
 canonical's story. The clusterer (``newswire.enrich.stories``) keeps one window in memory.
@@ -45,7 +46,8 @@ class StoryEnricher:
         log.info("stories: %d active stories rebuilt", self.clusterer.active_stories)
 
     def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None:
-        articles = [a for a in store.get_articles(list(new_ids)) if a.story_id is None]
+        articles = sorted((a for a in store.get_articles(list(new_ids)) if a.story_id is None),
+                          key=lambda a: (a.published_at, a.id))  # a backlog arrives in any order
         if not articles:
             return
         merge = store.merge_flags(sorted({a.source_id for a in articles}))
@@ -58,20 +60,44 @@ class StoryEnricher:
         self._write(store, pending)
 
     def _write(self, store: Store, pending: list[tuple[int, StoryDecision, datetime]]) -> None:
-        """Create rows for the new stories in one transaction (renaming the clusterer's keys to
-        row ids), then assign articles and refresh each touched story's stats and title in
-        another."""
+        """Create rows for the new stories (renaming the clusterer's keys to row ids), fold the
+        stories found to be one into the oldest, then assign articles and refresh each touched
+        story's stats and title. A story created and merged away within one batch never gets a
+        row; a story forgotten within the batch (its times span more than the window) still
+        gets its row and its articles."""
+        merged_into: dict[Hashable, Hashable] = {}
+        for _, decision, _ in pending:
+            for old in decision.merged:
+                merged_into[old] = decision.key
+
+        def final(key: Hashable) -> Hashable:
+            seen = set()
+            while key in merged_into and key not in seen:
+                seen.add(key)
+                key = merged_into[key]
+            return key
+
         new: dict[Hashable, tuple[str, datetime]] = {}  # clusterer key → (title, first seen)
         for _, decision, at in pending:
-            if not isinstance(decision.key, int):
-                new.setdefault(decision.key, (decision.title, at))
-        renamed = dict(zip(new, store.create_stories(list(new.values())))) if new else {}
+            key = final(decision.key)
+            if not isinstance(key, int):
+                new.setdefault(key, (decision.title, at))
+        renamed: dict[Hashable, int] = dict(zip(new, store.create_stories(list(new.values())))) if new else {}
         for key, story_id in renamed.items():
             self.clusterer.rename(key, story_id)
+
+        def row_of(key: Hashable) -> int:
+            key = final(key)
+            return key if isinstance(key, int) else renamed[key]
+
+        merges = sorted({(old, row_of(old)) for old in merged_into if isinstance(old, int)})
+        if merges:
+            store.merge_stories(merges)
+            log.info("stories: merged %s", ", ".join(f"{old}→{new_id}" for old, new_id in merges))
         pairs: list[tuple[int, int]] = []
         titles: dict[int, str] = {}
         for article_id, decision, _ in pending:
-            story_id = decision.key if isinstance(decision.key, int) else renamed[decision.key]
+            story_id = row_of(decision.key)
             pairs.append((article_id, story_id))
             titles[story_id] = decision.title
         for story_id in titles:

@@ -423,6 +423,20 @@ class Store(ReaderStateMethods):
             for story_id in sorted({story_id for _, story_id in pairs} | set(titles)):
                 story_rows.refresh(conn, story_id, titles.get(story_id))
 
+    def merge_stories(self, merges: Sequence[tuple[int, int]]) -> None:
+        """One transaction: for each (old story id, story id it belongs to), move the old story's
+        articles over, leave the old row empty and pointing at the new one (links to it
+        redirect), and recompute the new one's stats. Raises StorageError."""
+        with self._write() as conn:
+            for old, new in merges:
+                story_rows.merge(conn, old, new)
+
+    def story_redirect(self, story_id: int) -> int | None:
+        """The story a merged story now lives in (following merges of merges); None when the
+        story was not merged. Raises StorageError."""
+        with self._read() as conn:
+            return story_rows.merged_into(conn, story_id)
+
     def list_stories(self, *, limit: int = 50, before: str | None = None, active_since: datetime | None = None,
                      min_sources: int = 1) -> tuple[list[Story], str | None]:
         """Stories by size (sources, then articles) and recency, updated since ``active_since``,

@@ -69,6 +69,32 @@ def refresh(conn: Connection, story_id: int, title: str | None) -> None:
     conn.execute(sa.update(stories).where(_c.id == story_id).values(**values))
 
 
+def merge(conn: Connection, old: int, new: int) -> None:
+    """Fold story ``old`` into ``new`` (see ``Store.merge_stories``); stories already merged
+    into ``old`` now point at ``new`` too, so a redirect is one hop."""
+    if old == new:
+        return
+    conn.execute(sa.update(articles).where(articles.c.story_id == old).values(story_id=new))
+    conn.execute(sa.update(stories).where(_c.merged_into == old).values(merged_into=new))
+    conn.execute(sa.update(stories).where(_c.id == old)
+                 .values(merged_into=new, article_count=0, source_count=0))
+    refresh(conn, new, None)
+
+
+def merged_into(conn: Connection, story_id: int) -> int | None:
+    """Where a merged story's links go now; None when it was not merged."""
+    seen = set()
+    target = None
+    current = story_id
+    while current not in seen and len(seen) < 64:  # one hop normally; bounded whatever the data
+        seen.add(current)
+        row = conn.execute(sa.select(_c.merged_into).where(_c.id == current)).first()
+        if row is None or row.merged_into is None:
+            break
+        target = current = row.merged_into
+    return target
+
+
 def encode_cursor(story: Story) -> str:
     return f"{story.source_count}.{story.article_count}.{encode_moment(story.last_updated_at)}.{story.id}"
 

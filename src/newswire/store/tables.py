@@ -125,6 +125,8 @@ stories = sa.Table(
     sa.Column("last_updated_at", UTCDateTime, nullable=False, index=True),
     sa.Column("article_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("source_count", sa.Integer, nullable=False, server_default="0"),
+    # set when clustering found this story to be part of another: old links redirect there
+    sa.Column("merged_into", sa.Integer, nullable=True),
 )
 
 authors = sa.Table(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Sequence
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 
 from newswire.models import Article, Source, Story
@@ -265,8 +266,18 @@ def list_stories(
     return StoryPageOut(items=[story_out(s, sources.get(s.id, [])) for s in stories], next=next_cursor)
 
 
-@router.get("/stories/{story_id}", response_model=StoryDetailOut, summary="One story with its articles")
-def get_story(request: Request, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> StoryDetailOut:
+def merged_redirect(request: Request, story_id: int, path: str) -> RedirectResponse | None:
+    """A permanent redirect to the story a merged story now lives in (``path`` formats its
+    address); None when the story was not merged."""
+    target = store_of(request).story_redirect(story_id)
+    return RedirectResponse(path.format(target), status_code=308) if target is not None else None
+
+
+@router.get("/stories/{story_id}", response_model=StoryDetailOut, summary="One story with its articles",
+            responses={308: {"description": "The story was merged into another: its address"}})
+def get_story(request: Request, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Any:
+    if moved := merged_redirect(request, story_id, "/api/v1/stories/{}"):
+        return moved
     store = store_of(request)
     story = store.get_story(story_id)
     sources = store.story_sources([story_id]).get(story_id, [])

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from newswire.errors import NotFound
 from newswire.models import Article
+from newswire.web.api import merged_redirect
 from newswire.web.errors import BadRequest, WebError
 from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, feed_of, feed_responses, respond
 from newswire.web.inputs import MAX_ID, id_or_404
@@ -56,9 +57,11 @@ def stories_page(request: Request, before: str | None = None) -> HTMLResponse:
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
-def story_page(request: Request, story_id: str) -> HTMLResponse:
+def story_page(request: Request, story_id: str) -> Response:
     number = id_or_404(story_id, "story")
     store = store_of(request)
+    if moved := merged_redirect(request, number, "/stories/{}"):
+        return moved
     try:
         story = store.get_story(number)
     except NotFound:
@@ -81,6 +84,8 @@ def _add_feed_route(fmt: str) -> None:
     response_class, _, kind = FORMATS[fmt]
 
     def story(request: Request, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
+        if moved := merged_redirect(request, story_id, f"/stories/{{}}/feed.{fmt}"):
+            return moved
         return respond(request, story_feed(request, story_id), fmt)
 
     responses: dict[Any, Any] = feed_responses(kind, response_class)

@@ -1,0 +1,110 @@
+"""The words and names story clustering compares: significant words and named entities.
+
+Kept apart from the clusterer so the clusterer is about grouping, and these rules about reading
+text can be tested (and changed) on their own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from newswire.enrich.dedupe import Boilerplate, normalise
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had has
+have having he her here hers him his how i if in into is it its itself just me more most my no nor not
+now of off on once only or other our ours out over own same she should so some such than that the
+their them then there these they this those through to too under until up very was we were what when
+where which while who whom why will with would you your yours said says say new one two three year
+years week weeks day days monday tuesday wednesday thursday friday saturday sunday today yesterday
+tomorrow january february march april june july august september october november december
+according told may might must shall upon amid via per us its it's """.split())
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_SENTENCE_END = re.compile(r"[.!?:;]\s*$")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper (plural, -ing, -ed): enough to meet "delays"/"delayed"."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            return word[: len(word) - len(suffix)] + keep
+    return word
+
+
+def significant_words(text: str) -> list[str]:
+    """Lower-cased, stemmed words of ``text`` without stopwords, digits-only tokens kept."""
+    words = []
+    for raw in _WORD.findall(text.lower()):
+        raw = raw.replace("’", "'").split("'")[0]
+        if len(raw) < 2 or raw in STOPWORDS:
+            continue
+        words.append(stem(raw))
+    return words
+
+
+def is_title_case(text: str) -> bool:
+    """Most words capitalised: capitals say nothing about names in such a headline."""
+    tokens = text.split()
+    return bool(tokens) and sum(1 for t in tokens if t[:1].isupper()) > 0.6 * len(tokens)
+
+
+def named_entities(text: str, *, is_title: bool = False) -> set[str]:
+    """Capitalised word sequences, lower-cased: "Maple Harbour". A single capitalised word at a
+    sentence's start is not one ("Council voted"); a longer run there is ("Maple Harbour voted").
+
+    A headline in Title Case capitalises every word, so when most of a title's words are
+    capitalised it yields no entities (its words still count as title words)."""
+    if is_title and is_title_case(text):
+        return set()
+    found: set[str] = set()
+    run: list[str] = []
+    run_at_start = False  # a run that began a sentence counts only if it has two words or more
+
+    def close() -> None:
+        if run and (len(run) > 1 or not run_at_start):
+            found.add(" ".join(run))
+        run.clear()
+
+    sentence_start = True
+    for token in text.split():
+        word = token.strip("\"'“”‘’()[],.;:!?`")
+        if word[:1].isupper() and word.lower() not in STOPWORDS:
+            if not run:
+                run_at_start = sentence_start
+            run.append(word.lower())
+            if token[-1:] in ",;:.!?":
+                close()
+        else:
+            close()
+        sentence_start = bool(_SENTENCE_END.search(token))
+    close()
+    return found
+
+
+def lead_of(text: str, words: int) -> str:
+    """The first ``words`` words of an article's text."""
+    return " ".join(text.split()[:words])
+
+
+def _parts(text: str) -> list[str]:
+    """A text's lines, the first and the last split into sentences: the units the copy
+    detector's ``Boilerplate`` learns (a byline or a footer may sit inside a paragraph)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    found: list[str] = []
+    for i, line in enumerate(lines):
+        found.extend(_SENTENCE_BREAK.split(line) if i in (0, len(lines) - 1) else [line])
+    return [part for part in found if normalise(part)]
+
+
+def without_boilerplate(boilerplate: Boilerplate, source_id: int, doc_id: int, text: str) -> str:
+    """``text`` without the lines its source repeats in article after article (footers,
+    newsletter pitches, staff bylines), learning them as it goes: a paper's footer names the
+    paper and its town, and would make all its stories share two names."""
+    parts = _parts(text)
+    boilerplate.learn(source_id, doc_id, [normalise(part) for part in parts])
+    return "\n".join(part for part in parts if not boilerplate.is_boilerplate(source_id, normalise(part)))
