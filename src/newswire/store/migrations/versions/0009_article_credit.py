@@ -2,7 +2,7 @@
 kept out of the authors, so the agency is not listed as a person, and shown on the article page.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 
 (0008 is another branch's; when both are merged, this one revises 0008.)
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
