@@ -238,3 +238,20 @@ def test_the_demo_newsroom_wire_copies_group_exactly():
     assert all(len(keys) == 1 for keys in groups.values())  # precision: no group mixes stories
     assert sum(1 for keys in groups.values() if keys <= stories) == len(stories)  # recall: one group each
     assert all(docs[c][0] == min(d[0] for d in docs if d[2] == docs[c][2]) for c in set(canonical.values()))
+
+
+def test_shingles_are_the_units_own_grams_and_the_same_in_every_process():
+    """Grams never span units, a unit shorter than a gram is one gram, and the hashes do not
+    depend on the process (``hash()`` would): copies found today are found after a restart."""
+    import subprocess
+    import sys
+
+    a = shingles(["one two three four five six"], 5)
+    b = shingles(["one two three", "four five six"], 5)
+    assert len(a) == 2 and len(b) == 2 and not set(a) & set(b)
+    assert list(shingles(["one two three four five six", "one two three four five six"], 5)) == list(a)
+    assert len(shingles(["", "   "], 5)) == 0
+    script = "from newswire.enrich.dedupe import shingles; print(list(shingles(['one two three four five six'], 5)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={"PYTHONHASHSEED": "12345", "PATH": ""})
+    assert out.stdout.strip() == str(list(a))
