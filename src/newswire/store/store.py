@@ -412,7 +412,7 @@ class Store(ReaderStateMethods):
         """New, empty story rows, one per (title, first seen), in one transaction; their ids in
         the same order. Raises StorageError."""
         with self._write() as conn:
-            return [story_rows.create(conn, title, at) for title, at in new]
+            return story_rows.create_many(conn, new)
 
     def assign_stories(self, pairs: Sequence[tuple[int, int]], titles: Mapping[int, str] = {}) -> None:
         """One transaction: set each (article id, story id), then recompute the stats of every
@@ -420,8 +420,7 @@ class Store(ReaderStateMethods):
         Raises StorageError."""
         with self._write() as conn:
             story_rows.assign(conn, pairs)
-            for story_id in sorted({story_id for _, story_id in pairs} | set(titles)):
-                story_rows.refresh(conn, story_id, titles.get(story_id))
+            story_rows.refresh_many(conn, sorted({story_id for _, story_id in pairs} | set(titles)), titles)
 
     def merge_stories(self, merges: Sequence[tuple[int, int]]) -> None:
         """One transaction: for each (old story id, story id it belongs to), move the old story's

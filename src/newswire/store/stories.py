@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -42,9 +42,13 @@ def to_story(row: Any) -> Story:
                  article_count=row.article_count, source_count=row.source_count)
 
 
-def create(conn: Connection, title: str, at: datetime) -> int:
-    return conn.execute(sa.insert(stories).values(title=title, first_seen_at=at, last_updated_at=at)
-                        .returning(_c.id)).scalar_one()
+def create_many(conn: Connection, new: Sequence[tuple[str, datetime]]) -> list[int]:
+    """Insert one story per (title, first seen) in one statement; their ids in the same order."""
+    if not new:
+        return []
+    rows = conn.execute(sa.insert(stories).returning(_c.id, sort_by_parameter_order=True),
+                        [{"title": title, "first_seen_at": at, "last_updated_at": at} for title, at in new])
+    return list(rows.scalars())
 
 
 def assign(conn: Connection, pairs: Sequence[tuple[int, int]]) -> None:
@@ -57,16 +61,31 @@ def assign(conn: Connection, pairs: Sequence[tuple[int, int]]) -> None:
 
 def refresh(conn: Connection, story_id: int, title: str | None) -> None:
     """Recompute a story's stats from its articles; set its title when given."""
+    refresh_many(conn, [story_id], {story_id: title} if title is not None else {})
+
+
+def refresh_many(conn: Connection, story_ids: Sequence[int], titles: Mapping[int, str]) -> None:
+    """Recompute the stats of each story of ``story_ids`` from its articles, and set the titles
+    given: one grouped query and one batch of updates, however many stories a batch touched."""
+    if not story_ids:
+        return
     a = articles.c
-    row = conn.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(a.source_id)),
-                                 sa.func.min(a.published_at), sa.func.max(a.published_at))
-                       .where(a.story_id == story_id)).one()
-    values: dict[str, Any] = {"article_count": row[0], "source_count": row[1]}
-    if row[2] is not None:
-        values.update(first_seen_at=row[2], last_updated_at=row[3])
-    if title is not None:
-        values["title"] = title
-    conn.execute(sa.update(stories).where(_c.id == story_id).values(**values))
+    found = {row.story_id: row for row in conn.execute(
+        sa.select(a.story_id, sa.func.count().label("n"), sa.func.count(sa.distinct(a.source_id)).label("sources"),
+                  sa.func.min(a.published_at).label("first"), sa.func.max(a.published_at).label("last"))
+        .where(a.story_id.in_(list(story_ids))).group_by(a.story_id))}
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for story_id in story_ids:
+        row = found.get(story_id)
+        values: dict[str, Any] = {"article_count": row.n if row else 0, "source_count": row.sources if row else 0}
+        if row is not None:
+            values.update(first_seen_at=row.first, last_updated_at=row.last)
+        if story_id in titles:
+            values["title"] = titles[story_id]
+        by_shape.setdefault(tuple(values), []).append({"sid": story_id, **values})
+    for shape, rows in by_shape.items():
+        conn.execute(sa.update(stories).where(_c.id == sa.bindparam("sid"))
+                     .values({k: sa.bindparam(k) for k in shape}), rows)
 
 
 def merge(conn: Connection, old: int, new: int) -> None:
