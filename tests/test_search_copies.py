@@ -19,7 +19,7 @@ from newswire.testing import LOOPBACK
 from newswire.testing.webserver import WebServer
 from newswire.web.app import create_app
 from test_copies import PAPERS, T0, body, clock, entry, save
-from test_reader_plans import load_articles, plan_problems
+from plans import load_articles, plan_problems
 
 STORIES = 4  # each carried by every paper: 4 originals, 8 copies, all matching "quarry"
 
@@ -92,8 +92,9 @@ BY_DESIGN = re.compile(r"^(USE TEMP B-TREE FOR ORDER BY|SCAN articles_fts VIRTUA
 
 
 def full_scans(database_url: str, call) -> dict[str, list[str]]:
-    """The plan problems of ``call``'s statements (``test_reader_plans``) other than the
-    search's sorts by design: full scans of ``articles`` or walks of a whole index of it."""
+    """The plan problems of ``call``'s statements (``plans``; its checker is tested in
+    ``test_reader_plans``) other than the search's sorts by design: full scans of ``articles``
+    or walks of a whole index of it."""
     found = {statement: [p for p in problems if not BY_DESIGN.match(p)]
              for statement, problems in plan_problems(database_url, call).items()}
     return {statement: problems for statement, problems in found.items() if problems}
@@ -115,18 +116,3 @@ def test_search_without_copies_plans_no_full_scan(store, database_url):
     for name, call in calls.items():
         assert full_scans(database_url, call) == {}, name
     assert all(hit.article_id % 3 for hit in store.search("story", limit=20, order="rank", include_copies=False))
-
-
-def test_the_plan_check_sees_a_full_scan(store, database_url):
-    """The check itself: filtering on a column no index holds is a full scan."""
-    _plan_world(database_url)
-    engine = create_engine(database_url)
-
-    def scan() -> None:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT id FROM articles WHERE title LIKE '%9'"))
-
-    try:
-        assert full_scans(database_url, scan) != {}
-    finally:
-        engine.dispose()
