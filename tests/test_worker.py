@@ -163,3 +163,42 @@ def test_postgresql_workers_writing_the_same_new_author_do_not_deadlock(store, d
         engine.dispose()
     assert [type(r).__name__ for r in results] == ["StoreResult", "StoreResult"]
     assert sorted(a.authors for a in store.list_articles().items) == [("Xavier Xu",), ("Yannick Young",)]
+
+
+async def test_the_follower_enriches_what_is_stored_while_it_rebuilds(store, monkeypatch):
+    """The follower's steps rebuild from the database, then it starts following. An article stored
+    after a step read the database, but before the follower's first look, was taken as covered
+    by the rebuild and never enriched (the enrich worker started beside busy workers)."""
+    from newswire import worker
+
+    source = add_sources(store, 1)[0]
+    body = " ".join(f"word{i}" for i in range(120))
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)
+    update = SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW)
+    store.save_refresh(source.id, update, [samples_entry("before", body, recent)])
+
+    class StoredDuringRebuild:  # another worker's write lands just after the last step's rebuild
+        def __init__(self, step):
+            self.step = step
+
+        def prepare(self, store):
+            self.step.prepare(store)
+            if self is wrapped[-1]:
+                store.save_refresh(source.id, update, [samples_entry("during", "other " + body, recent)])
+
+        def after_store(self, store, new_ids, updated_ids):
+            self.step.after_store(store, new_ids, updated_ids)
+
+    wrapped = [StoredDuringRebuild(step) for step in worker.index_enrichers()]
+    monkeypatch.setattr(worker, "index_enrichers", lambda: wrapped)
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
+    for _ in range(100):
+        articles = store.list_articles(include_copies=True).items
+        if len(articles) == 2 and all(a.story_id for a in articles):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await follower
+    assert {a.guid: bool(a.story_id) for a in store.list_articles(include_copies=True).items} == \
+        {"before": True, "during": True}
