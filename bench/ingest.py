@@ -173,8 +173,8 @@ def compare_postgres(work: Path, opml: Path, env: dict[str, str], server_url: st
         peaks = ", ".join(f"{mb:.0f}" for mb in run.peak_mb)
         print(f"newswire {run.workers} worker(s) + 1 --enrich: {run.entries} entries stored in "
               f"{run.stored_seconds:.2f}s = {run.stored_rate:,.0f} entries/s; enriched in "
-              f"{run.enriched_seconds:.2f}s = {run.enriched_rate:,.0f} entries/s; peak RSS {peaks} MB "
-              f"(--enrich first)")
+              f"{run.enriched_seconds:.2f}s = {run.enriched_rate:,.0f} entries/s; peak RSS {peaks} MB, "
+              f"entries stored {', '.join(map(str, run.stored_by))} (--enrich first)")
     print(reader_line(reader_stored, reader_first))
     for run in runs:
         print(f"postgres {run.workers} workers: {run.stored_rate:.0f} entries/s")

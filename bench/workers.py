@@ -17,6 +17,7 @@ as enriched; copy detection runs before it in the same step, on the same batch.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -39,6 +40,7 @@ class WorkerRun:
     stored_seconds: float  # from the first worker's start until every entry was stored
     enriched_seconds: float  # ... until every stored entry had its story
     peak_mb: list[float]  # each worker's peak RSS, the `--enrich` one first
+    stored_by: list[int]  # articles each worker stored, the `--enrich` one first
 
     @property
     def stored_rate(self) -> float:
@@ -70,19 +72,14 @@ def scratch_database(server_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def article_counts(url: str) -> Callable[[], tuple[int, int]]:
+@contextmanager
+def article_counts(url: str) -> Iterator[Callable[[], tuple[int, int]]]:
     """A probe: (articles stored, articles with a story) in the database at ``url``, on one
-    connection kept open across calls (the caller closes it with ``probe.close()``)."""
+    connection kept open while the probe is in use."""
     import psycopg
 
-    conn = psycopg.connect(url, autocommit=True)
-
-    def probe() -> tuple[int, int]:
-        stored, enriched = conn.execute("SELECT count(*), count(story_id) FROM articles").fetchone()
-        return int(stored), int(enriched)
-
-    probe.close = conn.close  # type: ignore[attr-defined]
-    return probe
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield lambda: tuple(conn.execute("SELECT count(*), count(story_id) FROM articles").fetchone())
 
 
 def wait_for(count: Callable[[], int], expected: int, workers: list[subprocess.Popen], *,
@@ -107,7 +104,8 @@ def wait_for(count: Callable[[], int], expected: int, workers: list[subprocess.P
 
 def start_workers(newswire: list[str], env: dict[str, str], plain: int, logs: Path) -> list[subprocess.Popen]:
     """One `newswire worker --enrich` then ``plain`` `newswire worker`s, each logging to a file
-    of its own under ``logs``."""
+    of its own under ``logs`` (lines left unwrapped, for ``stored_by_each``)."""
+    env = {**env, "COLUMNS": "200"}
     workers = []
     for i, extra in enumerate([["--enrich"]] + [[]] * plain):
         with open(logs / f"worker-{i}.log", "w") as log:
@@ -132,6 +130,7 @@ def stop_workers(workers: list[subprocess.Popen], grace: float = STOP_GRACE) -> 
                 worker.returncode = os.waitstatus_to_exitcode(status)
                 peak = usage.ru_maxrss / 1024
             elif time.monotonic() > deadline:
+                print(f"worker pid {worker.pid} still running {grace:.0f}s after SIGTERM: killed", file=sys.stderr)
                 worker.kill()
                 deadline = float("inf")  # now wait for it to go
             else:
@@ -151,6 +150,13 @@ def source_outcomes(url: str) -> str:
                      for status, error, leased, n in rows)
 
 
+def stored_by_each(logs: Path) -> list[int]:
+    """New articles each worker reported storing (its pass lines), the `--enrich` one first:
+    how the sources were shared out."""
+    return [sum(int(n) for n in re.findall(r"(\d+) new articles?", log.read_text(errors="replace")))
+            for log in sorted(logs.glob("worker-*.log"), key=lambda p: int(p.stem.split("-")[1]))]
+
+
 def tail(logs: Path, lines: int = 15) -> str:
     return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
                      for log in sorted(logs.glob("worker-*.log")))
@@ -164,18 +170,18 @@ def run_workers(server_url: str, plain: int, opml: Path, expected: int, env: dic
     with scratch_database(server_url) as url, tempfile.TemporaryDirectory(prefix="newswire-workers-") as logs:
         env = {**env, "NEWSWIRE_DATABASE_URL": url}
         subprocess.run(newswire + ["import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
-        probe = article_counts(url)
-        start = time.perf_counter()
-        workers = start_workers(newswire, env, plain, Path(logs))
-        try:
-            wait_for(lambda: probe()[0], expected, workers, stall_seconds=stall_seconds, what="stored")
-            stored = time.perf_counter() - start
-            wait_for(lambda: probe()[1], expected, workers, stall_seconds=stall_seconds, what="enriched")
-            enriched = time.perf_counter() - start
-        except Stalled as error:
-            raise Stalled(f"{plain} worker(s) + 1 --enrich: {error}\n{source_outcomes(url)}\n"
-                          f"{tail(Path(logs))}") from None
-        finally:
-            peaks = stop_workers(workers)
-            probe.close()  # type: ignore[attr-defined]
-    return WorkerRun(plain, expected, stored, enriched, peaks)
+        with article_counts(url) as counts:
+            start = time.perf_counter()
+            workers = start_workers(newswire, env, plain, Path(logs))
+            try:
+                wait_for(lambda: counts()[0], expected, workers, stall_seconds=stall_seconds, what="stored")
+                stored = time.perf_counter() - start
+                wait_for(lambda: counts()[1], expected, workers, stall_seconds=stall_seconds, what="enriched")
+                enriched = time.perf_counter() - start
+            except Stalled as error:
+                raise Stalled(f"{plain} worker(s) + 1 --enrich: {error}\n{source_outcomes(url)}\n"
+                              f"{tail(Path(logs))}") from None
+            finally:
+                peaks = stop_workers(workers)
+        shares = stored_by_each(Path(logs))
+    return WorkerRun(plain, expected, stored, enriched, peaks, shares)
