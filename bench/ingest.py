@@ -159,22 +159,23 @@ def compare_sqlite(work: Path, opml: Path, env: dict[str, str], feeds: int) -> N
 
 def compare_postgres(work: Path, opml: Path, env: dict[str, str], server_url: str, expected: int,
                      worker_counts: list[int], stall_seconds: float) -> None:
+    print("Each worker run: a fresh database, N `newswire worker` + one `newswire worker --enrich` (it fetches "
+          "too), timed from their start until every served entry is stored, then until each has its story.",
+          flush=True)
     runs = []
     for plain in worker_counts:
         try:
-            runs.append(workers.run_workers(server_url, plain, opml, expected, env, stall_seconds=stall_seconds))
+            run = workers.run_workers(server_url, plain, opml, expected, env, stall_seconds=stall_seconds)
         except workers.Stalled as error:
             sys.exit(f"PostgreSQL run stalled: {error}")
-    reader_stored, reader_first, _ = run_reader(work)
-    theirs = reader_stored / reader_first.seconds
-    print("Each worker run: a fresh database, N `newswire worker` + one `newswire worker --enrich` (it fetches "
-          "too), timed from their start until every served entry is stored, then until each has its story.")
-    for run in runs:
+        runs.append(run)
         peaks = ", ".join(f"{mb:.0f}" for mb in run.peak_mb)
         print(f"newswire {run.workers} worker(s) + 1 --enrich: {run.entries} entries stored in "
               f"{run.stored_seconds:.2f}s = {run.stored_rate:,.0f} entries/s; enriched in "
               f"{run.enriched_seconds:.2f}s = {run.enriched_rate:,.0f} entries/s; peak RSS {peaks} MB, "
-              f"entries stored {', '.join(map(str, run.stored_by))} (--enrich first)")
+              f"entries stored {', '.join(map(str, run.stored_by))} (--enrich first)", flush=True)
+    reader_stored, reader_first, _ = run_reader(work)
+    theirs = reader_stored / reader_first.seconds
     print(reader_line(reader_stored, reader_first))
     for run in runs:
         print(f"postgres {run.workers} workers: {run.stored_rate:.0f} entries/s")
