@@ -5,7 +5,8 @@ The write path of a refresh, in order:
     entries ──dedupe by guid (last wins)──► SELECT stored (guid, id, hash, published_at)
             ──decide() (pure: new / changed / unchanged)──► executemany INSERT … RETURNING id
             ──executemany UPDATE by id──► author and category ids (cache, else INSERT … ON
-              CONFLICT DO NOTHING + SELECT)──► executemany link rows
+              CONFLICT DO NOTHING + SELECT; on PostgreSQL ``create_names`` made them already,
+              in a transaction of their own)──► executemany link rows
 
 Everything runs on the caller's connection, inside the caller's transaction. Authors and
 categories are never deleted, so an id seen in a committed transaction stays valid; ``NameIds``
