@@ -15,7 +15,15 @@ lines scripts read: `ratio: X` (1 ÷ 2), `pipeline ratio: X` (4 ÷ 2) and `uncha
 (`reader`'s unchanged pass time ÷ ours: ≥ 1 means no slower). All run as subprocesses so each
 pays its own start-up; the feed server runs in another process.
 
+With `--database postgresql://USER@HOST:PORT/DB` it times the scale-out path instead: for each
+worker count (`--workers 1,2,4`), a fresh database on that server, N `newswire worker`s and one
+`newswire worker --enrich` (which fetches too), timed until every served entry is stored and
+until every article has its story (see bench/workers.py), then `reader` as above. It prints
+`postgres N workers: X entries/s` (stored), `postgres N workers enriched: X entries/s`, and each
+divided by `reader`'s rate (`postgres N workers ratio: X`, `postgres N workers pipeline ratio: X`).
+
     python bench/ingest.py [--feeds 400] [--entries 50] [--body-bytes 5000]
+    python bench/ingest.py --database postgresql://postgres@127.0.0.1:5432/postgres [--workers 1,2,4]
 """
 
 from __future__ import annotations
@@ -30,11 +38,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
+import workers  # noqa: E402  (bench/workers.py)
 from newswire.testing import samples  # noqa: E402
 from newswire.testing.feedserver import FeedServer  # noqa: E402
 
@@ -53,12 +63,15 @@ reader.close()
 """
 
 
-def serve(feeds: int, entries: int, body_bytes: int, ready: "multiprocessing.Queue") -> None:
+def serve(feeds: int, entries: int, body_bytes: int, ready: "multiprocessing.Queue",
+          start: datetime | None = None) -> None:
+    """Serve the feeds; articles dated back from ``start`` (default: the samples' fixed date)."""
     server = FeedServer()
     outlets = samples.make_outlets(feeds, seed=7, base_url="http://127.0.0.1")
     total = 0
     for outlet in outlets:
-        body = samples.rss(outlet, samples.make_articles(outlet, entries, seed=1, body_bytes=body_bytes))
+        body = samples.rss(outlet, samples.make_articles(outlet, entries, seed=1, body_bytes=body_bytes,
+                                                         start=start))
         total += len(body.encode())
         server.add(f"/{outlet.slug}/feed.xml", body)
     server.start()
@@ -94,15 +107,106 @@ def count(db: Path, table: str) -> int:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def run_reader(work: Path) -> tuple[int, Run, Run]:
+    """`reader`'s first pass over the feeds in ``work/urls.txt`` and its unchanged second pass."""
+    reader_db = work / "reader.sqlite"
+    first = timed([sys.executable, "-c", READER_SCRIPT, str(reader_db), str(work / "urls.txt")])
+    stored = count(reader_db, "entries")
+    second = timed([sys.executable, "-c", READER_SCRIPT, str(reader_db), "-"])
+    return stored, first, second
+
+
+def reader_line(stored: int, first: Run) -> str:
+    return (f"reader:               {stored} entries in {first.seconds:.2f}s = {stored / first.seconds:,.0f} "
+            f"entries/s [{float(first.stdout.split()[-1]):.2f}s], peak RSS {first.peak_mb:.0f} MB "
+            f"(update_feeds(), search off)")
+
+
+def compare_sqlite(work: Path, opml: Path, env: dict[str, str], feeds: int) -> None:
+    newswire = [sys.executable, "-m", "newswire.cli"]
+    db = work / "newswire.db"
+    env = {**env, "NEWSWIRE_DATABASE_URL": f"sqlite:///{db}"}
+    subprocess.run(newswire + ["import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    first = timed(newswire + ["fetch", "--all", "--no-enrich"], env)
+    stored = count(db, "articles")
+    second = timed(newswire + ["fetch", "--all", "--no-enrich"], env)
+    enriched_db = work / "enriched.db"
+    enriched_env = {**env, "NEWSWIRE_DATABASE_URL": f"sqlite:///{enriched_db}"}
+    subprocess.run(newswire + ["import-opml", str(opml)], env=enriched_env, check=True, stdout=subprocess.DEVNULL)
+    enriched = timed(newswire + ["fetch", "--all"], enriched_env)
+    enriched_stored = count(enriched_db, "articles")
+
+    reader_stored, reader_first, reader_second = run_reader(work)
+
+    ours, theirs = stored / first.seconds, reader_stored / reader_first.seconds
+    pipeline = enriched_stored / enriched.seconds
+    print("Each figure is a whole process, start-up included; `reader`'s own timer (update_feeds() "
+          "alone) in brackets.")
+    print(f"newswire --no-enrich: {stored} entries in {first.seconds:.2f}s = {ours:,.0f} entries/s, "
+          f"peak RSS {first.peak_mb:.0f} MB (fetch, parse, store, FTS5 index)")
+    print(f"newswire (pipeline):  {enriched_stored} entries in {enriched.seconds:.2f}s = {pipeline:,.0f} "
+          f"entries/s, peak RSS {enriched.peak_mb:.0f} MB (also syndicated copies and stories); "
+          f"{pipeline / ours:.0%} of the --no-enrich rate")
+    print(reader_line(reader_stored, reader_first))
+    print(f"unchanged pass (all 304), {feeds} feeds: newswire {second.seconds:.2f}s "
+          f"(peak RSS {second.peak_mb:.0f} MB), reader {reader_second.seconds:.2f}s "
+          f"[{float(reader_second.stdout.split()[-1]):.2f}s]")
+    print(f"ratio: {ours / theirs:.2f}")
+    print(f"pipeline ratio: {pipeline / theirs:.2f}")
+    print(f"unchanged ratio: {reader_second.seconds / second.seconds:.2f}")
+
+
+def compare_postgres(work: Path, opml: Path, env: dict[str, str], server_url: str, expected: int,
+                     worker_counts: list[int], stall_seconds: float) -> None:
+    print("Each worker run: a fresh database, N `newswire worker` + one `newswire worker --enrich` (it fetches "
+          "too), timed from their start until every served entry is stored, then until each has its story.",
+          flush=True)
+    runs = []
+    for plain in worker_counts:
+        try:
+            run = workers.run_workers(server_url, plain, opml, expected, env, stall_seconds=stall_seconds)
+        except workers.Stalled as error:
+            sys.exit(f"PostgreSQL run stalled: {error}")
+        runs.append(run)
+        peaks = ", ".join(f"{mb:.0f}" for mb in run.peak_mb)
+        print(f"newswire {run.workers} worker(s) + 1 --enrich: {run.entries} entries stored in "
+              f"{run.stored_seconds:.2f}s = {run.stored_rate:,.0f} entries/s; enriched in "
+              f"{run.enriched_seconds:.2f}s = {run.enriched_rate:,.0f} entries/s; peak RSS {peaks} MB, "
+              f"entries stored {', '.join(map(str, run.stored_by))} (--enrich first)", flush=True)
+    reader_stored, reader_first, _ = run_reader(work)
+    theirs = reader_stored / reader_first.seconds
+    print(reader_line(reader_stored, reader_first))
+    for run in runs:
+        print(f"postgres {run.workers} workers: {run.stored_rate:.0f} entries/s")
+        print(f"postgres {run.workers} workers enriched: {run.enriched_rate:.0f} entries/s")
+        print(f"postgres {run.workers} workers ratio: {run.stored_rate / theirs:.2f}")
+        print(f"postgres {run.workers} workers pipeline ratio: {run.enriched_rate / theirs:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=400)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--body-bytes", type=int, default=5000)
+    parser.add_argument("--database", metavar="postgresql://USER@HOST:PORT/DB",
+                        help="time `newswire worker`s on PostgreSQL instead of `fetch` on SQLite; DB is any "
+                             "database to connect to while creating and dropping one per run")
+    parser.add_argument("--workers", default="1,2,4", help="worker counts to time with --database (default 1,2,4)")
+    parser.add_argument("--stall", type=float, default=120.0,
+                        help="with --database: give up when no article is stored or enriched for this many seconds")
     args = parser.parse_args()
+    if args.database and not args.database.startswith("postgresql://"):
+        parser.error("--database takes a postgresql:// URL (SQLite is the default comparison)")
+    worker_counts = [int(n) for n in args.workers.split(",")]
 
+    # The enrich worker, started beside busy workers, rebuilds its indexes from the articles
+    # already stored that fall in its window (72 hours for stories), then follows new ones; the
+    # samples' fixed date is long past, so on PostgreSQL the articles are dated from now, as a
+    # real feed's are.
+    start = datetime.now(timezone.utc) - timedelta(hours=1) if args.database else None
     ready: multiprocessing.Queue = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(args.feeds, args.entries, args.body_bytes, ready),
+    server = multiprocessing.Process(target=serve, args=(args.feeds, args.entries, args.body_bytes, ready, start),
                                      daemon=True)
     server.start()
     base_url, slugs, total_bytes = ready.get(timeout=600)
@@ -117,46 +221,13 @@ def main() -> None:
         opml.write_text('<opml version="2.0"><body>' + "".join(
             f'<outline text="{slug}" xmlUrl="{url}"/>' for slug, url in zip(slugs, urls)) + "</body></opml>")
         (work / "urls.txt").write_text("\n".join(urls))
-        newswire = [sys.executable, "-m", "newswire.cli"]
-        db = work / "newswire.db"
         # One loopback server stands in for 400 publishers: let it take more than the default 2
         # connections a host, as 400 real hosts would.
-        env = {**os.environ, "NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1", "NEWSWIRE_PER_HOST_CONCURRENCY": "16",
-               "NEWSWIRE_DATABASE_URL": f"sqlite:///{db}"}
-        subprocess.run(newswire + ["import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
-
-        first = timed(newswire + ["fetch", "--all", "--no-enrich"], env)
-        stored = count(db, "articles")
-        second = timed(newswire + ["fetch", "--all", "--no-enrich"], env)
-        enriched_db = work / "enriched.db"
-        enriched_env = {**env, "NEWSWIRE_DATABASE_URL": f"sqlite:///{enriched_db}"}
-        subprocess.run(newswire + ["import-opml", str(opml)], env=enriched_env, check=True, stdout=subprocess.DEVNULL)
-        enriched = timed(newswire + ["fetch", "--all"], enriched_env)
-        enriched_stored = count(enriched_db, "articles")
-
-        reader_db = work / "reader.sqlite"
-        reader_first = timed([sys.executable, "-c", READER_SCRIPT, str(reader_db), str(work / "urls.txt")])
-        reader_stored = count(reader_db, "entries")
-        reader_second = timed([sys.executable, "-c", READER_SCRIPT, str(reader_db), "-"])
-
-        ours, theirs = stored / first.seconds, reader_stored / reader_first.seconds
-        pipeline = enriched_stored / enriched.seconds
-        print("Each figure is a whole process, start-up included; `reader`'s own timer (update_feeds() "
-              "alone) in brackets.")
-        print(f"newswire --no-enrich: {stored} entries in {first.seconds:.2f}s = {ours:,.0f} entries/s, "
-              f"peak RSS {first.peak_mb:.0f} MB (fetch, parse, store, FTS5 index)")
-        print(f"newswire (pipeline):  {enriched_stored} entries in {enriched.seconds:.2f}s = {pipeline:,.0f} "
-              f"entries/s, peak RSS {enriched.peak_mb:.0f} MB (also syndicated copies and stories); "
-              f"{pipeline / ours:.0%} of the --no-enrich rate")
-        print(f"reader:               {reader_stored} entries in {reader_first.seconds:.2f}s = {theirs:,.0f} "
-              f"entries/s [{float(reader_first.stdout.split()[-1]):.2f}s], peak RSS {reader_first.peak_mb:.0f} MB "
-              f"(update_feeds(), search off)")
-        print(f"unchanged pass (all 304), {args.feeds} feeds: newswire {second.seconds:.2f}s "
-              f"(peak RSS {second.peak_mb:.0f} MB), reader {reader_second.seconds:.2f}s "
-              f"[{float(reader_second.stdout.split()[-1]):.2f}s]")
-        print(f"ratio: {ours / theirs:.2f}")
-        print(f"pipeline ratio: {pipeline / theirs:.2f}")
-        print(f"unchanged ratio: {reader_second.seconds / second.seconds:.2f}")
+        env = {**os.environ, "NEWSWIRE_ALLOW_PRIVATE_ADDRESSES": "1", "NEWSWIRE_PER_HOST_CONCURRENCY": "16"}
+        if args.database:
+            compare_postgres(work, opml, env, args.database, n_entries, worker_counts, args.stall)
+        else:
+            compare_sqlite(work, opml, env, args.feeds)
     finally:
         server.kill()
         shutil.rmtree(work, ignore_errors=True)

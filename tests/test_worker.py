@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from newswire.testing import LOOPBACK
-from newswire.models import SourceUpdate
+from newswire.models import Entry, SourceUpdate
 from newswire.scheduler import Scheduler
 from newswire.service.update import Refresher
 from newswire.testing import samples
@@ -123,3 +123,82 @@ def test_the_next_due_time_waits_for_a_live_lease(store):
     assert store.next_due_at() == NOW - timedelta(minutes=5)
     store.lease_due_sources("worker-a", NOW, lease_seconds=3600)
     assert store.next_due_at() == NOW + timedelta(minutes=30)  # the other source comes first
+
+
+def test_postgresql_workers_writing_the_same_new_author_do_not_deadlock(store, database_url):
+    """Two workers storing articles by the same new authors each create the author rows. Created
+    inside each worker's write, in the order the articles came, one write could hold "Yannick"
+    and wait for "Xavier" while the other held "Xavier" and waited for "Yannick": PostgreSQL
+    broke the deadlock by failing a refresh (a storage-error, the source backed off). Here the
+    other worker is a transaction that creates "Xavier", waits until this write is blocked on
+    it, then creates "Yannick"."""
+    if store.dialect != "postgresql":
+        pytest.skip("concurrent writers are PostgreSQL's")
+    from newswire.store.articles import author_key
+
+    first, second = add_sources(store, 2)
+    update = SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW)
+    by = lambda guid, author: Entry(guid=guid, url=None, title=guid, authors=(author,), published=NOW)  # noqa: E731
+    batch = [(first.id, update, [by("y", "Yannick Young")]), (second.id, update, [by("x", "Xavier Xu")])]
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    create = sa.text("INSERT INTO authors (name, key) VALUES (:n, :k) ON CONFLICT (key) DO NOTHING")
+    results: list = []
+    try:
+        with engine.connect() as other:
+            transaction = other.begin()
+            other.execute(sa.text("SET LOCAL lock_timeout = '20s'"))  # no hang, whatever happens
+            other.execute(create, {"n": "Xavier Xu", "k": author_key("Xavier Xu")})
+            writer = threading.Thread(target=lambda: results.extend(store.save_refreshes(batch)))
+            writer.start()
+            waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND wait_event_type = 'Lock'")
+            for _ in range(200):  # until the write waits for "Xavier"
+                if other.execute(waiting).scalar():
+                    break
+                threading.Event().wait(0.05)
+            other.execute(create, {"n": "Yannick Young", "k": author_key("Yannick Young")})
+            transaction.commit()
+            writer.join(30)
+    finally:
+        engine.dispose()
+    assert [type(r).__name__ for r in results] == ["StoreResult", "StoreResult"]
+    assert sorted(a.authors for a in store.list_articles().items) == [("Xavier Xu",), ("Yannick Young",)]
+
+
+async def test_the_follower_enriches_what_is_stored_while_it_rebuilds(store, monkeypatch):
+    """The follower's steps rebuild from the database, then it starts following. An article stored
+    after a step read the database, but before the follower's first look, was taken as covered
+    by the rebuild and never enriched (the enrich worker started beside busy workers)."""
+    from newswire import worker
+
+    source = add_sources(store, 1)[0]
+    body = " ".join(f"word{i}" for i in range(120))
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)
+    update = SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW)
+    store.save_refresh(source.id, update, [samples_entry("before", body, recent)])
+
+    class StoredDuringRebuild:  # another worker's write lands just after the last step's rebuild
+        def __init__(self, step):
+            self.step = step
+
+        def prepare(self, store):
+            self.step.prepare(store)
+            if self is wrapped[-1]:
+                store.save_refresh(source.id, update, [samples_entry("during", "other " + body, recent)])
+
+        def after_store(self, store, new_ids, updated_ids):
+            self.step.after_store(store, new_ids, updated_ids)
+
+    wrapped = [StoredDuringRebuild(step) for step in worker.index_enrichers()]
+    monkeypatch.setattr(worker, "index_enrichers", lambda: wrapped)
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
+    for _ in range(100):
+        articles = store.list_articles(include_copies=True).items
+        if len(articles) == 2 and all(a.story_id for a in articles):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await follower
+    assert {a.guid: bool(a.story_id) for a in store.list_articles(include_copies=True).items} == \
+        {"before": True, "during": True}

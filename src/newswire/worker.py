@@ -75,7 +75,10 @@ async def follow_and_enrich(store: Store, stop: asyncio.Event, *, poll: float = 
     recent: deque[int] = deque(maxlen=FOLLOW_LOOKBACK * 4)  # ids already enriched, newest last
     before_start = await asyncio.to_thread(store.arrived_after, max(0, watermark - FOLLOW_LOOKBACK),
                                            limit=FOLLOW_LOOKBACK, include_copies=True)
-    recent.extend(a.id for a in before_start)  # the rebuild covered these
+    # The rebuild covered what was stored before the watermark was read. What was stored since may
+    # have come after a step read the database: the first look takes it (again, for some: a step
+    # takes an article it has seen as an update).
+    recent.extend(a.id for a in before_start if a.id <= watermark)
     while not stop.is_set():
         try:
             late = await asyncio.to_thread(store.arrived_after, max(0, watermark - FOLLOW_LOOKBACK),

@@ -5,7 +5,8 @@ The write path of a refresh, in order:
     entries ──dedupe by guid (last wins)──► SELECT stored (guid, id, hash, published_at)
             ──decide() (pure: new / changed / unchanged)──► executemany INSERT … RETURNING id
             ──executemany UPDATE by id──► author and category ids (cache, else INSERT … ON
-              CONFLICT DO NOTHING + SELECT)──► executemany link rows
+              CONFLICT DO NOTHING + SELECT; on PostgreSQL ``create_names`` made them already,
+              in a transaction of their own)──► executemany link rows
 
 Everything runs on the caller's connection, inside the caller's transaction. Authors and
 categories are never deleted, so an id seen in a committed transaction stays valid; ``NameIds``
@@ -199,12 +200,27 @@ def _write_links(conn: Connection, by_id: dict[int, Entry], known: NameIds, foun
         conn.execute(sa.insert(article_categories), category_rows)
 
 
+def create_names(conn: Connection, entries: Iterable[Entry], known: NameIds, found: NameIds) -> None:
+    """Create the author and category rows ``entries`` name that ``known`` lacks, in key order;
+    ids learnt go into ``found``. ``Store`` runs it on PostgreSQL in a short transaction before
+    each write, so that workers writing at once never create names inside their long writes
+    (see ``Store._create_names``)."""
+    entries = list(entries)
+    _ids(conn, authors, authors.c.key,
+         {author_key(n): {"name": n, "key": author_key(n)} for e in entries for n in clean_names(e.authors, author_key)},
+         known.authors, found.authors)
+    _ids(conn, categories, categories.c.name,
+         {n: {"name": n} for e in entries for n in clean_names(e.categories)},
+         known.categories, found.categories)
+
+
 def _ids(conn: Connection, table: sa.Table, key: sa.Column[str], wanted: dict[str, dict[str, str]],
          known: dict[str, int], found: dict[str, int]) -> dict[str, int]:
     """Ids for ``wanted`` keys, creating the missing rows. Safe against a concurrent writer:
-    the conflict is ignored and the winner's row selected."""
+    the conflict is ignored and the winner's row selected. Rows are created in key order, so
+    two writers creating overlapping names lock them in the same order."""
     out = {k: known.get(k) or found.get(k) for k in wanted}
-    missing = [k for k, v in out.items() if v is None]
+    missing = sorted(k for k, v in out.items() if v is None)
     if missing:
         dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=[key]),

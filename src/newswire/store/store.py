@@ -193,6 +193,7 @@ class Store(ReaderStateMethods):
         Either all of it is stored or none of it. Entries are keyed by guid within the source;
         see ``articles.decide`` for what counts as new, changed and unchanged. Raises NotFound
         if there is no such source, StorageError if the database refuses any part."""
+        self._create_names(entries)
         found = articles.NameIds()
         with self._write() as conn:
             result = self._save(conn, source_id, update, entries, self._names, found)
@@ -204,7 +205,9 @@ class Store(ReaderStateMethods):
         """Several refreshes in one transaction, each in a savepoint of its own: one refresh's
         failure rolls back only that refresh and comes back in its place as the error
         (NotFound or StorageError); the others are stored. One commit for many feeds is what
-        keeps SQLite's full-text index fast. Raises StorageError only if the commit fails."""
+        keeps SQLite's full-text index fast. Raises StorageError only if the commit fails (or
+        creating the authors and categories beforehand, see ``_create_names``)."""
+        self._create_names([entry for _, _, entries in refreshes for entry in entries])
         found = articles.NameIds()  # ids from savepoints that were released, not rolled back
         known = articles.NameIds(ChainMap(found.authors, self._names.authors),  # type: ignore[arg-type]
                                  ChainMap(found.categories, self._names.categories))  # type: ignore[arg-type]
@@ -221,6 +224,20 @@ class Store(ReaderStateMethods):
                     found.merge(found_here)
         self._names.merge(found)
         return results
+
+    def _create_names(self, entries: Sequence[Entry]) -> None:
+        """PostgreSQL: commit the author and category rows a write links to before the write,
+        in a short transaction of their own. Created inside the write, which holds its
+        transaction for a whole batch of refreshes, two workers' writes that each created a name
+        the other needed deadlocked, and PostgreSQL failed one of the refreshes (storage-error,
+        the source backed off). Here a writer waits at most for another's few inserts, made in
+        the same (key) order. SQLite has one writer at a time: nothing to do."""
+        if self.dialect != "postgresql":
+            return
+        found = articles.NameIds()
+        with self._write() as conn:
+            articles.create_names(conn, entries, self._names, found)
+        self._names.merge(found)
 
     @staticmethod
     def _save(conn: Connection, source_id: int, update: SourceUpdate, entries: Sequence[Entry],
