@@ -13,6 +13,7 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from newswire.sync.greader_ids import (READ, READING_LIST, STARRED, feed_stream_
                                        long_item_id)
 
 
+@lru_cache(maxsize=8192)  # unread-count converts each feed's newest time on every ask
 def usec(moment: datetime) -> int:
     """Unix microseconds, exactly (no float rounding)."""
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
