@@ -57,7 +57,7 @@ if urls_file != "-":
     for url in open(urls_file).read().split():
         reader.add_feed(url)
 start = time.perf_counter()
-reader.update_feeds()
+reader.update_feeds(scheduled=False)  # every feed, as `newswire fetch --all` (by default only those due)
 print(time.perf_counter() - start)
 reader.close()
 """
