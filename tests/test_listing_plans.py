@@ -8,17 +8,46 @@ not. The checks are in ``plans.py``."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import timedelta
 
 import pytest
 
+from conftest import POSTGRES_ENV
+from newswire.store import Store
 from plans import AUTHORS, PER_SOURCE, SOURCES, T0, load_articles, plan_problems
 
 
-@pytest.fixture(params=[True, False], ids=["statistics", "no-statistics"])
-def loaded(request, store, database_url):
-    load_articles(database_url, statistics=request.param)
-    return store
+@pytest.fixture(scope="module", params=[("sqlite", True), ("sqlite", False), ("postgresql", True),
+                                        ("postgresql", False)],
+                ids=["sqlite-statistics", "sqlite-no-statistics", "postgresql-statistics",
+                     "postgresql-no-statistics"])
+def loaded(request, tmp_path_factory):
+    """(store, URL) of a database holding the plans' articles, loaded once for the module per
+    engine and statistics (loading 20,000 articles for each test took minutes)."""
+    engine, statistics = request.param
+    if engine == "sqlite":
+        url, drop = f"sqlite:///{tmp_path_factory.mktemp('plans') / 'newswire.db'}", None
+    else:
+        base = os.environ.get(POSTGRES_ENV)
+        if not base:
+            pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
+        import psycopg
+
+        name = f"newswire_plans_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url, drop = f"{base.rsplit('/', 1)[0]}/{name}", (base, name)
+    store = Store(url)
+    load_articles(url, statistics=statistics)
+    yield store, url
+    store.close()
+    if drop:
+        import psycopg
+
+        with psycopg.connect(drop[0], autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{drop[1]}" WITH (FORCE)')
 
 
 def listings(store):
@@ -46,28 +75,29 @@ def listings(store):
 
 @pytest.mark.parametrize("name", ["wire", "wire, older page", "wire, a year back", "source", "source, older page",
                                   "copies included (API ?copies=true)", "live arrivals", "sync arrivals back"])
-def test_listing_plan(loaded, database_url, name):
-    assert plan_problems(database_url, listings(loaded)[name]) == {}
+def test_listing_plan(loaded, name):
+    store, url = loaded
+    assert plan_problems(url, listings(store)[name]) == {}
 
 
 @pytest.mark.parametrize("name", ["author", "story", "also in"])
-def test_a_groups_listing_seeks_the_group(loaded, database_url, name):
+def test_a_groups_listing_seeks_the_group(loaded, name):
     """A story's articles, a page's copies and an author's articles are found through their
     index and then ordered: the sort is as large as the group (an author's page costs more for
     a prolific byline), never as large as the archive."""
-    assert plan_problems(database_url, listings(loaded)[name], sorts_of_a_group=True) == {}
+    store, url = loaded
+    assert plan_problems(url, listings(store)[name], sorts_of_a_group=True) == {}
 
 
-def test_story_list_plan(loaded, database_url):
-    assert plan_problems(database_url, lambda: loaded.list_stories(limit=50, active_since=T0)) == {}
+def test_story_list_plan(loaded):
+    store, url = loaded
+    assert plan_problems(url, lambda: store.list_stories(limit=50, active_since=T0)) == {}
 
 
 def test_sqlite_gets_planner_statistics_when_a_store_opens(sqlite_url):
     """``Store.optimize``: the first open with articles gathers statistics (bounded), later
     opens refresh them with ``PRAGMA optimize``."""
     import sqlite3
-
-    from newswire.store import Store
 
     Store(sqlite_url).close()
     load_articles(sqlite_url, statistics=False)
