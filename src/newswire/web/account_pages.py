@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from newswire import accounts
 from newswire.models import User
-from newswire.web.admin import in_words, read_form
+from newswire.web.admin import as_sentence, read_form
 from newswire.web.auth import require_user
 from newswire.web.errors import WebError
 from newswire.web.identity import ANON_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_matches, load_csrf_secret
@@ -154,7 +154,7 @@ def _make_first_admin(request: Request, token: str, form: dict[str, str]) -> Res
         try:
             user = accounts.create_user(store_of(request), name, password, admin=True)
         except accounts.AccountError as failure:
-            error = in_words(failure)[:1].upper() + in_words(failure)[1:] + "."
+            error = as_sentence(failure)
         else:
             request.app.state.setup_token = None  # used: the link dies with it
             return signed_in(request, user, "/sources")
@@ -211,7 +211,7 @@ def _change_password(request: Request, user: User, form: dict[str, str]) -> Resp
         page.headers["Retry-After"] = str(throttled.retry_after_seconds)
         return page
     except accounts.AccountError as failure:
-        page = _settings(request, user, password_error=in_words(failure)[:1].upper() + in_words(failure)[1:] + ".")
+        page = _settings(request, user, password_error=as_sentence(failure))
         page.status_code = 400
         return page
     return signed_in(request, user, "/settings?" + urlencode({"changed": "password"}))

@@ -90,6 +90,12 @@ def in_words(error: Exception) -> str:
     return re.sub(r"^[a-z]+: ", "", text)
 
 
+def as_sentence(error: Exception) -> str:
+    """``in_words``, capitalised and ending with a full stop: for a form's error line."""
+    words = in_words(error)
+    return words[:1].upper() + words[1:] + ("" if words.endswith(".") else ".")
+
+
 # -- the starter list
 
 def starter_list() -> list[OpmlFeed] | None:

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from newswire import accounts
 from newswire.errors import NewswireError
-from newswire.web.admin import flash_of, in_words, read_form
+from newswire.web.admin import as_sentence, flash_of, read_form
 from newswire.web.identity import current_user
 from newswire.web.inputs import id_or_404
 from newswire.web.state import store_of
@@ -29,11 +29,6 @@ router = APIRouter(include_in_schema=False)
 def back_to_users(request: Request, kind: str, text: str) -> RedirectResponse:
     """Redirect to the users page, which shows ``text`` once."""
     return RedirectResponse("/users?" + urlencode({"flash": flash_of(request).put(kind, text)}), status_code=303)
-
-
-def sentence(error: Exception) -> str:
-    words = in_words(error)
-    return words[:1].upper() + words[1:] + ("" if words.endswith(".") else ".")
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -49,7 +44,7 @@ async def add_user(request: Request) -> Response:
     try:
         user = await run_in_threadpool(accounts.create_user, store_of(request), name, password, admin=admin)
     except NewswireError as error:
-        return back_to_users(request, "error", f"Could not add {name[:64]!r}: {sentence(error)}")
+        return back_to_users(request, "error", f"Could not add {name[:64]!r}: {as_sentence(error)}")
     role = "an admin" if user.is_admin else "a reader"
     return back_to_users(request, "ok", f"Added {user.name} as {role}. Give them the password; they can "
                                         "change it on their settings page.")
@@ -76,7 +71,7 @@ async def _set_role(request: Request, user_id: str, *, admin: bool) -> Response:
     try:
         await run_in_threadpool(accounts.set_admin, store_of(request), name, admin)
     except NewswireError as error:
-        return back_to_users(request, "error", sentence(error))
+        return back_to_users(request, "error", as_sentence(error))
     return back_to_users(request, "ok", f"{name} is now {'an admin' if admin else 'a reader'}.")
 
 
@@ -87,7 +82,7 @@ async def set_password(request: Request, user_id: str) -> Response:
     try:
         await run_in_threadpool(accounts.set_password, store_of(request), name, form.get("password", ""))
     except NewswireError as error:
-        return back_to_users(request, "error", f"Could not set {name}'s password: {sentence(error)}")
+        return back_to_users(request, "error", f"Could not set {name}'s password: {as_sentence(error)}")
     me = current_user(request)
     if me is not None and me.name == name:  # own sessions ended too: sign in again
         return RedirectResponse("/login?" + urlencode({"next": "/users"}), status_code=303)
@@ -100,7 +95,7 @@ async def remove_user(request: Request, user_id: str) -> Response:
     try:
         await run_in_threadpool(accounts.remove_user, store_of(request), name, keep_an_admin=True)
     except NewswireError as error:
-        return back_to_users(request, "error", sentence(error))
+        return back_to_users(request, "error", as_sentence(error))
     me = current_user(request)
     if me is not None and me.name == name:
         return RedirectResponse("/", status_code=303)
