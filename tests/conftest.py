@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from typing import Iterator
 
 import pytest
@@ -37,21 +38,30 @@ def _sqlalchemy_pg_url(url: str) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """A throwaway database on the PostgreSQL server named by NEWSWIRE_TEST_POSTGRES_URL."""
+@contextmanager
+def throwaway_postgres_database(prefix: str = "newswire_test") -> Iterator[str]:
+    """The URL of a new database on the PostgreSQL server named by NEWSWIRE_TEST_POSTGRES_URL,
+    dropped afterwards; skips the test when no server is named."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     import psycopg
 
-    name = f"newswire_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    prefix = base.rsplit("/", 1)[0]
-    yield f"{prefix}/{name}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A throwaway database on the PostgreSQL server named by NEWSWIRE_TEST_POSTGRES_URL."""
+    with throwaway_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,13 +8,12 @@ not. The checks are in ``plans.py``."""
 
 from __future__ import annotations
 
-import os
-import uuid
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
 
-from conftest import POSTGRES_ENV
+from conftest import throwaway_postgres_database
 from newswire.store import Store
 from plans import AUTHORS, PER_SOURCE, SOURCES, T0, load_articles, plan_problems
 
@@ -27,27 +26,14 @@ def loaded(request, tmp_path_factory):
     """(store, URL) of a database holding the plans' articles, loaded once for the module per
     engine and statistics (loading 20,000 articles for each test took minutes)."""
     engine, statistics = request.param
-    if engine == "sqlite":
-        url, drop = f"sqlite:///{tmp_path_factory.mktemp('plans') / 'newswire.db'}", None
-    else:
-        base = os.environ.get(POSTGRES_ENV)
-        if not base:
-            pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
-        import psycopg
-
-        name = f"newswire_plans_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url, drop = f"{base.rsplit('/', 1)[0]}/{name}", (base, name)
-    store = Store(url)
-    load_articles(url, statistics=statistics)
-    yield store, url
-    store.close()
-    if drop:
-        import psycopg
-
-        with psycopg.connect(drop[0], autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{drop[1]}" WITH (FORCE)')
+    with ExitStack() as stack:
+        if engine == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('plans') / 'newswire.db'}"
+        else:
+            url = stack.enter_context(throwaway_postgres_database("newswire_plans"))
+        store = stack.enter_context(Store(url))
+        load_articles(url, statistics=statistics)
+        yield store, url
 
 
 def listings(store):
