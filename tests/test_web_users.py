@@ -4,8 +4,6 @@ parameters."""
 
 from __future__ import annotations
 
-import re
-
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
@@ -14,9 +12,9 @@ from newswire.testing import LOOPBACK
 from newswire.testing.signin import PASSWORD, page_csrf_token, sign_in
 from newswire.web.app import create_app
 from newswire.web.identity import SESSION_COOKIE
+from test_web_accounts import log_in
 
 NEW_PASSWORD = "another good password"
-HIDDEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 
 
 def client_for(store) -> TestClient:
@@ -27,12 +25,10 @@ def user_id(store, name: str) -> int:
     return accounts.find_user(store, name).id
 
 
-def log_in(client, store, name: str) -> None:
+def signed_in_by_form(client, store, name: str) -> None:
     """Sign in through the form, as a browser does (so the server's cookie is the only one)."""
     accounts.find_user(store, name) or accounts.create_user(store, name, PASSWORD)
-    token = HIDDEN.search(client.get("/login").text).group(1)
-    assert client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False).status_code == 303
+    assert log_in(client, name, PASSWORD).status_code == 303
     client.headers["X-CSRF-Token"] = page_csrf_token(client)
 
 
@@ -106,8 +102,8 @@ def test_setting_someones_password_signs_them_out(store):
 
 def test_a_user_changes_their_own_password_and_other_sessions_end(store):
     with client_for(store) as here, client_for(store) as elsewhere:
-        log_in(here, store, "bo")
-        log_in(elsewhere, store, "bo")
+        signed_in_by_form(here, store, "bo")
+        signed_in_by_form(elsewhere, store, "bo")
         before = here.cookies.get(SESSION_COOKIE)
 
         wrong = here.post("/settings/password", data={"current_password": "not it", "new_password": NEW_PASSWORD,
