@@ -64,7 +64,7 @@ class ReaderStateMethods:
         are left out. Kept between calls and brought up to date (``reader_counts``). Raises
         StorageError."""
         with self._read() as conn:
-            return {source_id: n for source_id, n in self._unread_counter.counts(conn, user_id).items() if n > 0}
+            return self._unread_counter.counts(conn, user_id)  # a copy, with only sources that have unread
 
     def unread_ids(self, user_id: int, *, limit: int = 50_000) -> list[int]:
         """Unread article ids, newest first (by arrival). Raises StorageError."""
