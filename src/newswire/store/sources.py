@@ -58,7 +58,7 @@ def list_all(conn: Connection, with_counts: bool = True) -> list[Source]:
 
 def categories(conn: Connection) -> dict[int, str | None]:
     """source id → its category, every source: all that unread counts by label need."""
-    return dict(conn.execute(sa.select(sources.c.id, sources.c.category)).tuples().all())  # no Row per source
+    return dict(conn.execute(sa.select(sources.c.id, sources.c.category)).all())  # type: ignore[arg-type]  # rows unpack as pairs
 
 
 def due(conn: Connection, now: datetime, include_all: bool, limit: int | None = None,

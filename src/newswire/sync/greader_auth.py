@@ -83,7 +83,10 @@ def write_token(secret: str, token: str) -> str:
 
 
 def check_write_token(secret: str, token: str, given: str | None) -> None:
-    """Raises 401 with ``Google-Bad-Token: true`` unless ``given`` is the T of ``token``."""
+    """Raises 401 with ``Google-Bad-Token: true`` unless ``given`` is the T of ``token``. The
+    token call answers with a closing newline, as Google and FreshRSS do, and some clients (libgreader)
+    send it back as read: surrounding whitespace is not part of T."""
+    given = given.strip() if given else given
     if not given or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
                                             write_token(secret, token).encode()):
         raise HTTPException(401, "Unauthorized!", headers={"Google-Bad-Token": "true"})
