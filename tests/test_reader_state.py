@@ -252,6 +252,23 @@ def test_kept_unread_counts_follow_arrivals_marks_and_removals(world, database_u
     assert store.unread_counts(bob) == {news: 5, sport: 3} == fresh(bob)
 
 
+def test_kept_source_categories_follow_changes_made_elsewhere(world, database_url):
+    """``Store.source_categories`` is kept between calls (sync apps ask with every unread count)
+    and read again when another process adds, recategorises or removes a source."""
+    store, news, sport, _, _, _ = world
+    assert store.source_categories() == {news: "News/Canada", sport: "Sport"}
+    with Store(database_url) as other:
+        other.change_source(sport, {"category": "Sport/Hockey"})
+    assert store.source_categories() == {news: "News/Canada", sport: "Sport/Hockey"}
+    with Store(database_url) as other:
+        blog = other.add_source("http://127.0.0.1/blog.xml", name="Blog").id
+        other.change_source(news, {"name": "The News"})  # not a category: nothing to read again
+    assert store.source_categories() == {news: "News/Canada", sport: "Sport/Hockey", blog: None}
+    with Store(database_url) as other:
+        other.remove_source(blog)
+    assert store.source_categories() == {news: "News/Canada", sport: "Sport/Hockey"}
+
+
 def _delete(store: Store, article_id: int) -> None:
     """Delete an article as retention does, saying so (``reader_counts.note_removal``)."""
     import sqlalchemy as sa

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 from typing import Any, Collection
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Connection, Row
 
 from newswire.models import Source, SourceUpdate
 
+from . import server_values
 from .tables import articles, sources
 
 _FIELDS = [name for name in Source.__dataclass_fields__ if name != "article_count"]
@@ -24,12 +26,24 @@ def to_source(row: Row[Any], article_count: int = 0) -> Source:
     return Source(**{name: values[name] for name in _FIELDS}, article_count=article_count)
 
 
+CATEGORIES_KEY = "source_categories"  # a server value that changes whenever ``categories`` would
+
+
+def categories_changed(conn: Connection) -> None:
+    """Say that a source was added, removed or put in another category: every process's kept
+    ``categories`` is stale (``Store.source_categories``)."""
+    server_values.put(conn, CATEGORIES_KEY, secrets.token_hex(8))
+
+
 def insert(conn: Connection, values: dict[str, Any]) -> int | None:
     """Insert a source; None when its feed URL is already followed."""
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     statement = (dialect_insert(sources).values(**values)
                  .on_conflict_do_nothing(index_elements=[sources.c.feed_url]).returning(sources.c.id))
-    return conn.execute(statement).scalar()
+    source_id = conn.execute(statement).scalar()
+    if source_id is not None:
+        categories_changed(conn)
+    return source_id
 
 
 def get(conn: Connection, source_id: int) -> Source | None:
@@ -118,11 +132,16 @@ def lease(conn: Connection, owner: str, now: datetime, until: datetime, limit: i
 def update(conn: Connection, source_id: int, values: dict[str, Any]) -> bool:
     """Write ``values``; False when there is no such source."""
     result = conn.execute(sa.update(sources).where(sources.c.id == source_id).values(**values))
+    if result.rowcount > 0 and "category" in values:
+        categories_changed(conn)
     return result.rowcount > 0
 
 
 def delete(conn: Connection, source_id: int) -> bool:
-    return conn.execute(sa.delete(sources).where(sources.c.id == source_id)).rowcount > 0
+    if conn.execute(sa.delete(sources).where(sources.c.id == source_id)).rowcount == 0:
+        return False
+    categories_changed(conn)
+    return True
 
 
 def update_values(update: SourceUpdate) -> dict[str, Any]:

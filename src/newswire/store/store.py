@@ -14,6 +14,7 @@ import sqlite3
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Collection, Iterator, Literal, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
@@ -48,6 +49,7 @@ class Store(ReaderStateMethods):
         self._names = articles.NameIds()
         self._unread_counter = UnreadCounter()
         self._source_newest = SourceNewest()
+        self._categories: tuple[str | None, Mapping[int, str | None]] | None = None
         if migrate:
             self.optimize()
 
@@ -133,11 +135,20 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return sources.list_all(conn, with_counts)
 
-    def source_categories(self) -> dict[int, str | None]:
+    def source_categories(self) -> Mapping[int, str | None]:
         """Source id → category, every source: a light listing for callers that need no more
-        (a whole ``Source`` per row costs ten times as much). Raises StorageError."""
+        (a whole ``Source`` per row costs ten times as much). Sync apps ask for it with every
+        unread count, and it changes only when sources are added, removed or recategorised, so
+        it is kept while the database's ``CATEGORIES_KEY`` stamp stays the same (read-only: it
+        is shared). Raises StorageError."""
         with self._read() as conn:
-            return sources.categories(conn)
+            stamp = server_values.get(conn, sources.CATEGORIES_KEY)
+            kept = self._categories
+            if kept is not None and kept[0] == stamp:
+                return kept[1]
+            found = MappingProxyType(sources.categories(conn))
+        self._categories = (stamp, found)
+        return found
 
     def newest_by_source(self) -> dict[int, datetime]:
         """Source id → its newest article's publication time (sources without articles left

@@ -37,7 +37,7 @@ from newswire.sync import greader_auth as auth
 from newswire.sync.greader_ids import (KEPT_UNREAD, READ, READING_LIST, STARRED, Stream, feed_stream_id,
                                        normalise_user, parse_item_id, parse_stream)
 from newswire.sync.greader_params import MAX_BODY_BYTES, Params, StreamQuery, microseconds, stream_query
-from newswire.sync.greader_shapes import item_json, subscription_json, tag_list, unread_counts
+from newswire.sync.greader_shapes import KeptCountAnswers, item_json, subscription_json, tag_list
 from newswire.web.errors import BadRequest, WebError
 from newswire.web.state import settings_of, store_of
 
@@ -50,6 +50,7 @@ MAX_FEED_URL = 2048
 MAX_TITLE = 500          # a feed's title or category path, as the admin API takes them
 
 router = APIRouter(include_in_schema=False)
+_counts_answers = KeptCountAnswers()
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,9 @@ def tags(call: Call) -> Response:
 
 def unread_count(call: Call) -> Response:
     store = call.store
-    return JSONResponse(unread_counts(store.source_categories(), store.unread_counts(call.user.id),
-                                      store.newest_by_source()))
+    body = _counts_answers.body(call.user.id, store.source_categories(), store.unread_counts(call.user.id),
+                                store.newest_by_source())
+    return Response(body, media_type="application/json")
 
 
 # streams
