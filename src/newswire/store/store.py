@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import secrets
 import sqlite3
+import threading
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -50,6 +51,7 @@ class Store(ReaderStateMethods):
         self._unread_counter = UnreadCounter()
         self._source_newest = SourceNewest()
         self._categories: tuple[str | None, Mapping[int, str | None]] | None = None
+        self._local = threading.local()  # the snapshot connection of each thread, if any
         if migrate:
             self.optimize()
 
@@ -83,7 +85,29 @@ class Store(ReaderStateMethods):
         self.close()
 
     @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read this thread makes in the block shares one read transaction. A page made of
+        several reads (listing, states, copies, coverage) then sees one state of the database,
+        and pays for one transaction instead of one each (a third of a millisecond apiece on
+        SQLite). Writes inside the block are not seen by its later reads: wrap only pages that
+        read. Nested blocks are one."""
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with translate_errors(), self._engine.connect() as conn, conn.begin():
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
     def _read(self) -> Iterator[Connection]:
+        shared = getattr(self._local, "conn", None)
+        if shared is not None:
+            with translate_errors():
+                yield shared
+            return
         with translate_errors(), self._engine.connect() as conn, conn.begin():
             yield conn
 

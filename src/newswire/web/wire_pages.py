@@ -87,11 +87,11 @@ def wire_context(request: Request, *, before: str | None, heading: str, live: st
     user = reader_of(request)
     items, next_cursor = listing(request, before=before, source_id=source_id, author=author,
                                  reader=user.id if user and own_wire else None)
+    mine = reader_context(request, items, newest_id=newest_id, scope={"source": source_id, "author": author},
+                          visit=own_wire and not before)
     kept = {k: v for k, v in older_params.items() if v not in (None, "")}
     older = "?" + urlencode({**kept, "before": next_cursor}) if next_cursor else None
     newest = request.url.path + ("?" + urlencode(kept) if kept else "")
-    mine = reader_context(request, items, newest_id=newest_id, scope={"source": source_id, "author": author},
-                          visit=own_wire and not before)
     return {"items": items, "older": older, "newer": newest if before else None, "heading": heading,
             "live_url": None if before else live, "live_after": None if before else newest_id, **mine}
 
@@ -99,6 +99,11 @@ def wire_context(request: Request, *, before: str | None, heading: str, live: st
 @router.get("/", response_class=HTMLResponse)
 def wire(request: Request, before: str | None = None, source: str | None = None,
          author: str | None = None) -> HTMLResponse:
+    with store_of(request).snapshot():  # each listing page's reads: one transaction
+        return _wire(request, before, source, author)
+
+
+def _wire(request: Request, before: str | None, source: str | None, author: str | None) -> HTMLResponse:
     store = store_of(request)
     source_id = int_or_none(source, "source")
     author = text_or_none(author, "author", MAX_AUTHOR)
@@ -125,23 +130,25 @@ def wire(request: Request, before: str | None = None, source: str | None = None,
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
 def source_page(request: Request, source_id: str, before: str | None = None) -> HTMLResponse:
     number = id_or_404(source_id, "source")
-    try:
-        source = store_of(request).get_source(number)
-    except NotFound:
-        raise WebError(404, f"There is no source #{number}.") from None
-    context = wire_context(request, before=before, heading=source.name or f"Source #{number}",
-                           live=live_url(source_id=number), source_id=number)
+    with store_of(request).snapshot():
+        try:
+            source = store_of(request).get_source(number)
+        except NotFound:
+            raise WebError(404, f"There is no source #{number}.") from None
+        context = wire_context(request, before=before, heading=source.name or f"Source #{number}",
+                               live=live_url(source_id=number), source_id=number)
     return render_page(request, "wire.html", {**context, "source": source, "kicker": "Source",
                                               "feed_url": f"/sources/{number}/feed.atom"})
 
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse)  # "AP/Reuters" is one author
 def author_page(request: Request, name: str, before: str | None = None) -> HTMLResponse:
-    display = store_of(request).author_name(name) if "\x00" not in name else None
-    if display is None:
-        raise WebError(404, f"No article here is by “{name}”.")
-    context = wire_context(request, before=before, heading=display, live=live_url(author=display),
-                           author=display)
+    with store_of(request).snapshot():
+        display = store_of(request).author_name(name) if "\x00" not in name else None
+        if display is None:
+            raise WebError(404, f"No article here is by “{name}”.")
+        context = wire_context(request, before=before, heading=display, live=live_url(author=display),
+                               author=display)
     return render_page(request, "wire.html", {**context, "kicker": "Author",
                                               "feed_url": f"/authors/{path_quote(display)}/feed.atom"})
 
