@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -259,11 +260,19 @@ def _names_of(conn: Connection, article_ids: list[int], links: sa.Table, name_id
               names: sa.Table, order: sa.ColumnElement[Any]) -> dict[int, tuple[str, ...]]:
     """The names linked to each article through ``links``, in ``order``."""
     out: dict[int, list[str]] = {}
+    query = _names_query(links, name_id, names, order)
     for chunk in _chunks(article_ids):
-        query = (sa.select(links.c.article_id, names.c.name)
-                 .join(names, names.c.id == name_id)
-                 .where(links.c.article_id.in_(chunk))
-                 .order_by(links.c.article_id, order))
-        for article_id, name in conn.execute(query):
+        for article_id, name in conn.execute(query, {"ids": chunk}):
             out.setdefault(article_id, []).append(name)
     return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=None)
+def _names_query(links: sa.Table, name_id: sa.Column[int], names: sa.Table,
+                 order: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """Built once: every listing asks for its authors, and building a statement costs more than
+    running it (SQLAlchemy reuses a built one's compiled form)."""
+    return (sa.select(links.c.article_id, names.c.name)
+            .join(names, names.c.id == name_id)
+            .where(links.c.article_id.in_(sa.bindparam("ids", expanding=True)))
+            .order_by(links.c.article_id, order))

@@ -93,17 +93,20 @@ def copies_of(conn: Connection, article_id: int) -> list[Article]:
     return _articles(conn, conn.execute(query).all())
 
 
+_ALSO_IN = (sa.select(articles.c.id, articles.c.duplicate_of, articles.c.published_at, sources.c.name)
+            .join(sources, sources.c.id == articles.c.source_id)
+            .where(articles.c.duplicate_of.in_(sa.bindparam("ids", expanding=True))))  # built once: see reading._Shape
+
+
 def also_in(conn: Connection, article_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
     """For each of ``article_ids`` that has copies: (copy id, source name), earliest first.
     The few rows are ordered here, not in SQL: an ORDER BY could tempt a planner into walking
     the whole (published_at, id) index instead of looking the copies up by ``duplicate_of``."""
     if not article_ids:
         return {}
-    c = articles.c
-    query = (sa.select(c.id, c.duplicate_of, c.published_at, sources.c.name)
-             .join(sources, sources.c.id == c.source_id).where(c.duplicate_of.in_(list(article_ids))))
     found: dict[int, list[tuple[int, str]]] = {}
-    for row in sorted(conn.execute(query), key=lambda row: (row.published_at, row.id)):
+    rows = conn.execute(_ALSO_IN, {"ids": list(article_ids)})
+    for row in sorted(rows, key=lambda row: (row.published_at, row.id)):
         found.setdefault(row.duplicate_of, []).append((row.id, row.name))
     return found
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from .tables import article_authors, articles, reader_authors, reader_sources, reader_stories
 
 
-def muted_out(user_id: int) -> list[sa.ColumnElement[bool]]:
+def muted_out(user_id: int | sa.BindParameter[int]) -> list[sa.ColumnElement[bool]]:
     """Conditions keeping the articles not from a source or by an author ``user_id`` muted.
     Both are index lookups per article row (reader_sources by its key, article_authors by
     article), so the wire keeps walking its (published_at, id) index to the page's end."""
@@ -22,7 +22,7 @@ def muted_out(user_id: int) -> list[sa.ColumnElement[bool]]:
     return [articles.c.source_id.not_in(muted_sources), ~sa.exists(by_muted_author)]
 
 
-def followed_in(user_id: int) -> sa.ColumnElement[bool]:
+def followed_in(user_id: int | sa.BindParameter[int]) -> sa.ColumnElement[bool]:
     """A condition keeping the articles from a source, by an author or in a story ``user_id``
     follows."""
     sources = sa.select(reader_sources.c.source_id).where(reader_sources.c.user_id == user_id,

@@ -91,32 +91,35 @@ def base_mark(conn: Connection, user_id: int) -> int:
     return int(mark or 0)
 
 
-def _source_mark(user_id: int, base: int) -> sa.ColumnElement[int]:
+Value = int | sa.BindParameter[int]  # a user id or mark given now, or a parameter of a statement built once
+
+
+def _source_mark(user_id: Value, base: Value) -> sa.ColumnElement[int]:
     """W(source) for a query joined to ``reader_sources`` by ``_source_join``."""
     mark = sa.func.coalesce(RS.read_up_to_id, 0)
-    return sa.case((mark > base, mark), else_=sa.literal(base))
+    return sa.case((mark > base, mark), else_=sa.literal(base) if isinstance(base, int) else base)
 
 
-def _source_join(user_id: int, on: sa.ColumnElement[int]) -> tuple[sa.Table, sa.ColumnElement[bool]]:
+def _source_join(user_id: Value, on: sa.ColumnElement[int]) -> tuple[sa.Table, sa.ColumnElement[bool]]:
     return reader_sources, sa.and_(RS.user_id == user_id, RS.source_id == on)
 
 
-def _article_join(user_id: int) -> tuple[sa.Table, sa.ColumnElement[bool]]:
+def _article_join(user_id: Value) -> tuple[sa.Table, sa.ColumnElement[bool]]:
     return reader_articles, sa.and_(R.user_id == user_id, R.article_id == A.id)
 
 
-def _is_unread(user_id: int, base: int) -> sa.ColumnElement[bool]:
+def _is_unread(user_id: Value, base: Value) -> sa.ColumnElement[bool]:
     """True for an unread article, in a query over articles left-joined to both state tables
     (else false or NULL: never negate it, NOT NULL is NULL; use ``_is_read``)."""
     return sa.or_(R.read == sa.false(), sa.and_(R.read.is_(None), A.id > _source_mark(user_id, base)))
 
 
-def _is_read(user_id: int, base: int) -> sa.ColumnElement[bool]:
+def _is_read(user_id: Value, base: Value) -> sa.ColumnElement[bool]:
     """True for a read article (else false or NULL), as ``_is_unread``."""
     return sa.or_(R.read == sa.true(), sa.and_(R.read.is_(None), A.id <= _source_mark(user_id, base)))
 
 
-def _with_state(query: sa.Select[Any], user_id: int) -> sa.Select[Any]:
+def _with_state(query: sa.Select[Any], user_id: Value) -> sa.Select[Any]:
     return query.outerjoin(*_article_join(user_id)).outerjoin(*_source_join(user_id, A.source_id))
 
 
@@ -126,11 +129,17 @@ def article_states(conn: Connection, user_id: int, article_ids: Sequence[int]) -
     """id → (read, saved) for the ids that exist."""
     if not article_ids:
         return {}
-    base = base_mark(conn, user_id)
-    query = _with_state(sa.select(A.id, _is_read(user_id, base).label("read"),
-                                  R.saved_at.is_not(None).label("saved")).select_from(articles), user_id)
-    rows = conn.execute(query.where(A.id.in_(list(article_ids)))).all()
-    return {row.id: (bool(row.read), bool(row.saved)) for row in rows}
+    values = {"user": user_id, "base": base_mark(conn, user_id), "ids": list(article_ids)}
+    return {row.id: (bool(row.read), bool(row.saved)) for row in conn.execute(_STATES, values)}
+
+
+def _states_query() -> sa.Select[Any]:
+    user, base = sa.bindparam("user"), sa.bindparam("base")
+    query = sa.select(A.id, _is_read(user, base).label("read"), R.saved_at.is_not(None).label("saved"))
+    return _with_state(query.select_from(articles), user).where(A.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+_STATES = _states_query()  # built once, as every page with marks asks: see reading._Shape
 
 
 def _existing(article_ids: Sequence[int]) -> sa.Select[Any]:

@@ -145,11 +145,15 @@ def get(conn: Connection, story_id: int) -> Story | None:
     return to_story(row) if row else None
 
 
+_STORY_COUNTS = sa.select(_c.id, _c.article_count, _c.source_count).where(
+    _c.id.in_(sa.bindparam("ids", expanding=True)))  # built once: every listing page asks
+
+
 def story_counts(conn: Connection, story_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """(article_count, source_count) of each story id that exists."""
     if not story_ids:
         return {}
-    rows = conn.execute(sa.select(_c.id, _c.article_count, _c.source_count).where(_c.id.in_(set(story_ids))))
+    rows = conn.execute(_STORY_COUNTS, {"ids": sorted(set(story_ids))})
     return {row.id: (row.article_count, row.source_count) for row in rows}
 
 
