@@ -35,6 +35,7 @@ class Filters:
     include_copies: bool = False  # syndicated copies (duplicate_of set) are left out unless True
     reader_id: int | None = None  # a reader's wire: their muted sources and authors left out
     followed_by: int | None = None  # only what this reader follows (sources, authors, stories)
+    category: str | None = None  # only sources in this category or below it ("News" holds "News/Canada")
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -101,6 +102,8 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
         query = query.where(*muted_out(filters.reader_id))
     if filters.followed_by is not None:
         query = query.where(followed_in(filters.followed_by))
+    if filters.category is not None:
+        query = query.where(sa.literal_column("+articles.source_id").in_(in_category(filters.category)))
     if filters.author:
         key = author_key(filters.author)
         by_author = (sa.select(article_authors.c.article_id)
@@ -128,6 +131,16 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
     items = _articles(conn, rows[:limit])
     last = items[-1] if len(rows) > limit else None
     return items, encode_cursor(last.published_at, last.id) if last else None
+
+
+def in_category(category: str) -> sa.Select[Any]:
+    """The ids of the sources in ``category`` or in a category below it. Matched against a
+    unary-plus ``source_id`` (as ``ORIGINALS`` does): the wire keeps walking its (published_at, id)
+    index to the page's end and checks each row's source in this small list, where SQLite would
+    otherwise seek the category's sources' articles through the source index and sort them all."""
+    listed = sources.alias("in_category")
+    return sa.select(listed.c.id).where(sa.or_(listed.c.category == category,
+                                               listed.c.category.startswith(category + "/", autoescape=True)))
 
 
 def arrived_after(conn: Connection, article_id: int, limit: int, include_copies: bool = False) -> list[Article]:

@@ -289,15 +289,15 @@ class Store(ReaderStateMethods):
     def list_articles(self, *, source_id: int | None = None, author: str | None = None,
                       story_id: int | None = None, query: str | None = None, before: str | None = None,
                       limit: int = 50, include_copies: bool = False, reader_id: int | None = None,
-                      followed_by: int | None = None) -> ArticlePage:
+                      followed_by: int | None = None, category: str | None = None) -> ArticlePage:
         """Newest first, filtered, one page (``limit`` at most 200) after the cursor ``before``;
         syndicated copies (``duplicate_of`` set) only with ``include_copies``; with
         ``reader_id``, that reader's muted sources and authors left out; with ``followed_by``,
-        only the sources, authors and stories that reader follows.
-        Raises ValueError for a malformed cursor, StorageError."""
+        only the sources, authors and stories that reader follows; with ``category``, only
+        sources in that category or below it. Raises ValueError for a malformed cursor, StorageError."""
         filters = reading.Filters(source_id=source_id, author=author, story_id=story_id, query=query,
                                   include_copies=include_copies, reader_id=reader_id,
-                                  followed_by=followed_by)
+                                  followed_by=followed_by, category=category)
         with self._read() as conn:
             items, next_cursor = reading.list_articles(conn, filters, before, limit)
         return ArticlePage(tuple(items), next_cursor)
