@@ -21,6 +21,7 @@ from newswire.web.errors import BadRequest, WebError, respond
 
 MAX_AUTHOR = 200
 MAX_QUERY = 500
+MAX_CATEGORY = 500  # as the admin API's fields
 
 
 def int_or_none(value: str | None, what: str) -> int | None:
@@ -46,6 +47,12 @@ def text_or_none(value: str | None, what: str, max_length: int) -> str | None:
     if len(text) > max_length:
         raise BadRequest(f"invalid parameters: {what}: at most {max_length} characters")
     return text or None
+
+
+def category_or_none(value: str | None) -> str | None:
+    """A category path as stored (``News/Canada``: no spaces or slashes around it), None when
+    blank; the admin's forms, the API and the wire's filter all read it the same way."""
+    return (value or "").strip().strip("/").strip() or None
 
 
 def nul_fields(scope: Scope) -> list[str]:

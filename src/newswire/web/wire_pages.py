@@ -1,4 +1,5 @@
-"""The reader's pages: the wire, a source's wire, an author's wire, one article, and search.
+"""The reader's pages: the wire, a source's wire, a category's, an author's, one article, and
+search.
 
 Each is a sync ``def`` route (FastAPI runs it in its threadpool) that reads through the store,
 builds ``WireItem``s and renders a template from ``view``. Every listing page is live on its
@@ -18,9 +19,11 @@ from fastapi.responses import HTMLResponse
 from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.store import Store
-from newswire.web.admin import starter_list
+from newswire.web.admin import failing_notice, starter_list
+from newswire.web.categories import categories_under, category_counts, category_path
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.inputs import MAX_AUTHOR, MAX_QUERY, id_or_404, int_or_none, text_or_none
+from newswire.web.inputs import (MAX_AUTHOR, MAX_CATEGORY, MAX_QUERY, category_or_none, id_or_404, int_or_none,
+                                 text_or_none)
 from newswire.web.queries import list_page
 from newswire.web.reader_view import reader_context, reader_of
 from newswire.web.state import store_of
@@ -37,13 +40,13 @@ router = APIRouter(include_in_schema=False)
 
 def listing(request: Request, *, before: str | None, source_id: int | None = None,
             author: str | None = None, limit: int = WIRE_PAGE_SIZE,
-            reader: int | None = None) -> tuple[list[WireItem], str | None]:
+            reader: int | None = None, category: str | None = None) -> tuple[list[WireItem], str | None]:
     """One page of wire items and the cursor of the next; copies show only on a source's wire;
     with ``reader``, that reader's muted sources and authors are left out."""
     store = store_of(request)
     try:
         page = list_page(store, source=source_id, author=author, before=before, limit=limit,
-                         copies=source_id is not None, reader=reader)
+                         copies=source_id is not None, reader=reader, category=category)
     except BadRequest:
         raise BadRequest("That “Older” link is not one this newswire made; start again from the newest.") from None
     return wire_items(store, page.items), page.next
@@ -76,32 +79,52 @@ def live_url(source_id: int | None = None, author: str | None = None, level: int
 
 
 def wire_context(request: Request, *, before: str | None, heading: str, live: str,
-                 source_id: int | None = None, author: str | None = None,
+                 source_id: int | None = None, author: str | None = None, category: str | None = None,
                  older_params: Mapping[str, Any] = {}, own_wire: bool = False) -> dict[str, Any]:
     """What every wire listing page passes to ``wire.html``. The live mark is read before the
     listing, so an article stored meanwhile comes by the stream (the page drops repeats). Only
     the newest page is live: an "Older" page must not grow at the top. For a signed-in reader,
     their marks (``reader_view``); ``own_wire``: the whole wire, their mutes applied and their
-    visit recorded."""
+    visit recorded. An empty ``live``: a page the stream cannot continue (a category's)."""
     newest_id = store_of(request).last_article_id()
     user = reader_of(request)
-    items, next_cursor = listing(request, before=before, source_id=source_id, author=author,
+    items, next_cursor = listing(request, before=before, source_id=source_id, author=author, category=category,
                                  reader=user.id if user and own_wire else None)
     kept = {k: v for k, v in older_params.items() if v not in (None, "")}
     older = "?" + urlencode({**kept, "before": next_cursor}) if next_cursor else None
     newest = request.url.path + ("?" + urlencode(kept) if kept else "")
     mine = reader_context(request, items, newest_id=newest_id, scope={"source": source_id, "author": author},
                           visit=own_wire and not before)
+    if category:  # "mark all as read" knows no categories: it would mark the whole wire
+        mine = {**mine, "read_all": None}
     return {"items": items, "older": older, "newer": newest if before else None, "heading": heading,
-            "live_url": None if before else live, "live_after": None if before else newest_id, **mine}
+            "live_url": None if before or not live else live, "live_after": None if before else newest_id, **mine}
+
+
+def known_category(store: Store, name: str | None) -> str | None:
+    """The category asked for, as stored; 404 when no source is in it or below it."""
+    category = category_or_none(text_or_none(name, "category", MAX_CATEGORY))
+    if category is not None and not categories_under(store.source_categories().values(), category):
+        raise WebError(404, f"No source is in the category “{category}”.")
+    return category
+
+
+def health_context(request: Request, store: Store) -> dict[str, Any]:
+    """What the wire says about the sources: ``failing`` ("3 of 31 sources are failing."),
+    ``all_failing`` (every followed source failed: an empty wire says so rather than "No
+    articles yet") and the ``categories`` its filter offers. One query on the sources table."""
+    failing, followed = store.source_health_counts()
+    return {"failing": failing_notice(failing, followed), "all_failing": bool(followed) and failing == followed,
+            "categories": category_counts(store.source_categories().values())}
 
 
 @router.get("/", response_class=HTMLResponse)
 def wire(request: Request, before: str | None = None, source: str | None = None,
-         author: str | None = None) -> HTMLResponse:
+         author: str | None = None, category: str | None = None) -> HTMLResponse:
     store = store_of(request)
     source_id = int_or_none(source, "source")
     author = text_or_none(author, "author", MAX_AUTHOR)
+    category = known_category(store, category)
     filters: list[tuple[str, str]] = []
     if source_id is not None:
         try:
@@ -110,16 +133,33 @@ def wire(request: Request, before: str | None = None, source: str | None = None,
             raise WebError(404, f"There is no source #{source_id}.") from None
     if author:
         filters.append(("Author", store.author_name(author) or author))
-    context = wire_context(request, before=before, heading="Newswire", live=live_url(source_id, author),
-                           source_id=source_id, author=author,
-                           older_params={"source": source_id, "author": author},
-                           own_wire=source_id is None and not author)
+    if category:
+        filters.append(("Category", category))
+    context = wire_context(request, before=before, heading="Newswire",
+                           live="" if category else live_url(source_id, author),  # the stream knows no categories
+                           source_id=source_id, author=author, category=category,
+                           older_params={"source": source_id, "author": author, "category": category},
+                           own_wire=source_id is None and not author and not category)
     empty = None
     if not context["items"] and not before and not filters:
         sources = store.list_sources()
         empty = {"no_sources": not sources, "starter": starter_list() if not sources else None}
-    return render_page(request, "wire.html", {**context, "filters": filters, "empty": empty,
-                                              "feed_url": "/feed.atom"})
+    feed = "/feed.atom" + ("?" + urlencode({"category": category}) if category else "")
+    return render_page(request, "wire.html", {**context, **health_context(request, store), "filters": filters,
+                                              "empty": empty, "feed_url": feed, "category": category})
+
+
+@router.get("/categories/{name:path}", response_class=HTMLResponse)
+def category_page(request: Request, name: str, before: str | None = None) -> HTMLResponse:
+    """The wire of one category's sources and of those below it, with its own feed."""
+    store = store_of(request)
+    category = known_category(store, name) if "\x00" not in name else None
+    if category is None:
+        raise WebError(404, "There is no such category.")
+    context = wire_context(request, before=before, heading=category, live="", category=category)
+    return render_page(request, "wire.html", {**context, "kicker": "Category", "category": category,
+                                              "categories": category_counts(store.source_categories().values()),
+                                              "feed_url": category_path(category) + "/feed.atom"})
 
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
