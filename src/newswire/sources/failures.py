@@ -69,7 +69,7 @@ def failure_in_words(status: str | None, error: str | None) -> str:
         parse_message = error.lower()
         return next((words for key, words in _PARSE if key.lower() in parse_message),
                     "What the server sent is not a feed Newswire can read (RSS, Atom or JSON Feed).")
-    return "The last fetch failed." if not error else "The last fetch failed: " + _without_url(error)
+    return "The last fetch failed." if not error else "The last fetch failed: " + failure_detail(error)
 
 
 def _http_words(status: int, error: str) -> str:
@@ -95,9 +95,10 @@ def _status_in(error: str, default: int) -> int:
     return int(found.group(1)) if found else default
 
 
-def _without_url(error: str) -> str:
-    """The log message without its stage prefix and URLs (the page shows the URL once)."""
+def failure_detail(error: str) -> str:
+    """The log message without its stage prefix and URLs (the page shows the URL once): the
+    detail behind the sentence, for a hover."""
     text = re.sub(r"^[a-z]+: ", "", error)
-    text = re.sub(r"\s*\b(?:from|of|to|fetching)?\s*https?://\S+", "", text)
+    text = re.sub(r"\s*\b(?:from|of|to|fetching)?\s*https?://\S+?(?=:?(?:\s|$))", "", text)
     text = text.strip(" :")
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

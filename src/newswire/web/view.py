@@ -28,7 +28,7 @@ from markupsafe import Markup
 from newswire.models import Article, SearchHit
 from newswire.store.search import parse_query
 from newswire.sources.redact import redact_text, redact_url
-from newswire.sources.failures import failure_in_words
+from newswire.sources.failures import failure_detail, failure_in_words
 from newswire.web.categories import category_path
 from newswire.web.display import format_when, relative_when, utc_iso
 from newswire.web.identity import page_context
@@ -125,6 +125,7 @@ templates.env.filters["sort_at"] = sort_at
 templates.env.filters["ago"] = ago
 templates.env.filters["category_path"] = category_path
 templates.env.globals["failure_in_words"] = failure_in_words
+templates.env.filters["failure_detail"] = failure_detail
 templates.env.filters["pathq"] = path_quote
 templates.env.filters["safe_href"] = safe_href
 templates.env.filters["redact_url"] = redact_url  # a feed URL as shown: no passwords, no tokens
