@@ -6,7 +6,9 @@ was typed and why; a saved one goes back to the sources page with what changed.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,6 +29,17 @@ router = APIRouter(include_in_schema=False)
 MAX_NAME, MAX_URL = 500, 2000
 LABELS = {"name": "name", "feed_url": "feed URL", "category": "category", "full_text": "full text",
           "merge_stories": "story merging"}
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?![0-9])")  # "javascript:", not "localhost:8080"
+
+
+def _has_valid_port(url: str) -> bool:
+    try:
+        urlsplit(url).port
+    except ValueError:
+        return False
+    return True
 
 
 def _source_or_404(request: Request, source_id: str) -> Source:
@@ -54,7 +67,7 @@ def read_changes(form: dict[str, str]) -> tuple[dict[str, Any], str | None]:
     """The form's values as ``change_source`` takes them, and what is wrong with them (None:
     nothing). Unticked boxes are not sent: absent is off."""
     url = form.get("feed_url", "").strip()
-    if url and "://" not in url:
+    if url and "://" not in url and not _SCHEME.match(url):  # "example.com/feed", as the follow form takes it
         url = "https://" + url
     values = {"name": form.get("name", "").strip(), "feed_url": url,
               "category": category_or_none(form.get("category")), "full_text": bool(form.get("full_text")),
@@ -63,7 +76,7 @@ def read_changes(form: dict[str, str]) -> tuple[dict[str, Any], str | None]:
         return values, "Give the source a name."
     if len(values["name"]) > MAX_NAME or len(values["category"] or "") > MAX_CATEGORY:
         return values, f"A name or category is at most {MAX_NAME} characters."
-    if len(url) > MAX_URL or web_url(url) != url or any(c.isspace() for c in url):
+    if len(url) > MAX_URL or web_url(url) != url or any(c.isspace() for c in url) or not _has_valid_port(url):
         return values, "The feed URL must be a web address (http:// or https://) with a host name."
     return values, None
 

@@ -106,11 +106,13 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
     return format_when(moment, zone)
 
 
-def ago(moment: datetime, zone: ZoneInfo) -> Markup:
+def ago(moment: datetime, zone: ZoneInfo, *, due: bool = False) -> Markup:
     """``<time>`` saying how long ago (or how soon) ``moment`` is, the exact time on hover: an
-    admin scanning the sources asks "how stale?", and the hover answers "when exactly?"."""
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        utc_iso(moment), format_when(moment, zone), relative_when(moment, datetime.now(timezone.utc)))
+    admin scanning the sources asks "how stale?", and the hover answers "when exactly?". With
+    ``due``, a moment already past reads "now" (a fetch that is due, not one that happened)."""
+    now = datetime.now(timezone.utc)
+    words = "now" if due and moment <= now else relative_when(moment, now)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(utc_iso(moment), format_when(moment, zone), words)
 
 
 def sort_at(moment: datetime) -> str:
@@ -123,6 +125,7 @@ def sort_at(moment: datetime) -> str:
 templates.env.filters["when"] = _when
 templates.env.filters["sort_at"] = sort_at
 templates.env.filters["ago"] = ago
+templates.env.filters["due"] = lambda moment, zone: ago(moment, zone, due=True)
 templates.env.filters["category_path"] = category_path
 templates.env.globals["failure_in_words"] = failure_in_words
 templates.env.filters["failure_detail"] = failure_detail
