@@ -63,7 +63,7 @@ def dns_failure(url: str):
 # -- health in words, and how many are failing
 
 def test_failures_in_words_the_failing_notice_and_the_health_filter(seeded, admin):
-    store, (gazette, chronicle, herald) = seeded.store, seeded.sources
+    store, (_, chronicle, herald) = seeded.store, seeded.sources
     fail(store, herald, dns_failure(herald.feed_url))
     store.save_refresh(chronicle.id, SourceUpdate(fetched_at=T0, status="not-modified",
                                                   next_due_at=T0 + timedelta(minutes=30)), [])
@@ -131,7 +131,7 @@ def test_categories_filter_the_sources_and_the_wire_and_have_pages_and_feeds(cat
 # -- editing a source
 
 def test_an_admin_edits_a_source_and_mistakes_come_back_with_what_was_typed(seeded, admin):
-    store, (gazette, chronicle, herald) = seeded.store, seeded.sources
+    store, (gazette, _, herald) = seeded.store, seeded.sources
     form = admin.get(f"/sources/{herald.id}/edit").text
     assert f'value="{herald.feed_url}"' in form and 'name="merge_stories" value="1" checked' in form
     new_url = "http://127.0.0.1:9/herald/rss"
