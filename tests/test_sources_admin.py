@@ -226,7 +226,10 @@ def test_opml_upload_and_download(seeded, admin):
     assert feeds["http://127.0.0.1:9/harbour.xml"].category == "News/Canada"
 
 
-def test_an_upload_needs_the_form_token(seeded, admin):
+def test_an_upload_needs_the_form_token_and_a_broken_one_is_refused(seeded, admin):
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=zz", "text/plain"):
+        broken = admin.post("/sources/import", content=b"--zz\r\n\r\n--zz--", headers={"Content-Type": content_type})
+        assert broken.status_code == 400, content_type
     token = admin.headers.pop("X-CSRF-Token")  # as a browser's form sends it: in the body only
     assert upload(admin, "a.opml", SUBSCRIPTIONS, csrf_token="forged").status_code == 403
     assert upload(admin, "a.opml", SUBSCRIPTIONS).status_code == 403

@@ -1,17 +1,18 @@
 """Reading a ``multipart/form-data`` form: the sources page's OPML upload, the one form that
 sends a file.
 
-The standard library's MIME parser reads the body (``python-multipart``, which FastAPI's
-``UploadFile`` needs, is not among the dependencies, and one small form does not justify it).
-The body is read whole, at most ``MAX_UPLOAD_BYTES``, before anything parses it: the CSRF check
-(``csrf.CsrfCheck``) reads the form's token from it, then the route reads the file.
+The body is split on its boundary, at most ``MAX_PARTS`` parts, and the standard library's MIME
+parser reads each part's headers (``python-multipart``, which FastAPI's ``UploadFile`` needs, is
+not among the dependencies, and one small form does not justify it). The body is read whole, at
+most ``MAX_UPLOAD_BYTES``, before anything parses it: the CSRF check (``csrf.CsrfCheck``) reads
+the form's token from it, for any signed-in user, so the work is bounded whatever the body
+holds; then the route reads the file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from email import policy
-from email.message import EmailMessage
 from email.parser import BytesParser
 
 from newswire.web.errors import BadRequest
@@ -34,26 +35,34 @@ class Part:
 
 
 def form_parts(body: bytes, content_type: str) -> dict[str, Part]:
-    """The fields of a multipart form, by name (the first of each name). Raises BadRequest for
-    a body that is not one (no boundary, no parts, too many parts)."""
-    if content_type.split(";")[0].strip().lower() != MULTIPART_TYPE or "boundary=" not in content_type:
-        raise BadRequest("invalid form: expected multipart/form-data with a boundary")
-    header = "Content-Type: " + " ".join(content_type.split()) + "\r\n\r\n"  # no line breaks from the header
-    message = BytesParser(policy=policy.HTTP).parsebytes(header.encode("latin-1", "replace") + body)
-    if not isinstance(message, EmailMessage) or not message.is_multipart():
-        raise BadRequest("invalid form: not a multipart body")
+    """The fields of a multipart form, by name (the first of each name; at most ``MAX_PARTS``
+    are read, whatever the body holds). Raises BadRequest for a body that is not one."""
+    boundary = _boundary(content_type)
+    sections = body.split(b"--" + boundary, MAX_PARTS + 1)[1:MAX_PARTS + 1]
     parts: dict[str, Part] = {}
-    for count, part in enumerate(message.iter_parts()):
-        if count >= MAX_PARTS:
-            raise BadRequest("invalid form: too many fields")
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str) or name in parts:
+    for section in sections:
+        if section.startswith(b"--"):  # the closing delimiter
+            break
+        head, separator, content = section.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not separator:
             continue
-        payload = part.get_payload(decode=True)
-        parts[name] = Part(payload if isinstance(payload, bytes) else b"", part.get_filename())
+        headers = BytesParser(policy=policy.HTTP).parsebytes(head + b"\r\n\r\n", headersonly=True)
+        name = headers.get_param("name", header="content-disposition")
+        if isinstance(name, str) and name not in parts:
+            parts[name] = Part(content.removesuffix(b"\r\n"), headers.get_filename())
     if not parts:
-        raise BadRequest("invalid form: no fields")
+        raise BadRequest("invalid form: not a multipart body with fields")
     return parts
+
+
+def _boundary(content_type: str) -> bytes:
+    header = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + " ".join(content_type.split()).encode("latin-1", "replace") + b"\r\n\r\n",
+        headersonly=True)
+    boundary = header.get_param("boundary")
+    if header.get_content_type() != MULTIPART_TYPE or not isinstance(boundary, str) or not 0 < len(boundary) <= 200:
+        raise BadRequest("invalid form: expected multipart/form-data with a boundary")
+    return boundary.encode("latin-1", "replace")
 
 
 async def read_body(receive_chunks, limit: int) -> bytes | None:
