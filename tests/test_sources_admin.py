@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Iterator
 
 import feedparser
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -23,7 +24,8 @@ from newswire.testing.feedserver import Response
 from newswire.testing.signin import sign_in
 from newswire.web.app import create_app
 from newswire.web.uploads import MAX_UPLOAD_BYTES
-from test_pages import T0, ZONE, Seeded, _flash, item_ids, seed, text_of
+from newswire.testing.webserver import WebServer
+from test_pages import T0, ZONE, Seeded, _flash, add_article, item_ids, read_events, seed, text_of
 
 
 @pytest.fixture
@@ -53,8 +55,6 @@ def fail(store, source, error) -> None:
 
 
 def dns_failure(url: str):
-    import httpx
-
     cause = httpx.ConnectError("[Errno -2] Name or service not known")
     cause.__cause__ = socket.gaierror(-2, "Name or service not known")
     return to_fetch_error(cause, url)
@@ -126,6 +126,21 @@ def test_categories_filter_the_sources_and_the_wire_and_have_pages_and_feeds(cat
     assert admin.get("/categories/Weather/feed.atom").status_code == 404
     assert admin.get("/?category=Weather").status_code == 404
     assert admin.get("/?category=" + "x" * 600).status_code == 400
+
+
+def test_a_category_page_is_live_for_its_sources_only(categorised):
+    store, (gazette, _, herald) = categorised.store, categorised.sources
+    with WebServer(create_app(store, LOOPBACK, timezone=ZONE)) as server, \
+            httpx.Client(base_url=server.base_url, timeout=20) as client:
+        page = client.get("/categories/News").text
+        assert 'data-live="/live?category=News"' in page
+        with client.stream("GET", "/live", params={"category": "News"}) as stream:
+            lines = stream.iter_lines()
+            next(lines)
+            add_article(store, herald.id, "sports-live", "Not in News")
+            mine = add_article(store, gazette.id, "canada-live", "In News/Canada")
+            (event,) = read_events(lines, 1)
+    assert event["id"] == str(mine) and "In News/Canada" in event["data"]
 
 
 # -- editing a source

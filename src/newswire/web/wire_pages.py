@@ -67,12 +67,15 @@ def coverage_of(store: Store, articles: Iterable[Article]) -> dict[int, tuple[in
             if a.story_id in counts and counts[a.story_id][1] >= 2}
 
 
-def live_url(source_id: int | None = None, author: str | None = None, level: int = 2) -> str:
+def live_url(source_id: int | None = None, author: str | None = None, level: int = 2,
+             category: str | None = None) -> str:
     params: dict[str, str | int] = {}
     if source_id is not None:
         params["source"] = source_id
     if author:
         params["author"] = author
+    if category:
+        params["category"] = category
     if level != 2:
         params["level"] = level
     return "/live" + ("?" + urlencode(params) if params else "")
@@ -85,7 +88,7 @@ def wire_context(request: Request, *, before: str | None, heading: str, live: st
     listing, so an article stored meanwhile comes by the stream (the page drops repeats). Only
     the newest page is live: an "Older" page must not grow at the top. For a signed-in reader,
     their marks (``reader_view``); ``own_wire``: the whole wire, their mutes applied and their
-    visit recorded. An empty ``live``: a page the stream cannot continue (a category's)."""
+    visit recorded."""
     newest_id = store_of(request).last_article_id()
     user = reader_of(request)
     items, next_cursor = listing(request, before=before, source_id=source_id, author=author, category=category,
@@ -98,7 +101,7 @@ def wire_context(request: Request, *, before: str | None, heading: str, live: st
     if category:  # "mark all as read" knows no categories: it would mark the whole wire
         mine = {**mine, "read_all": None}
     return {"items": items, "older": older, "newer": newest if before else None, "heading": heading,
-            "live_url": None if before or not live else live, "live_after": None if before else newest_id, **mine}
+            "live_url": None if before else live, "live_after": None if before else newest_id, **mine}
 
 
 def known_category(store: Store, name: str | None) -> str | None:
@@ -136,7 +139,7 @@ def wire(request: Request, before: str | None = None, source: str | None = None,
     if category:
         filters.append(("Category", category))
     context = wire_context(request, before=before, heading="Newswire",
-                           live="" if category else live_url(source_id, author),  # the stream knows no categories
+                           live=live_url(source_id, author, category=category),
                            source_id=source_id, author=author, category=category,
                            older_params={"source": source_id, "author": author, "category": category},
                            own_wire=source_id is None and not author and not category)
@@ -156,7 +159,8 @@ def category_page(request: Request, name: str, before: str | None = None) -> HTM
     category = known_category(store, name) if "\x00" not in name else None
     if category is None:
         raise WebError(404, "There is no such category.")
-    context = wire_context(request, before=before, heading=category, live="", category=category)
+    context = wire_context(request, before=before, heading=category, live=live_url(category=category),
+                           category=category)
     return render_page(request, "wire.html", {**context, "kicker": "Category", "category": category,
                                               "categories": category_counts(store.source_categories().values()),
                                               "feed_url": category_path(category) + "/feed.atom"})
