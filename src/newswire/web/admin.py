@@ -32,9 +32,9 @@ from newswire.service.update import UpdateResult
 from newswire.sources.failures import failure_in_words
 from newswire.sources.opml import OpmlFeed
 from newswire.sources.starter import starter_feeds, starter_opml_bytes
-from newswire.web.categories import category_counts, is_under
+from newswire.web.categories import category_counts, category_or_none, is_under
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.inputs import MAX_CATEGORY, category_or_none, id_or_404, text_or_none
+from newswire.web.inputs import MAX_CATEGORY, id_or_404, text_or_none
 from newswire.web.reader_view import unread_context
 from newswire.web.state import settings_of, store_of
 from newswire.web.view import render_page

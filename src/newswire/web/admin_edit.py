@@ -20,7 +20,8 @@ from newswire.sources.opml import web_url
 from newswire.web.admin import back_to_sources, read_form
 from newswire.web.auth import require_admin
 from newswire.web.errors import WebError
-from newswire.web.inputs import MAX_CATEGORY, category_or_none, id_or_404
+from newswire.web.categories import category_or_none
+from newswire.web.inputs import MAX_CATEGORY, id_or_404
 from newswire.web.state import store_of
 from newswire.web.view import render_page
 

@@ -22,7 +22,8 @@ from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 from newswire.models import Article, Source, Story
 from newswire.sources.redact import redact_text, redact_url
 from newswire.web.display import utc_iso
-from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, MAX_ID, MAX_QUERY, category_or_none
+from newswire.web.categories import category_or_none
+from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, MAX_ID, MAX_QUERY
 from newswire.web.queries import CURSOR_PATTERN, STORY_CURSOR_PATTERN, list_page, story_list_page
 from newswire.web.state import store_of
 

@@ -12,15 +12,27 @@ from collections import Counter
 from typing import Iterable
 from urllib.parse import quote
 
+from newswire.errors import NotFound
+
+
+def category_or_none(value: str | None) -> str | None:
+    """A category path as stored (``News/Canada``: no spaces or slashes around it), None when
+    blank; the admin's forms, the API and the wire's filter all read it the same way."""
+    return (value or "").strip().strip("/").strip() or None
+
 
 def is_under(category: str | None, wanted: str) -> bool:
     """Whether a source in ``category`` belongs to ``wanted`` (itself or a category below it)."""
     return category is not None and (category == wanted or category.startswith(wanted + "/"))
 
 
-def categories_under(categories: Iterable[str | None], wanted: str) -> list[str]:
-    """The distinct categories among ``categories`` that ``wanted`` holds."""
-    return sorted({c for c in categories if c is not None and is_under(c, wanted)})
+def known_category(categories: Iterable[str | None], name: str | None) -> str | None:
+    """The category ``name`` asks for, as stored (``category_or_none``), None when it asks for
+    none; NotFound (404 on every path) when no source is in it or below it."""
+    category = category_or_none(name)
+    if category is not None and not any(is_under(c, category) for c in categories):
+        raise NotFound(f"No source is in the category “{category}”.")
+    return category
 
 
 def category_counts(categories: Iterable[str | None]) -> list[tuple[str, int]]:

@@ -43,8 +43,8 @@ from newswire.models import Article
 from newswire.store import Store
 from newswire.web.display import as_utc, utc_iso
 from newswire.web.api import MAX_ID, AuthorParam, CategoryParam, QueryParam, SourceParam, error_responses
-from newswire.web.categories import categories_under, category_path
-from newswire.web.inputs import MAX_CATEGORY, category_or_none
+from newswire.web.categories import category_path, known_category
+from newswire.web.inputs import MAX_CATEGORY
 from newswire.web.queries import list_page
 from newswire.web.state import settings_of, store_of
 
@@ -284,14 +284,6 @@ def _author_name(store: Store, name: str) -> str:
     return stored
 
 
-def _category_name(store: Store, name: str | None) -> str | None:
-    """The category as stored; NotFound when no source is in it or below it."""
-    category = category_or_none(name)
-    if category is not None and not categories_under(store.source_categories().values(), category):
-        raise NotFound(f"no category {category}")
-    return category
-
-
 def respond(request: Request, feed: Feed, fmt: str) -> Response:
     """``feed`` rendered as ``fmt``, with its validators and caching headers."""
     response_class, render, _ = FORMATS[fmt]
@@ -367,7 +359,7 @@ def _add_routes(fmt: str) -> None:
         if author:
             author = _author_name(store, author)
             title, description = f"{title} — {author}", f"{description}, by {author}"
-        category = _category_name(store, category)
+        category = known_category(store.source_categories().values(), category)
         if category:
             title, description = f"{title} — {category}", f"{description}, in {category}"
         home = "/" + (("?" + urlencode({"source": source})) if source else "")
@@ -378,7 +370,7 @@ def _add_routes(fmt: str) -> None:
     def by_category(request: Request, name: Annotated[str, Path(min_length=1, max_length=MAX_CATEGORY)],
                     q: QueryParam = None) -> Response:
         store = store_of(request)
-        category = _category_name(store, name) or ""
+        category = known_category(store.source_categories().values(), name) or ""
         return respond(request, build_feed(request, store, title=f"Newswire — {category}",
                                            description=f"The latest articles in {category}",
                                            home_path=category_path(category), source=None, author=None, q=q,

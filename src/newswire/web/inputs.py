@@ -49,12 +49,6 @@ def text_or_none(value: str | None, what: str, max_length: int) -> str | None:
     return text or None
 
 
-def category_or_none(value: str | None) -> str | None:
-    """A category path as stored (``News/Canada``: no spaces or slashes around it), None when
-    blank; the admin's forms, the API and the wire's filter all read it the same way."""
-    return (value or "").strip().strip("/").strip() or None
-
-
 def nul_fields(scope: Scope) -> list[str]:
     """The query-string fields whose name or value holds NUL."""
     query = scope.get("query_string", b"")

@@ -44,8 +44,8 @@ from newswire.models import Article
 from newswire.store import Store
 from newswire.store.articles import author_key
 from newswire.web.errors import BadRequest
-from newswire.web.categories import is_under
-from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, category_or_none, int_or_none, text_or_none
+from newswire.web.categories import category_or_none, is_under
+from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, int_or_none, text_or_none
 from newswire.web.view import WireItem, render_item, zone_of
 from newswire.web.wire_pages import wire_items
 

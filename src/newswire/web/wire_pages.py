@@ -20,10 +20,9 @@ from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.store import Store
 from newswire.web.admin import failing_notice, starter_list
-from newswire.web.categories import categories_under, category_counts, category_path
+from newswire.web.categories import category_counts, category_path, known_category
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.inputs import (MAX_AUTHOR, MAX_CATEGORY, MAX_QUERY, category_or_none, id_or_404, int_or_none,
-                                 text_or_none)
+from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, MAX_QUERY, id_or_404, int_or_none, text_or_none
 from newswire.web.queries import list_page
 from newswire.web.reader_view import reader_context, reader_of
 from newswire.web.state import store_of
@@ -104,21 +103,12 @@ def wire_context(request: Request, *, before: str | None, heading: str, live: st
             "live_url": None if before else live, "live_after": None if before else newest_id, **mine}
 
 
-def known_category(store: Store, name: str | None) -> str | None:
-    """The category asked for, as stored; 404 when no source is in it or below it."""
-    category = category_or_none(text_or_none(name, "category", MAX_CATEGORY))
-    if category is not None and not categories_under(store.source_categories().values(), category):
-        raise WebError(404, f"No source is in the category “{category}”.")
-    return category
-
-
-def health_context(request: Request, store: Store) -> dict[str, Any]:
-    """What the wire says about the sources: ``failing`` ("3 of 31 sources are failing."),
+def health_context(store: Store) -> dict[str, Any]:
+    """What the wire says about the sources: ``failing`` ("3 of 31 sources are failing.") and
     ``all_failing`` (every followed source failed: an empty wire says so rather than "No
-    articles yet") and the ``categories`` its filter offers. One query on the sources table."""
+    articles yet"). One aggregate over the sources table."""
     failing, followed = store.source_health_counts()
-    return {"failing": failing_notice(failing, followed), "all_failing": bool(followed) and failing == followed,
-            "categories": category_counts(store.source_categories().values())}
+    return {"failing": failing_notice(failing, followed), "all_failing": bool(followed) and failing == followed}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -127,7 +117,8 @@ def wire(request: Request, before: str | None = None, source: str | None = None,
     store = store_of(request)
     source_id = int_or_none(source, "source")
     author = text_or_none(author, "author", MAX_AUTHOR)
-    category = known_category(store, category)
+    categories = store.source_categories().values()
+    category = known_category(categories, text_or_none(category, "category", MAX_CATEGORY))
     filters: list[tuple[str, str]] = []
     if source_id is not None:
         try:
@@ -148,21 +139,22 @@ def wire(request: Request, before: str | None = None, source: str | None = None,
         sources = store.list_sources()
         empty = {"no_sources": not sources, "starter": starter_list() if not sources else None}
     feed = "/feed.atom" + ("?" + urlencode({"category": category}) if category else "")
-    return render_page(request, "wire.html", {**context, **health_context(request, store), "filters": filters,
-                                              "empty": empty, "feed_url": feed, "category": category})
+    return render_page(request, "wire.html", {**context, **health_context(store), "filters": filters,
+                                              "empty": empty, "feed_url": feed, "category": category,
+                                              "categories": category_counts(categories)})
 
 
 @router.get("/categories/{name:path}", response_class=HTMLResponse)
 def category_page(request: Request, name: str, before: str | None = None) -> HTMLResponse:
     """The wire of one category's sources and of those below it, with its own feed."""
-    store = store_of(request)
-    category = known_category(store, name) if "\x00" not in name else None
+    categories = store_of(request).source_categories().values()
+    category = known_category(categories, name) if "\x00" not in name and len(name) <= MAX_CATEGORY else None
     if category is None:
         raise WebError(404, "There is no such category.")
     context = wire_context(request, before=before, heading=category, live=live_url(category=category),
                            category=category)
     return render_page(request, "wire.html", {**context, "kicker": "Category", "category": category,
-                                              "categories": category_counts(store.source_categories().values()),
+                                              "categories": category_counts(categories),
                                               "feed_url": category_path(category) + "/feed.atom"})
 
 
