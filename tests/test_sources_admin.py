@@ -113,6 +113,7 @@ def test_categories_filter_the_sources_and_the_wire_and_have_pages_and_feeds(cat
     assert page.status_code == 200 and set(item_ids(page.text)) == news
     assert '<p class="kicker">Category</p>' in page.text and 'href="/categories/News/feed.atom"' in page.text
     assert 'href="/categories/News/Canada"' in admin.get("/").text  # the wire offers every category
+    assert 'href="/categories/Sports"' in admin.get(f"/sources/{herald.id}").text  # a source shows its own
     assert set(item_ids(admin.get("/categories/News/Canada").text)) == {
         a.id for a in store.list_articles(limit=200).items if a.source_id == gazette.id}
 
