@@ -107,12 +107,13 @@ T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
 AUTHORS, STORY_SIZE, COPY_EVERY = 200, 8, 10
+CATEGORIES = ("News", "News/Canada", "Sports", "Business", "Arts")  # each a fifth of the sources
 
 
 def load_articles(database_url: str, *, statistics: bool = True) -> None:
     """``SOURCES`` × ``PER_SOURCE`` articles written straight into the schema (interleaved, as a
-    wire stores them), each by one of ``AUTHORS`` authors; the newest thousand grouped into
-    stories of ``STORY_SIZE``; every ``COPY_EVERY``-th a syndicated copy of the one before.
+    wire stores them), the sources in ``CATEGORIES`` by turns, each article by one of ``AUTHORS``
+    authors; the newest thousand grouped into stories of ``STORY_SIZE``; every ``COPY_EVERY``-th a syndicated copy of the one before.
     With ``statistics``, the planner's statistics gathered (ANALYZE), as autovacuum does on
     PostgreSQL and ``PRAGMA optimize`` on SQLite; without, a fresh database as SQLite has it."""
     total = SOURCES * PER_SOURCE
@@ -120,7 +121,8 @@ def load_articles(database_url: str, *, statistics: bool = True) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(sa.insert(sources), [{"id": i + 1, "feed_url": f"http://127.0.0.1/{i}.xml", "name": f"S{i}",
-                                               "created_at": T0} for i in range(SOURCES)])
+                                               "category": CATEGORIES[i % len(CATEGORIES)], "created_at": T0}
+                                              for i in range(SOURCES)])
             conn.execute(sa.insert(authors), [{"id": a + 1, "name": f"Writer {a}", "key": f"writer {a}"}
                                               for a in range(AUTHORS)])
             stories_made = range(1, 1000 // STORY_SIZE + 1)

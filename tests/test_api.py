@@ -229,14 +229,15 @@ def test_openapi_documents_every_endpoint(client):
     paths = spec["paths"]
     for path in ("/api/v1/articles", "/api/v1/articles/{article_id}", "/api/v1/sources",
                  "/api/v1/sources/{source_id}", "/feed.atom", "/feed.rss", "/feed.json",
-                 "/sources/{source_id}/feed.atom", "/authors/{name}/feed.json", "/healthz", "/metrics"):
+                 "/sources/{source_id}/feed.atom", "/authors/{name}/feed.json", "/categories/{name}/feed.rss",
+                 "/healthz", "/metrics"):
         assert "get" in paths[path], path
     schemas = spec["components"]["schemas"]
     assert DETAIL_KEYS <= set(schemas["ArticleOut"]["properties"])
     assert LIST_KEYS <= set(schemas["ArticleSummaryOut"]["properties"])
     assert SOURCE_KEYS <= set(schemas["SourceOut"]["properties"])
     params = {p["name"]: p for p in paths["/api/v1/articles"]["get"]["parameters"]}
-    assert set(params) == {"source", "author", "q", "story", "before", "limit", "copies"}
+    assert set(params) == {"source", "author", "q", "category", "story", "before", "limit", "copies"}
     assert (params["limit"]["schema"]["minimum"], params["limit"]["schema"]["maximum"]) == (1, 200)
     assert "400" in paths["/api/v1/articles"]["get"]["responses"]
     assert "404" in paths["/api/v1/articles/{article_id}"]["get"]["responses"]

@@ -153,7 +153,7 @@ def test_phone_width_single_column_no_horizontal_scroll(browser, server, seeded)
         for path in ("/", f"/articles/{seeded.ferry_id}", "/sources", "/search?q=council"):
             page.goto(path)
             expect(page.locator("h1")).to_be_visible()
-            assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), path
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, path  # innerWidth grows when a phone zooms out
             if path == "/":
                 shot(page, "wire-phone")
         page.goto(f"/articles/{seeded.ferry_id}")

@@ -1,6 +1,6 @@
 """The query plans of every listing a page, the API or a feed serves: the wire and its older
-pages, a source, an author, a story, copies included, arrivals for the live wire and for sync
-apps, and the story list. No full scan of ``articles`` and no temporary sort, on SQLite and
+pages, a source, a category, an author, a story, copies included, arrivals for the live wire and
+for sync apps, and the story list. No full scan of ``articles`` and no temporary sort, on SQLite and
 PostgreSQL, with and without the planner's statistics (a fresh SQLite database has none; once
 ``PRAGMA optimize`` has run, it has some): a filter added later made the wire at a million
 articles 160 times slower, and a plan shows that on a few thousand rows, where a timing would
@@ -51,6 +51,9 @@ def listings(store):
         "author": lambda: store.list_articles(limit=50, author=f"Writer {AUTHORS // 2}"),
         "story": lambda: store.list_articles(limit=50, story_id=2),
         "copies included (API ?copies=true)": lambda: store.list_articles(limit=50, include_copies=True),
+        "category": lambda: store.list_articles(limit=50, category="Sports"),
+        "category and below, older page": lambda: store.list_articles(
+            limit=50, category="News", before=store.list_articles(limit=50, category="News").next),
         "live arrivals": lambda: store.arrived_after(newest - 40, limit=50),
         "sync arrivals back": lambda: store.arrived_before(newest - 500, limit=50, include_copies=True),
         "also in": lambda: store.also_in([a.id for a in first.items]),
@@ -60,7 +63,8 @@ def listings(store):
 
 
 @pytest.mark.parametrize("name", ["wire", "wire, older page", "wire, a year back", "source", "source, older page",
-                                  "copies included (API ?copies=true)", "live arrivals", "sync arrivals back"])
+                                  "copies included (API ?copies=true)", "category", "category and below, older page",
+                                  "live arrivals", "sync arrivals back"])
 def test_listing_plan(loaded, name):
     store, url = loaded
     assert plan_problems(url, listings(store)[name]) == {}

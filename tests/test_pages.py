@@ -294,11 +294,16 @@ def test_admin_adds_a_real_feed_and_refuses_a_duplicate(store, client):
         page = client.get(added.headers["location"]).text
         assert _flash(page) == "ok: Now following The Lake Ossin Observer. 4 articles stored."
         assert feed_url in page and "The Lake Ossin Observer" in page
-        again = client.get(client.post("/sources", data={"url": feed_url}).headers["location"]).text
-        assert _flash(again).startswith("error: Could not follow") and "already following" in _flash(again)
+        again = client.post("/sources", data={"url": feed_url, "name": "Observer", "category": "News/Lakes"})
+        assert again.status_code == 422  # the page again, with what was typed
+        source_id = store.find_source(feed_url).id
+        assert _flash(again.text) == f"error: Could not follow {feed_url}: it is already followed as #{source_id}."
+        assert f'value="{feed_url}"' in again.text and 'value="Observer"' in again.text
+        assert 'value="News/Lakes"' in again.text
         not_feed = feeds.add("/plain.html", "<html><body>no feeds here</body></html>", "text/html")
-        refused = client.get(client.post("/sources", data={"url": not_feed}).headers["location"]).text
-        assert "is not a feed" in _flash(refused)
+        refused = client.post("/sources", data={"url": not_feed})
+        assert _flash(refused.text) == f"error: Could not follow {not_feed}: the address gives a web page that links to no feed."
+        assert refused.text.count(not_feed) == 2  # the message and the kept field: the URL once in words
     assert [s.name for s in store.list_sources()] == ["The Lake Ossin Observer"]
     assert _flash(client.get(added.headers["location"]).text) == ""  # shown once
 
@@ -330,8 +335,10 @@ def test_admin_table_shows_health(seeded, client):
     page = client.get("/sources").text
     row = re.search(rf'<tr id="source-{seeded.sources[1].id}".*?</tr>', page, flags=re.S).group(0)
     cells = [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
-    assert cells[1] == "ok" and cells[2] == "September 17, 2025 - 14:56" and cells[3] == "September 17, 2025 - 15:26"
-    assert cells[4] == "0" and cells[5] == str(seeded.store.article_count(seeded.sources[1].id))
+    assert re.fullmatch(r"ok Fetched \d+ days? ago Next now", cells[1]), cells[1]  # T0 is long past: overdue
+    assert 'datetime="2025-09-17T18:56:00+00:00" title="September 17, 2025 - 14:56"' in row  # exact on hover
+    assert 'title="September 17, 2025 - 15:26"' in row
+    assert cells[2] == str(seeded.store.article_count(seeded.sources[1].id))
 
 
 def test_empty_wire_says_how_to_start_and_follows_the_starter_list(store, client):

@@ -178,8 +178,8 @@ def test_story_feeds_parse(world, client):
 
 def test_sources_page_switch(world, client):
     store, sources, _, _, _ = world
-    page = client.get("/sources").text
-    assert f'action="/sources/{sources[0].id}/stories/off"' in page
+    page = client.get(f"/sources/{sources[0].id}/edit").text  # the switch is in the source's form
+    assert re.search(r'name="merge_stories" value="1" checked', page)
     response = client.post(f"/sources/{sources[0].id}/stories/off", follow_redirects=False)
     assert response.status_code == 303
     assert store.get_source(sources[0].id).merge_stories is False

@@ -15,6 +15,7 @@ exceptions become FetchErrors, with the original kept as ``__cause__`` (as httpx
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import ssl
 import zlib
@@ -93,7 +94,18 @@ _WORDS = {
 def to_fetch_error(exc: BaseException, url: str) -> FetchError:
     reason = classify(exc)
     detail = str(exc) or type(exc).__name__
+    cause = _system_cause(exc)
+    if cause and cause.lower() not in detail.lower():  # "All connection attempts failed (Connection refused)"
+        detail += f" ({cause})"
     return FetchError(f"fetch: {_WORDS[reason]} {url}: {detail}", reason=reason)
+
+
+def _system_cause(exc: BaseException) -> str | None:
+    """The operating system's words for the innermost error with an errno (httpx's own message
+    for a refused connection is "All connection attempts failed"), None when there is none."""
+    errors = [e for e in _chain(exc) if isinstance(e, OSError) and isinstance(e.errno, int) and e.errno > 0
+              and not isinstance(e, socket.gaierror)]
+    return os.strerror(errors[-1].errno) if errors else None
 
 
 @contextlib.contextmanager

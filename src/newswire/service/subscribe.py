@@ -64,16 +64,25 @@ async def follow_and_fetch(store: Store, settings: Settings, url: str, *, name: 
     failed ``UpdateResult``, and the source stays followed for the scheduler to retry."""
     async with Fetcher(settings) as fetcher:
         source = await follow(store, fetcher, url, name=name, full_text=full_text, category=category)
-        try:
-            if requests is not None:
-                try:
-                    return source, await requests.refresh(source.id)
-                except NotServed:  # no scheduler runs here after all: fetch it ourselves
-                    pass
-            async with Refresher(store, fetcher, enrichers=default_enrichers()) as refresher:
-                return source, await refresher.refresh(source)
-        except NewswireError as error:
-            return source, UpdateResult(source.id, "failed", failure_reason(error), str(error))
+        return source, await refresh_now(store, source, settings=settings, fetcher=fetcher, requests=requests)
+
+
+async def refresh_now(store: Store, source: Source, *, settings: Settings, fetcher: Fetcher | None = None,
+                      requests: RefreshRequests | None = None) -> UpdateResult:
+    """Fetch ``source`` now, as the scheduler would: by the running scheduler when ``requests``
+    reaches one, else by a Refresher of its own (``fetcher``, or one of its own) with fresh
+    ``default_enrichers()``. Never
+    raises for the feed's failure: it comes back as a failed ``UpdateResult``."""
+    try:
+        if requests is not None:
+            try:
+                return await requests.refresh(source.id)
+            except NotServed:  # no scheduler runs here after all: fetch it ourselves
+                pass
+        async with Refresher(store, fetcher, settings=settings, enrichers=default_enrichers()) as refresher:
+            return await refresher.refresh(source)
+    except NewswireError as error:
+        return UpdateResult(source.id, "failed", failure_reason(error), str(error))
 
 
 async def _first_working(store: Store, fetcher: Fetcher, candidates: list[str]) -> tuple[str, ParsedFeed]:

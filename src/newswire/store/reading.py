@@ -36,6 +36,7 @@ class Filters:
     include_copies: bool = False  # syndicated copies (duplicate_of set) are left out unless True
     reader_id: int | None = None  # a reader's wire: their muted sources and authors left out
     followed_by: int | None = None  # only what this reader follows (sources, authors, stories)
+    category: str | None = None  # only sources in this category or below it ("News" holds "News/Canada")
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -96,10 +97,8 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
     keyset = decode_cursor(before) if before else None
     if filters.query is not None:
         return _search_page(conn, filters, keyset, limit)
-    values: dict[str, Any] = {"source": filters.source_id, "story": filters.story_id, "reader": filters.reader_id,
-                              "follower": filters.followed_by, "limit": limit + 1}
-    if filters.author:
-        values["author_key"] = author_key(filters.author)
+    values = _values(filters)
+    values["limit"] = limit + 1
     if keyset:
         values["moment"], values["after_id"] = keyset
     rows = conn.execute(_listing(_Shape.of(filters, keyset is not None)), values).all()
@@ -118,15 +117,25 @@ class _Shape:
     reader: bool
     followed: bool
     author: bool
+    category: bool
     keyset: bool
 
     @classmethod
     def of(cls, filters: Filters, keyset: bool) -> "_Shape":
         return cls(filters.source_id is not None, filters.story_id is not None, filters.include_copies,
-                   filters.reader_id is not None, filters.followed_by is not None, bool(filters.author), keyset)
+                   filters.reader_id is not None, filters.followed_by is not None, bool(filters.author),
+                   filters.category is not None, keyset)
 
 
-@lru_cache(maxsize=None)  # 2**7 shapes at most
+def _values(filters: Filters) -> dict[str, Any]:
+    """The parameters of a statement built by ``_filtered``."""
+    category = filters.category
+    return {"source": filters.source_id, "story": filters.story_id, "reader": filters.reader_id,
+            "follower": filters.followed_by, "author_key": author_key(filters.author) if filters.author else None,
+            "category": category, "below_category": below(category) if category is not None else None}
+
+
+@lru_cache(maxsize=None)  # 2**8 shapes at most
 def _listing(shape: _Shape) -> sa.Select[Any]:
     c = articles.c
     query = _filtered(sa.select(*_columns()).join(sources, sources.c.id == c.source_id), shape)
@@ -153,6 +162,9 @@ def _filtered(query: sa.Select[Any], shape: _Shape, values: dict[str, Any] | Non
         query = query.where(*muted_out(value("reader")))
     if shape.followed:
         query = query.where(followed_in(value("follower")))
+    if shape.category:
+        query = query.where(sa.literal_column("+articles.source_id").in_(in_category(value("category"),
+                                                                                    value("below_category"))))
     if shape.author:
         by_author = (sa.select(article_authors.c.article_id)
                      .join(authors, authors.c.id == article_authors.c.author_id)
@@ -168,8 +180,7 @@ def _search_page(conn: Connection, filters: Filters, keyset: tuple[datetime, int
     terms = parse_query(filters.query or "")
     if not terms:
         return [], None
-    values = {"source": filters.source_id, "story": filters.story_id, "reader": filters.reader_id,
-              "follower": filters.followed_by, "author_key": author_key(filters.author) if filters.author else None}
+    values = _values(filters)
     shape = _Shape.of(filters, False)
     query = _filtered(sa.select(*_columns()).join(sources, sources.c.id == c.source_id), shape, values)
     if conn.dialect.name == "sqlite":  # choose the page's ids without sorting every match
@@ -192,6 +203,23 @@ def _page(conn: Connection, rows: Sequence[Any], limit: int) -> tuple[list[Artic
     items = _articles(conn, rows[:limit])
     last = items[-1] if len(rows) > limit else None
     return items, encode_cursor(last.published_at, last.id) if last else None
+
+
+def in_category(category: sa.ColumnElement[str], below_it: sa.ColumnElement[str]) -> sa.Select[Any]:
+    """The ids of the sources in ``category`` or in a category below it (``below_it``: the LIKE
+    pattern ``below`` makes of it). Matched against a unary-plus ``source_id`` (as ``ORIGINALS``
+    does): the wire keeps walking its (published_at, id) index to the page's end and checks each
+    row's source in this small list, where SQLite would otherwise seek the category's sources'
+    articles through the source index and sort them all."""
+    listed = sources.alias("in_category")
+    return sa.select(listed.c.id).where(sa.or_(listed.c.category == category,
+                                               listed.c.category.like(below_it, escape="\\")))
+
+
+def below(category: str) -> str:
+    """The LIKE pattern of the categories below ``category`` ("News" → "News/%"), its own
+    wildcards escaped."""
+    return category.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
 
 
 def arrived_after(conn: Connection, article_id: int, limit: int, include_copies: bool = False) -> list[Article]:

@@ -324,15 +324,15 @@ class Store(ReaderStateMethods):
     def list_articles(self, *, source_id: int | None = None, author: str | None = None,
                       story_id: int | None = None, query: str | None = None, before: str | None = None,
                       limit: int = 50, include_copies: bool = False, reader_id: int | None = None,
-                      followed_by: int | None = None) -> ArticlePage:
+                      followed_by: int | None = None, category: str | None = None) -> ArticlePage:
         """Newest first, filtered, one page (``limit`` at most 200) after the cursor ``before``;
         syndicated copies (``duplicate_of`` set) only with ``include_copies``; with
         ``reader_id``, that reader's muted sources and authors left out; with ``followed_by``,
-        only the sources, authors and stories that reader follows.
-        Raises ValueError for a malformed cursor, StorageError."""
+        only the sources, authors and stories that reader follows; with ``category``, only
+        sources in that category or below it. Raises ValueError for a malformed cursor, StorageError."""
         filters = reading.Filters(source_id=source_id, author=author, story_id=story_id, query=query,
                                   include_copies=include_copies, reader_id=reader_id,
-                                  followed_by=followed_by)
+                                  followed_by=followed_by, category=category)
         with self._read() as conn:
             items, next_cursor = reading.list_articles(conn, filters, before, limit)
         return ArticlePage(tuple(items), next_cursor)
@@ -529,19 +529,35 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return story_rows.merge_flags(conn, source_ids)
 
-    EDITABLE = frozenset({"name", "category", "enabled", "full_text", "merge_stories"})
+    EDITABLE = frozenset({"name", "category", "enabled", "full_text", "merge_stories", "feed_url"})
 
     def change_source(self, source_id: int, changes: Mapping[str, object]) -> None:
-        """Change a source's ``name``, ``category``, ``enabled``, ``full_text`` or
-        ``merge_stories`` (any others are refused with ValueError). Raises NotFound,
-        StorageError."""
+        """Change a source's ``name``, ``category``, ``enabled``, ``full_text``,
+        ``merge_stories`` or ``feed_url`` (any others are refused with ValueError). A new feed
+        URL forgets the old one's validators (ETag, Last-Modified) and is due at once. Raises
+        NotFound, SourceExistsError when another source follows the new URL, StorageError."""
         if not set(changes) <= self.EDITABLE:
             raise ValueError(f"store: cannot change {sorted(set(changes) - self.EDITABLE)}")
+        values = dict(changes)
         with self._write() as conn:
-            if sources.get(conn, source_id) is None:
+            found = sources.get(conn, source_id)
+            if found is None:
                 raise NotFound(f"store: no source {source_id}")
-            if changes:
-                sources.update(conn, source_id, dict(changes))
+            url = values.get("feed_url")
+            if url is not None and url != found.feed_url:
+                other = sources.find(conn, str(url))
+                if other is not None:
+                    raise SourceExistsError(f"store: already following {url}", source_id=other.id)
+                values.update(etag=None, last_modified=None, next_due_at=_now())
+            if values:
+                sources.update(conn, source_id, values)
+
+    def source_health_counts(self) -> tuple[int, int]:
+        """(failing, followed): enabled sources whose last fetch failed, and all enabled
+        sources; one aggregate over the sources, for the notice on every wire page. Raises
+        StorageError."""
+        with self._read() as conn:
+            return sources.health_counts(conn)
 
     def set_merge_stories(self, source_id: int, merge: bool) -> None:
         """Let a source's articles join other sources' stories, or not. Raises NotFound,

@@ -1,5 +1,10 @@
 """The sources admin: the ``/sources`` page and its forms (follow a feed, follow the starter
-list, pause, resume, remove, the per-source stories switch).
+list, refresh now, pause, resume, remove, the per-source stories switch). Editing a source is in
+``admin_edit``, OPML import and export in ``admin_opml``.
+
+The page lists the sources with their health in words (``sources.failures``), filtered by
+category and by health, and says how many are failing. A failed "Follow" shows the page again
+with what was typed, so the admin corrects it rather than types it again.
 
 Every form posts, then redirects back to ``/sources`` with a one-shot message (POST-redirect-GET);
 the message travels as a random token into ``FlashMessages``, never as text in the URL. Posts
@@ -18,12 +23,18 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from newswire.errors import NewswireError, NotFound
+from fastapi.concurrency import run_in_threadpool
+
+from newswire.errors import NewswireError, NotFound, SourceExistsError
+from newswire.models import Source
+from newswire.service.decide import failure_reason
 from newswire.service.update import UpdateResult
+from newswire.sources.failures import failure_in_words
 from newswire.sources.opml import OpmlFeed
 from newswire.sources.starter import starter_feeds, starter_opml_bytes
+from newswire.web.categories import category_counts, category_or_none, is_under
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.inputs import id_or_404
+from newswire.web.inputs import MAX_CATEGORY, id_or_404, text_or_none
 from newswire.web.reader_view import unread_context
 from newswire.web.state import settings_of, store_of
 from newswire.web.view import render_page
@@ -109,13 +120,43 @@ def starter_list() -> list[OpmlFeed] | None:
 
 # -- the page and its forms
 
+def is_failing(source: Source) -> bool:
+    """Its last fetch failed (a paused source is paused, not failing)."""
+    return source.enabled and source.consecutive_failures > 0
+
+
+HEALTH_FILTERS = {"failing": is_failing, "paused": lambda s: not s.enabled,
+                  "ok": lambda s: s.enabled and s.consecutive_failures == 0}
+
+
+def failing_notice(failing: int, followed: int) -> str | None:
+    """``3 of 31 sources are failing.``; None when none is."""
+    if not failing:
+        return None
+    return f"{failing} of {followed} source{'s' if followed != 1 else ''} {'is' if failing == 1 else 'are'} failing."
+
+
 @router.get("/sources", response_class=HTMLResponse)
-def sources_page(request: Request, flash: str | None = None) -> HTMLResponse:
-    sources = store_of(request).list_sources()
+def sources_page(request: Request, flash: str | None = None, category: str | None = None,
+                 health: str | None = None) -> HTMLResponse:
+    return render_sources(request, flash_of(request).pop(flash), category=category, health=health)
+
+
+def render_sources(request: Request, notice: tuple[str, str] | None, *, category: str | None = None,
+                   health: str | None = None, form: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    """The sources page; ``form``: the "Follow a feed" form's fields as typed (after an error)."""
+    category = category_or_none(text_or_none(category, "category", MAX_CATEGORY))
+    keep = HEALTH_FILTERS.get(health or "")
+    every = store_of(request).list_sources()
+    shown = [s for s in every if (category is None or is_under(s.category, category)) and (keep is None or keep(s))]
+    failing = sum(1 for s in every if is_failing(s))
     return render_page(request, "sources.html", {**unread_context(request),
-        "sources": sources, "notice": flash_of(request).pop(flash),
-        "starter": starter_list() if not sources else None,
-    })
+        "sources": shown, "total": len(every), "notice": notice,
+        "starter": starter_list() if not every else None,
+        "categories": category_counts(s.category for s in every), "category": category,
+        "health": health if keep else None, "form": form or {},
+        "failing": failing_notice(failing, sum(1 for s in every if s.enabled)),
+    }, status=status)
 
 
 @router.post("/sources")
@@ -124,6 +165,7 @@ async def add_source(request: Request) -> Response:
 
     form = await read_form(request)
     url, name, full_text = form.get("url", "").strip(), form.get("name", ""), form.get("full_text", "")
+    category = category_or_none(form.get("category", "")[:MAX_CATEGORY])
     if not url:
         return back_to_sources(request, "error", "Enter the address of a feed or of a site that has one.")
     if "://" not in url:
@@ -131,17 +173,52 @@ async def add_source(request: Request) -> Response:
     try:  # through the running scheduler when there is one (``newswire run`` puts it on app.state)
         source, result = await follow_and_fetch(store_of(request), settings_of(request), url,
                                                 name=name.strip() or None, full_text=bool(full_text),
+                                                category=category,
                                                 requests=getattr(request.app.state, "refresh_requests", None))
-    except NewswireError as error:
-        return back_to_sources(request, "error", f"Could not follow {url}: {in_words(error)}")
+    except NewswireError as error:  # shown with the form as typed, to correct rather than retype
+        return await run_in_threadpool(render_sources, request, ("error", f"Could not follow {url}: "
+                                                                 f"{_refusal(request, error)}"),
+                                       form=form, status=422)
     return back_to_sources(request, "ok", f"Now following {source.name}. {_first_fetch(result)}")
+
+
+def _refusal(request: Request, error: NewswireError) -> str:
+    """Why a feed could not be followed, in words and without its URL again."""
+    if isinstance(error, SourceExistsError):
+        known = f" as #{error.source_id}" if error.source_id else ""
+        return f"it is already followed{known}."
+    words = failure_in_words(failure_reason(error), str(error))
+    return words[:1].lower() + words[1:]
 
 
 def _first_fetch(result: UpdateResult) -> str:
     """What the first fetch of a newly followed source did, in words."""
     if result.outcome == "failed":  # the source stays followed; the scheduler retries
-        return f"Its first fetch failed ({result.error or result.reason}); it will be retried."
+        return f"Its first fetch failed: {failure_in_words(result.reason, result.error)} It will be retried."
     return f"{result.new} article{'s' if result.new != 1 else ''} stored."
+
+
+@router.post("/sources/{source_id}/refresh")
+async def refresh_source(request: Request, source_id: str) -> Response:
+    """Fetch one source now (through the running scheduler when there is one) and say how it went."""
+    from newswire.service.subscribe import refresh_now
+
+    number = id_or_404(source_id, "source")
+    store = store_of(request)
+    try:
+        source = await run_in_threadpool(store.get_source, number)
+    except NotFound:
+        return back_to_sources(request, "error", f"There is no source #{number} (already removed?).")
+    result = await refresh_now(store, source, settings=settings_of(request),
+                               requests=getattr(request.app.state, "refresh_requests", None))
+    if result.outcome == "failed":
+        return back_to_sources(request, "error", f"Could not fetch {source.name}: "
+                                                 f"{failure_in_words(result.reason, result.error)}")
+    if result.outcome == "not-modified":
+        return back_to_sources(request, "ok", f"Fetched {source.name}: unchanged since the last fetch.")
+    updated = f", {result.updated} updated" if result.updated else ""
+    return back_to_sources(request, "ok", f"Fetched {source.name}: {result.new} new "
+                                          f"article{'s' if result.new != 1 else ''}{updated}.")
 
 
 @router.post("/sources/starter")

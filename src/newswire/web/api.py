@@ -22,7 +22,8 @@ from pydantic import BaseModel, PlainSerializer, WithJsonSchema
 from newswire.models import Article, Source, Story
 from newswire.sources.redact import redact_text, redact_url
 from newswire.web.display import utc_iso
-from newswire.web.inputs import MAX_AUTHOR, MAX_ID, MAX_QUERY
+from newswire.web.categories import category_or_none
+from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, MAX_ID, MAX_QUERY
 from newswire.web.queries import CURSOR_PATTERN, STORY_CURSOR_PATTERN, list_page, story_list_page
 from newswire.web.state import store_of
 
@@ -170,6 +171,8 @@ AuthorParam = Annotated[str | None, Query(max_length=MAX_AUTHOR, pattern=NO_NUL,
                                           description="Only articles by this author (any spelling).")]
 QueryParam = Annotated[str | None, Query(max_length=MAX_QUERY, pattern=NO_NUL,
                                          description='Full-text query: words, "phrases", prefix*.')]
+CategoryParam = Annotated[str | None, Query(max_length=MAX_CATEGORY, pattern=NO_NUL, description=(
+    'Only articles of sources in this category or below it ("News" holds "News/Canada").'))]
 
 
 # the endpoints
@@ -183,6 +186,7 @@ def list_articles(
     source: SourceParam = None,
     author: AuthorParam = None,
     q: QueryParam = None,
+    category: CategoryParam = None,
     story: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only articles of this story id.")] = None,
     before: Annotated[str | None, Query(pattern=CURSOR_PATTERN,
                                         description="The `next` cursor of the previous page.")] = None,
@@ -195,7 +199,7 @@ def list_articles(
     copies in ``also_in``. With ``q`` this is the search page's newest-first listing."""
     store = store_of(request)
     page = list_page(store, source=source, author=author, q=q, story=story, before=before,
-                     limit=limit, copies=copies)
+                     limit=limit, copies=copies, category=category_or_none(category))
     also_in = store.also_in([a.id for a in page.items])  # one query for the page, as the wire's
     return ArticlePageOut(items=[article_summary_out(a, also_in.get(a.id, ())) for a in page.items],
                           next=page.next)

@@ -38,7 +38,7 @@ from newswire.config import DEFAULTS, Settings
 from newswire.store import Store
 from newswire.sync import fever, greader
 from newswire.web import account_pages, admin, admin_api, api, errors, feeds, live, media, ops, stories
-from newswire.web import reader, user_admin, wire_pages
+from newswire.web import admin_edit, admin_opml, reader, user_admin, wire_pages
 from newswire.web.auth import ADMINS, READERS, require_admin
 from newswire.web.csrf import CsrfCheck
 from newswire.web.display import display_zone
@@ -70,7 +70,8 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     for router in (api.router, feeds.router, wire_pages.router, stories.feed_router, stories.router,
                    live.router, media.router):
         app.include_router(router, dependencies=READERS)
-    app.include_router(admin.router, dependencies=ADMINS)
+    for router in (admin.router, admin_edit.router, admin_opml.router):
+        app.include_router(router, dependencies=ADMINS)
     app.include_router(user_admin.router, dependencies=[Depends(require_admin)])  # seeing accounts too
     app.include_router(admin_api.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

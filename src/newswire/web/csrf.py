@@ -3,7 +3,8 @@ carry the session's form token (``identity.csrf_token``).
 
 Every unsafe request (POST, PUT, PATCH, DELETE, …) signed in by the session cookie is refused
 with 403 unless it sends the token as the ``X-CSRF-Token`` header (scripts on our pages) or as
-the ``csrf_token`` field of an urlencoded form (our forms). As a middleware, no route can be
+the ``csrf_token`` field of an urlencoded form (our forms) or of a multipart one (the OPML
+upload, ``uploads``). As a middleware, no route can be
 forgotten. Requests signed in by an API token, and anonymous ones, are not the browser acting
 on a session, so they pass here; the permission checks (``auth``) refuse what they may not do,
 and the sign-in and first-run forms check the anonymous token themselves.
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newswire.web.errors import WebError, respond
 from newswire.web.identity import CSRF_FIELD, CSRF_HEADER, csrf_matches
+from newswire.web.uploads import MAX_UPLOAD_BYTES, MULTIPART_TYPE, form_parts
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES = 65536
@@ -35,12 +37,15 @@ class CsrfCheck:
         request = Request(scope, receive)
         given = request.headers.get(CSRF_HEADER, "")
         replay = receive
-        if not given and request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM_TYPE:
-            body = await _read(receive)
+        content_type = request.headers.get("content-type", "")
+        kind = content_type.split(";")[0].strip().lower()
+        if not given and kind in (FORM_TYPE, MULTIPART_TYPE):
+            body = await _read(receive, MAX_FORM_BYTES if kind == FORM_TYPE else MAX_UPLOAD_BYTES)
             if body is None:
                 await respond(request, WebError(413, "That form is larger than this page accepts."))(scope, receive, send)
                 return
-            given = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD, [""])[0]
+            given = _form_token(body, content_type) if kind == MULTIPART_TYPE else (
+                parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD, [""])[0])
             replay = _replaying(body, receive)
         if not csrf_matches(request, given):
             refusal = WebError(403, "This form has expired or did not come from this site. Reload the page and try again.")
@@ -49,15 +54,24 @@ class CsrfCheck:
         await self.app(scope, replay, send)
 
 
-async def _read(receive: Receive) -> bytes | None:
-    """The whole body, or None past ``MAX_FORM_BYTES``."""
+def _form_token(body: bytes, content_type: str) -> str:
+    """The token field of a multipart form; empty when it has none or is not one (refused)."""
+    try:
+        part = form_parts(body, content_type).get(CSRF_FIELD)
+    except WebError:
+        return ""
+    return part.text if part else ""
+
+
+async def _read(receive: Receive, limit: int = MAX_FORM_BYTES) -> bytes | None:
+    """The whole body, or None past ``limit`` bytes."""
     body = b""
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return body
         body += message.get("body", b"")
-        if len(body) > MAX_FORM_BYTES:
+        if len(body) > limit:
             return None
         if not message.get("more_body", False):
             return body

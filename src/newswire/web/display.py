@@ -63,3 +63,18 @@ def format_when(moment: datetime, zone: ZoneInfo) -> str:
 
 def byline(authors: tuple[str, ...] | list[str]) -> str:
     return ", ".join(authors)
+
+
+
+def relative_when(moment: datetime, now: datetime) -> str:
+    """``3 min ago``, ``in 5 min``, ``just now``, ``2 h ago``, ``3 days ago``: how far from
+    ``now``, in the largest whole unit (the sources page's fetch times; a hover shows the exact
+    time)."""
+    seconds = (as_utc(moment) - as_utc(now)).total_seconds()
+    ahead, span = seconds > 0, abs(seconds)
+    if span < 45:
+        return "in a moment" if ahead else "just now"
+    unit, size = next((u, s) for u, s in (("day", 86400), ("h", 3600), ("min", 60)) if span >= s or u == "min")
+    count = max(1, int(span // size))
+    label = unit if unit != "day" else ("day" if count == 1 else "days")
+    return f"in {count} {label}" if ahead else f"{count} {label} ago"

@@ -3,6 +3,8 @@
     GET /feed.{atom,rss,json}                    the wire (latest 50); ?source= ?author= ?q=
     GET /sources/{id}/feed.{atom,rss,json}       one source's articles; ?author= ?q=
     GET /authors/{name}/feed.{atom,rss,json}     one author's articles; ?source= ?q=
+    GET /categories/{name}/feed.{atom,rss,json}  the sources of one category and those below it; ?q=
+    (the wire's feed takes ?category= too)
 
     request ─► title, links, filters ─► Store.list_articles ─► Store.get_articles ─► Feed
             ─► render_atom / render_rss / render_json ─► bytes ─► ETag / 304
@@ -40,7 +42,9 @@ from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.store import Store
 from newswire.web.display import as_utc, utc_iso
-from newswire.web.api import MAX_ID, AuthorParam, QueryParam, SourceParam, error_responses
+from newswire.web.api import MAX_ID, AuthorParam, CategoryParam, QueryParam, SourceParam, error_responses
+from newswire.web.categories import category_path, known_category
+from newswire.web.inputs import MAX_CATEGORY
 from newswire.web.queries import list_page
 from newswire.web.state import settings_of, store_of
 
@@ -258,8 +262,9 @@ def feed_of(request: Request, *, title: str, description: str, home_path: str,
 
 
 def build_feed(request: Request, store: Store, *, title: str, description: str, home_path: str,
-               source: int | None, author: str | None, q: str | None) -> Feed:
-    page = list_page(store, source=source, author=author, q=q, limit=FEED_SIZE, copies=source is not None)
+               source: int | None, author: str | None, q: str | None, category: str | None = None) -> Feed:
+    page = list_page(store, source=source, author=author, q=q, limit=FEED_SIZE, copies=source is not None,
+                     category=category)
     items = store.get_articles([listed.id for listed in page.items])
     if q:
         title += f" — search: {q}"
@@ -345,7 +350,7 @@ def _add_routes(fmt: str) -> None:
     response_class, _, kind = FORMATS[fmt]
 
     def wire(request: Request, source: SourceParam = None, author: AuthorParam = None,
-             q: QueryParam = None) -> Response:
+             q: QueryParam = None, category: CategoryParam = None) -> Response:
         store = store_of(request)
         title, description = "Newswire", "The latest articles from every source"
         source_name = _source_name(store, source)
@@ -354,9 +359,22 @@ def _add_routes(fmt: str) -> None:
         if author:
             author = _author_name(store, author)
             title, description = f"{title} — {author}", f"{description}, by {author}"
+        category = known_category(store.source_categories().values(), category)
+        if category:
+            title, description = f"{title} — {category}", f"{description}, in {category}"
         home = "/" + (("?" + urlencode({"source": source})) if source else "")
         return respond(request, build_feed(request, store, title=title, description=description,
-                                           home_path=home, source=source, author=author, q=q), fmt)
+                                           home_path=home, source=source, author=author, q=q,
+                                           category=category), fmt)
+
+    def by_category(request: Request, name: Annotated[str, Path(min_length=1, max_length=MAX_CATEGORY)],
+                    q: QueryParam = None) -> Response:
+        store = store_of(request)
+        category = known_category(store.source_categories().values(), name) or ""
+        return respond(request, build_feed(request, store, title=f"Newswire — {category}",
+                                           description=f"The latest articles in {category}",
+                                           home_path=category_path(category), source=None, author=None, q=q,
+                                           category=category), fmt)
 
     def by_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                   author: AuthorParam = None, q: QueryParam = None) -> Response:
@@ -384,7 +402,8 @@ def _add_routes(fmt: str) -> None:
 
     for path, endpoint, what in ((f"/feed.{fmt}", wire, "the wire"),
                                  (f"/sources/{{source_id}}/feed.{fmt}", by_source, "one source"),
-                                 (f"/authors/{{name:path}}/feed.{fmt}", by_author, "one author")):
+                                 (f"/authors/{{name:path}}/feed.{fmt}", by_author, "one author"),
+                                 (f"/categories/{{name:path}}/feed.{fmt}", by_category, "one category")):
         router.add_api_route(path, endpoint, methods=["GET"], response_class=response_class,
                              responses=feed_responses(kind, response_class), summary=f"{kind} feed of {what}",
                              operation_id=f"feed_{endpoint.__name__}_{fmt}")

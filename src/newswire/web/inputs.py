@@ -21,6 +21,7 @@ from newswire.web.errors import BadRequest, WebError, respond
 
 MAX_AUTHOR = 200
 MAX_QUERY = 500
+MAX_CATEGORY = 500  # as the admin API's fields
 
 
 def int_or_none(value: str | None, what: str) -> int | None:

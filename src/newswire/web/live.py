@@ -1,12 +1,13 @@
 """The live wire: Server-Sent Events of newly stored articles.
 
-    GET /live?after=<article id>[&source=<id>][&author=<name>][&level=2|3]
+    GET /live?after=<article id>[&source=<id>][&author=<name>][&category=<path>][&level=2|3]
 
 Each new article is one event, ``event: article``, ``id: <article id>``, its data the HTML of the
 wire item (``_item.html``, the same partial the pages render). Article ids grow with arrival, so
 the id is a resume point: the browser's automatic reconnect sends ``Last-Event-ID`` and the
 stream carries on exactly where it stopped, across a server restart too. Articles a filter skips
-still move the resume point (an event with an id and no data dispatches nothing).
+still move the resume point (an event with an id and no data dispatches nothing). A category's
+stream keeps the sources in it when the stream starts (a reconnect takes a new look).
 
 The stream polls ``Store.arrived_after`` in a worker thread about once a second, sends a comment
 every ~15 s so proxies keep the connection, and ends when the client goes away or the server
@@ -43,7 +44,8 @@ from newswire.models import Article
 from newswire.store import Store
 from newswire.store.articles import author_key
 from newswire.web.errors import BadRequest
-from newswire.web.inputs import MAX_AUTHOR, int_or_none, text_or_none
+from newswire.web.categories import category_or_none, is_under
+from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, int_or_none, text_or_none
 from newswire.web.view import WireItem, render_item, zone_of
 from newswire.web.wire_pages import wire_items
 
@@ -64,8 +66,11 @@ def event(article_id: int, html: str | None = None, name: str = "article") -> st
     return f"event: {name}\nid: {article_id}\n{data}\n\n"
 
 
-def _matches(article: Article, source_id: int | None, wanted_author: str | None) -> bool:
+def _matches(article: Article, source_id: int | None, wanted_author: str | None,
+             in_category: frozenset[int] | None = None) -> bool:
     if source_id is not None and article.source_id != source_id:
+        return False
+    if in_category is not None and article.source_id not in in_category:
         return False
     if wanted_author is not None and wanted_author not in (author_key(name) for name in article.authors):
         return False
@@ -103,7 +108,8 @@ def settled(arrivals: list[Article], settle: float) -> list[Article]:
 
 
 async def stream(request: Request, after: int, *, source_id: int | None, author: str | None,
-                 render: Callable[[WireItem], str], poll: float = POLL_SECONDS,
+                 render: Callable[[WireItem], str], in_category: frozenset[int] | None = None,
+                 poll: float = POLL_SECONDS,
                  ping: float = PING_SECONDS, settle: float = SETTLE_SECONDS) -> AsyncIterator[str]:
     """Events for articles stored after ``after``, until the client or the server goes."""
     store = request.app.state.store
@@ -115,7 +121,8 @@ async def stream(request: Request, after: int, *, source_id: int | None, author:
         arrivals: list[Article] = settled(await anyio.to_thread.run_sync(
             functools.partial(store.arrived_after, after, limit=BATCH, include_copies=True)), settle)
         changes = await anyio.to_thread.run_sync(functools.partial(
-            wire_changes, store, arrivals, source_id=source_id, wanted_author=wanted_author)) if arrivals else []
+            wire_changes, store, arrivals, source_id=source_id, wanted_author=wanted_author,
+            in_category=in_category)) if arrivals else []
         skipped = False
         for change in changes:
             after = change.arrival_id
@@ -149,7 +156,7 @@ class Change:
 
 
 def wire_changes(store: Store, arrivals: list[Article], *, source_id: int | None,
-                 wanted_author: str | None) -> list[Change]:
+                 wanted_author: str | None, in_category: frozenset[int] | None = None) -> list[Change]:
     """For each arrival (in arrival order), what a reload would now show differently: the
     arrival itself when it is shown here, and its original (whose "Also in" it joins). On a
     wire without copies, an original that is not shown still takes its copies away. Each item is
@@ -160,7 +167,8 @@ def wire_changes(store: Store, arrivals: list[Article], *, source_id: int | None
     copies_hidden = source_id is None
 
     def shown(article: Article) -> bool:
-        return (not copies_hidden or article.duplicate_of is None) and _matches(article, source_id, wanted_author)
+        return (not copies_hidden or article.duplicate_of is None) and _matches(article, source_id, wanted_author,
+                                                                                in_category)
 
     plan: list[tuple[int, list[Article], Article | None]] = []
     sent: set[int] = set()
@@ -199,7 +207,7 @@ def _resume_point(last_event_id: str | None) -> int | None:
 
 @router.get("/live")
 async def live(request: Request, after: str | None = None, source: str | None = None,
-               author: str | None = None, level: int = 2,
+               author: str | None = None, category: str | None = None, level: int = 2,
                last_event_id: str | None = Header(default=None)) -> Response:
     """The live wire as ``text/event-stream``; see the module docstring. A bad ``after``,
     ``source`` or ``author`` is a 400 before the stream starts."""
@@ -208,6 +216,11 @@ async def live(request: Request, after: str | None = None, source: str | None = 
     if start is None:
         start = int_or_none(after, "article")
     author = text_or_none(author, "author", MAX_AUTHOR)
+    category = category_or_none(text_or_none(category, "category", MAX_CATEGORY))
+    in_category = None
+    if category is not None:
+        categories = await anyio.to_thread.run_sync(request.app.state.store.source_categories)
+        in_category = frozenset(number for number, name in categories.items() if is_under(name, category))
     if start is None:
         start = await anyio.to_thread.run_sync(request.app.state.store.last_article_id)
     zone = zone_of(request)
@@ -217,7 +230,7 @@ async def live(request: Request, after: str | None = None, source: str | None = 
         return render_item(item, zone, level=heading)
 
     state: Any = request.app.state
-    body = stream(request, start, source_id=source_id, author=author,
+    body = stream(request, start, source_id=source_id, author=author, in_category=in_category,
                   render=render, poll=getattr(state, "live_poll_seconds", POLL_SECONDS),
                   ping=getattr(state, "live_ping_seconds", PING_SECONDS),
                   settle=getattr(state, "live_settle_seconds", SETTLE_SECONDS))

@@ -28,13 +28,15 @@ _MICROS = re.compile(r"-?[0-9]{1,18}")
 
 def list_page(store: Store, *, source: int | None = None, author: str | None = None, q: str | None = None,
               story: int | None = None, before: str | None = None, limit: int = 50,
-              copies: bool = False, reader: int | None = None) -> ArticlePage:
+              copies: bool = False, reader: int | None = None, category: str | None = None) -> ArticlePage:
     """``Store.list_articles``: one page newest first, syndicated copies only with ``copies``;
-    with ``reader`` (a user id), their muted sources and authors left out."""
+    with ``reader`` (a user id), their muted sources and authors left out; with ``category``,
+    only its sources' (and those of the categories below it)."""
     before = article_cursor(before)
     try:
         return store.list_articles(source_id=source, author=author, story_id=story, query=q or None,
-                                   before=before or None, limit=limit, include_copies=copies, reader_id=reader)
+                                   before=before or None, limit=limit, include_copies=copies, reader_id=reader,
+                                   category=category)
     except (ValueError, OverflowError, OSError) as error:
         raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
 

@@ -28,7 +28,9 @@ from markupsafe import Markup
 from newswire.models import Article, SearchHit
 from newswire.store.search import parse_query
 from newswire.sources.redact import redact_text, redact_url
-from newswire.web.display import format_when
+from newswire.sources.failures import failure_detail, failure_in_words
+from newswire.web.categories import category_path
+from newswire.web.display import format_when, relative_when, utc_iso
 from newswire.web.identity import page_context
 
 HERE = Path(__file__).parent
@@ -104,6 +106,15 @@ def _when(moment: datetime, zone: ZoneInfo) -> str:
     return format_when(moment, zone)
 
 
+def ago(moment: datetime, zone: ZoneInfo, *, due: bool = False) -> Markup:
+    """``<time>`` saying how long ago (or how soon) ``moment`` is, the exact time on hover: an
+    admin scanning the sources asks "how stale?", and the hover answers "when exactly?". With
+    ``due``, a moment already past reads "now" (a fetch that is due, not one that happened)."""
+    now = datetime.now(timezone.utc)
+    words = "now" if due and moment <= now else relative_when(moment, now)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(utc_iso(moment), format_when(moment, zone), words)
+
+
 def sort_at(moment: datetime) -> str:
     """A wire item's place in time as text that sorts as the listings do (UTC, fixed width, to
     the microsecond), so the live wire can put an arrival where a reload would list it."""
@@ -113,6 +124,11 @@ def sort_at(moment: datetime) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["sort_at"] = sort_at
+templates.env.filters["ago"] = ago
+templates.env.filters["due"] = lambda moment, zone: ago(moment, zone, due=True)
+templates.env.filters["category_path"] = category_path
+templates.env.globals["failure_in_words"] = failure_in_words
+templates.env.filters["failure_detail"] = failure_detail
 templates.env.filters["pathq"] = path_quote
 templates.env.filters["safe_href"] = safe_href
 templates.env.filters["redact_url"] = redact_url  # a feed URL as shown: no passwords, no tokens

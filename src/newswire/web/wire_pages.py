@@ -1,4 +1,5 @@
-"""The reader's pages: the wire, a source's wire, an author's wire, one article, and search.
+"""The reader's pages: the wire, a source's wire, a category's, an author's, one article, and
+search.
 
 Each is a sync ``def`` route (FastAPI runs it in its threadpool) that reads through the store,
 builds ``WireItem``s and renders a template from ``view``. Every listing page is live on its
@@ -18,9 +19,10 @@ from fastapi.responses import HTMLResponse
 from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.store import Store
-from newswire.web.admin import starter_list
+from newswire.web.admin import failing_notice, starter_list
+from newswire.web.categories import category_counts, category_path, known_category
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.inputs import MAX_AUTHOR, MAX_QUERY, id_or_404, int_or_none, text_or_none
+from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, MAX_QUERY, id_or_404, int_or_none, text_or_none
 from newswire.web.queries import list_page
 from newswire.web.reader_view import reader_context, reader_of
 from newswire.web.state import store_of
@@ -37,13 +39,13 @@ router = APIRouter(include_in_schema=False)
 
 def listing(request: Request, *, before: str | None, source_id: int | None = None,
             author: str | None = None, limit: int = WIRE_PAGE_SIZE,
-            reader: int | None = None) -> tuple[list[WireItem], str | None]:
+            reader: int | None = None, category: str | None = None) -> tuple[list[WireItem], str | None]:
     """One page of wire items and the cursor of the next; copies show only on a source's wire;
     with ``reader``, that reader's muted sources and authors are left out."""
     store = store_of(request)
     try:
         page = list_page(store, source=source_id, author=author, before=before, limit=limit,
-                         copies=source_id is not None, reader=reader)
+                         copies=source_id is not None, reader=reader, category=category)
     except BadRequest:
         raise BadRequest("That “Older” link is not one this newswire made; start again from the newest.") from None
     return wire_items(store, page.items), page.next
@@ -64,19 +66,22 @@ def coverage_of(store: Store, articles: Iterable[Article]) -> dict[int, tuple[in
             if a.story_id in counts and counts[a.story_id][1] >= 2}
 
 
-def live_url(source_id: int | None = None, author: str | None = None, level: int = 2) -> str:
+def live_url(source_id: int | None = None, author: str | None = None, level: int = 2,
+             category: str | None = None) -> str:
     params: dict[str, str | int] = {}
     if source_id is not None:
         params["source"] = source_id
     if author:
         params["author"] = author
+    if category:
+        params["category"] = category
     if level != 2:
         params["level"] = level
     return "/live" + ("?" + urlencode(params) if params else "")
 
 
 def wire_context(request: Request, *, before: str | None, heading: str, live: str,
-                 source_id: int | None = None, author: str | None = None,
+                 source_id: int | None = None, author: str | None = None, category: str | None = None,
                  older_params: Mapping[str, Any] = {}, own_wire: bool = False) -> dict[str, Any]:
     """What every wire listing page passes to ``wire.html``. The live mark is read before the
     listing, so an article stored meanwhile comes by the stream (the page drops repeats). Only
@@ -85,10 +90,12 @@ def wire_context(request: Request, *, before: str | None, heading: str, live: st
     visit recorded."""
     newest_id = store_of(request).last_article_id()
     user = reader_of(request)
-    items, next_cursor = listing(request, before=before, source_id=source_id, author=author,
+    items, next_cursor = listing(request, before=before, source_id=source_id, author=author, category=category,
                                  reader=user.id if user and own_wire else None)
     mine = reader_context(request, items, newest_id=newest_id, scope={"source": source_id, "author": author},
                           visit=own_wire and not before)
+    if category:  # "mark all as read" knows no categories: it would mark the whole wire
+        mine = {**mine, "read_all": None}
     kept = {k: v for k, v in older_params.items() if v not in (None, "")}
     older = "?" + urlencode({**kept, "before": next_cursor}) if next_cursor else None
     newest = request.url.path + ("?" + urlencode(kept) if kept else "")
@@ -96,17 +103,28 @@ def wire_context(request: Request, *, before: str | None, heading: str, live: st
             "live_url": None if before else live, "live_after": None if before else newest_id, **mine}
 
 
+def health_context(store: Store) -> dict[str, Any]:
+    """What the wire says about the sources: ``failing`` ("3 of 31 sources are failing.") and
+    ``all_failing`` (every followed source failed: an empty wire says so rather than "No
+    articles yet"). One aggregate over the sources table."""
+    failing, followed = store.source_health_counts()
+    return {"failing": failing_notice(failing, followed), "all_failing": bool(followed) and failing == followed}
+
+
 @router.get("/", response_class=HTMLResponse)
 def wire(request: Request, before: str | None = None, source: str | None = None,
-         author: str | None = None) -> HTMLResponse:
+         author: str | None = None, category: str | None = None) -> HTMLResponse:
     with store_of(request).snapshot():  # each listing page's reads: one transaction
-        return _wire(request, before, source, author)
+        return _wire(request, before, source, author, category)
 
 
-def _wire(request: Request, before: str | None, source: str | None, author: str | None) -> HTMLResponse:
+def _wire(request: Request, before: str | None, source: str | None, author: str | None,
+          category: str | None) -> HTMLResponse:
     store = store_of(request)
     source_id = int_or_none(source, "source")
     author = text_or_none(author, "author", MAX_AUTHOR)
+    categories = store.source_categories().values()
+    category = known_category(categories, text_or_none(category, "category", MAX_CATEGORY))
     filters: list[tuple[str, str]] = []
     if source_id is not None:
         try:
@@ -115,16 +133,36 @@ def _wire(request: Request, before: str | None, source: str | None, author: str 
             raise WebError(404, f"There is no source #{source_id}.") from None
     if author:
         filters.append(("Author", store.author_name(author) or author))
-    context = wire_context(request, before=before, heading="Newswire", live=live_url(source_id, author),
-                           source_id=source_id, author=author,
-                           older_params={"source": source_id, "author": author},
-                           own_wire=source_id is None and not author)
+    if category:
+        filters.append(("Category", category))
+    context = wire_context(request, before=before, heading="Newswire",
+                           live=live_url(source_id, author, category=category),
+                           source_id=source_id, author=author, category=category,
+                           older_params={"source": source_id, "author": author, "category": category},
+                           own_wire=source_id is None and not author and not category)
     empty = None
     if not context["items"] and not before and not filters:
         sources = store.list_sources()
         empty = {"no_sources": not sources, "starter": starter_list() if not sources else None}
-    return render_page(request, "wire.html", {**context, "filters": filters, "empty": empty,
-                                              "feed_url": "/feed.atom"})
+    feed = "/feed.atom" + ("?" + urlencode({"category": category}) if category else "")
+    return render_page(request, "wire.html", {**context, **health_context(store), "filters": filters,
+                                              "empty": empty, "feed_url": feed, "category": category,
+                                              "categories": category_counts(categories)})
+
+
+@router.get("/categories/{name:path}", response_class=HTMLResponse)
+def category_page(request: Request, name: str, before: str | None = None) -> HTMLResponse:
+    """The wire of one category's sources and of those below it, with its own feed."""
+    with store_of(request).snapshot():
+        categories = store_of(request).source_categories().values()
+        category = known_category(categories, name) if "\x00" not in name and len(name) <= MAX_CATEGORY else None
+        if category is None:
+            raise WebError(404, "There is no such category.")
+        context = wire_context(request, before=before, heading=category, live=live_url(category=category),
+                               category=category)
+    return render_page(request, "wire.html", {**context, "kicker": "Category", "category": category,
+                                              "categories": category_counts(categories),
+                                              "feed_url": category_path(category) + "/feed.atom"})
 
 
 @router.get("/sources/{source_id}", response_class=HTMLResponse)
