@@ -91,6 +91,7 @@ def test_fetch_summary_sources_health_and_search(sqlite_url, feed_server):
     for column in ("Last fetch", "Status", "Failures", "Last error", "Next due", "Articles"):
         assert column in out
     assert "parse-error" in out and "not-modified" in out
+    assert "gives a web page" in " ".join(out.split())  # the error in words, as the sources page says it
     code, out = cli(sqlite_url, "search", articles[0].title)
     assert code == 0 and articles[0].title in out
     code, out = cli(sqlite_url, "search", "zzzznotaword")

@@ -29,6 +29,7 @@ from rich.text import Text
 
 from newswire.config import SETTINGS, Settings
 from newswire.errors import NewswireError
+from newswire.sources.failures import failure_in_words
 from newswire.fetch import Fetcher
 from newswire.service import subscribe
 from newswire.service.enrichment import default_enrichers
@@ -212,7 +213,8 @@ def sources(database: Database = DEFAULT_DB) -> None:
         next_due = "paused" if not s.enabled else ("now" if s.next_due_at is None or s.next_due_at <= now
                                                     else _ago(s.next_due_at, now))
         table.add_row(str(s.id), text(s.name), text(_shown_url(s.feed_url)), _ago(s.last_fetched_at, now),
-                      text(status), str(s.consecutive_failures), text(redact_text(s.last_error or "")), next_due,
+                      text(status), str(s.consecutive_failures),
+                      text(failure_in_words(s.last_status, s.last_error) if s.last_error else ""), next_due,
                       str(s.article_count))
     console.print(table)
 
