@@ -113,11 +113,16 @@ def insert_session(conn: Connection, token_hash: str, user_id: int, now: datetim
                                             last_seen_at=now, expires_at=expires_at))
 
 
+_SESSION_USER = (sa.select(*_USER_COLUMNS, sessions.c.last_seen_at).join(users, users.c.id == sessions.c.user_id)
+                 .where(sessions.c.token_hash == sa.bindparam("token"),
+                        sessions.c.expires_at > sa.bindparam("now", type_=sessions.c.expires_at.type)))
+_TOKEN_USER = (sa.select(*_USER_COLUMNS, api_tokens.c.last_used_at).join(users, users.c.id == api_tokens.c.user_id)
+               .where(api_tokens.c.token_hash == sa.bindparam("token")))  # both built once: every request asks
+
+
 def session_user(conn: Connection, token_hash: str, now: datetime) -> tuple[User, datetime] | None:
     """The user of a live session and when it was last seen; None when unknown or expired."""
-    row = conn.execute(sa.select(*_USER_COLUMNS, sessions.c.last_seen_at)
-                       .join(users, users.c.id == sessions.c.user_id)
-                       .where(sessions.c.token_hash == token_hash, sessions.c.expires_at > now)).first()
+    row = conn.execute(_SESSION_USER, {"token": token_hash, "now": now}).first()
     return (to_user(row), row.last_seen_at) if row else None
 
 
@@ -160,9 +165,7 @@ def prune_tokens(conn: Connection, user_id: int, label: str, keep: int) -> None:
 
 def token_user(conn: Connection, token_hash: str) -> tuple[User, datetime | None] | None:
     """The user of an API token and when the token was last used; None when unknown."""
-    row = conn.execute(sa.select(*_USER_COLUMNS, api_tokens.c.last_used_at)
-                       .join(users, users.c.id == api_tokens.c.user_id)
-                       .where(api_tokens.c.token_hash == token_hash)).first()
+    row = conn.execute(_TOKEN_USER, {"token": token_hash}).first()
     return (to_user(row), row.last_used_at) if row else None
 
 

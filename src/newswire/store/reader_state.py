@@ -87,8 +87,7 @@ def _upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys:
 
 def base_mark(conn: Connection, user_id: int) -> int:
     """The reader's whole-wire watermark (0: nothing read by watermark)."""
-    mark = conn.execute(sa.select(readers.c.read_up_to_id).where(readers.c.user_id == user_id)).scalar()
-    return int(mark or 0)
+    return int(conn.execute(_BASE_MARK, {"user": user_id}).scalar() or 0)
 
 
 Value = int | sa.BindParameter[int]  # a user id or mark given now, or a parameter of a statement built once
@@ -180,9 +179,13 @@ def _drop_empty(conn: Connection, user_id: int, where: sa.ColumnElement[bool]) -
                                                   where))
 
 
+_VERSION = sa.select(readers.c.state_version).where(readers.c.user_id == sa.bindparam("user"))
+_BASE_MARK = sa.select(readers.c.read_up_to_id).where(readers.c.user_id == sa.bindparam("user"))  # built once
+
+
 def state_version(conn: Connection, user_id: int) -> int:
     """The reader's state version: raised by every change that can change what they have read."""
-    return int(conn.execute(sa.select(readers.c.state_version).where(readers.c.user_id == user_id)).scalar() or 0)
+    return int(conn.execute(_VERSION, {"user": user_id}).scalar() or 0)
 
 
 def _changed(conn: Connection, user_id: int) -> None:

@@ -17,8 +17,11 @@ from sqlalchemy.engine import Connection
 from .tables import server_values
 
 
+_GET = sa.select(server_values.c.value).where(server_values.c.key == sa.bindparam("key"))  # built once
+
+
 def get(conn: Connection, key: str) -> str | None:
-    return conn.execute(sa.select(server_values.c.value).where(server_values.c.key == key)).scalar_one_or_none()
+    return conn.execute(_GET, {"key": key}).scalar_one_or_none()
 
 
 def get_or_create(conn: Connection, key: str, make: Callable[[], str]) -> str:

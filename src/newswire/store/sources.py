@@ -75,11 +75,14 @@ def categories(conn: Connection) -> dict[int, str | None]:
     return dict(conn.execute(sa.select(sources.c.id, sources.c.category)).all())  # type: ignore[arg-type]  # rows unpack as pairs
 
 
+_HEALTH = sa.select(sa.func.coalesce(sa.func.sum(sa.case((sources.c.consecutive_failures > 0, 1), else_=0)), 0),
+                    sa.func.count()).where(sources.c.enabled)  # built once: every wire page asks
+
+
 def health_counts(conn: Connection) -> tuple[int, int]:
     """(failing, followed) among the enabled sources; failing: its last fetch failed."""
-    failing = sa.func.coalesce(sa.func.sum(sa.case((sources.c.consecutive_failures > 0, 1), else_=0)), 0)
-    row = conn.execute(sa.select(failing, sa.func.count()).where(sources.c.enabled)).one()
-    return int(row[0]), int(row[1])
+    failing, followed = conn.execute(_HEALTH).one()
+    return int(failing), int(followed)
 
 
 def due(conn: Connection, now: datetime, include_all: bool, limit: int | None = None,
