@@ -198,9 +198,10 @@ def list_articles(
     are left out (each story once, as on the wire) unless ``copies=true``; each item lists its
     copies in ``also_in``. With ``q`` this is the search page's newest-first listing."""
     store = store_of(request)
-    page = list_page(store, source=source, author=author, q=q, story=story, before=before,
-                     limit=limit, copies=copies, category=category_or_none(category))
-    also_in = store.also_in([a.id for a in page.items])  # one query for the page, as the wire's
+    with store.snapshot():  # the page and its copies: one read transaction
+        page = list_page(store, source=source, author=author, q=q, story=story, before=before,
+                         limit=limit, copies=copies, category=category_or_none(category))
+        also_in = store.also_in([a.id for a in page.items])  # one query for the page, as the wire's
     return ArticlePageOut(items=[article_summary_out(a, also_in.get(a.id, ())) for a in page.items],
                           next=page.next)
 
