@@ -30,8 +30,11 @@ def list_page(store: Store, *, source: int | None = None, author: str | None = N
               story: int | None = None, before: str | None = None, limit: int = 50,
               copies: bool = False, reader: int | None = None) -> ArticlePage:
     """``Store.list_articles``: one page newest first, syndicated copies only with ``copies``;
-    with ``reader`` (a user id), their muted sources and authors left out."""
+    with ``reader`` (a user id), their muted sources and authors left out. A ``story`` merged
+    into another lists the story it now lives in: its articles moved there."""
     before = article_cursor(before)
+    if story is not None:
+        story = store.story_redirect(story) or story
     try:
         return store.list_articles(source_id=source, author=author, story_id=story, query=q or None,
                                    before=before or None, limit=limit, include_copies=copies, reader_id=reader)
