@@ -52,7 +52,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Hashable, Iterable
 
@@ -295,10 +295,13 @@ class StoryClusterer:
                     shared += weight * min(1.0, story.entity_counts[entity] / len(story.members) * 2)
             names = shared / total if total else 0.0
             named = 1.0 if total else 0.0
+        features = story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
+                                        math.log(1 + len(story.members)), hours / 24,
+                                        math.sqrt(story.norm_sq) / len(story.members))
+        if not story_score.plausible(features):  # vetoed: the members need not be looked at
+            return features
         nearest = max(_dot(member.vector, other.vector) for other in _sample(story.members, NEAREST_MEMBERS))
-        return story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
-                                    math.log(1 + len(story.members)), hours / 24,
-                                    math.sqrt(story.norm_sq) / len(story.members), nearest)
+        return replace(features, nearest=nearest)
 
     def _best_story(self, member: _Member, at: datetime) -> tuple[_Story | None, list[_Story]]:
         """The most probable story (None when none is probable enough), and the candidates
