@@ -116,6 +116,7 @@ class _Story:
     entity_counts: Counter = field(default_factory=Counter)
     texts: int = 0  # members with names in their text
     log_terms: float = 0.0  # the sum of members' log(1 + distinct terms)
+    seconds: float = 0.0  # the sum of members' publication times (POSIX seconds): their mean
     index_keys: set[str] = field(default_factory=set)
     title: _Member | None = None
     titled_at_size: int = 0
@@ -283,18 +284,7 @@ class StoryClusterer:
         title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
         names = named = 0.0
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
-            common = max(COMMON_ENTITY * self._docs, 3)
-            total = shared = 0.0
-            for entity in member.text_entities:
-                df = self._df.get("@" + entity, 0)
-                if df > common and " " not in entity:
-                    continue
-                weight = self._idf("@" + entity)
-                total += weight
-                if entity in story.entity_counts:
-                    shared += weight * min(1.0, story.entity_counts[entity] / len(story.members) * 2)
-            names = shared / total if total else 0.0
-            named = 1.0 if total else 0.0
+            names, named = self._shared_names(((entity, 1.0) for entity in member.text_entities), story)
         features = story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
                                         math.log(1 + len(story.members)), hours / 24,
                                         math.sqrt(story.norm_sq) / len(story.members))
@@ -327,14 +317,37 @@ class StoryClusterer:
             return scored[0][2], neighbours
         return None, neighbours
 
+    def _shared_names(self, names: Iterable[tuple[str, float]], story: _Story) -> tuple[float, float]:
+        """The IDF-weighted share of ``names`` (name, how much of its holder has it) that
+        ``story`` has too (a name in half of its members or more counts fully), and 1.0 when
+        any of them is rare enough to count (0.0 when all are as common as a town's name)."""
+        common = max(COMMON_ENTITY * self._docs, 3)
+        total = shared = 0.0
+        for entity, share in names:
+            if self._df.get("@" + entity, 0) > common and " " not in entity:
+                continue
+            weight = self._idf("@" + entity) * share
+            total += weight
+            if entity in story.entity_counts:
+                shared += weight * min(1.0, story.entity_counts[entity] / len(story.members) * 2)
+        return (shared / total, 1.0) if total else (0.0, 0.0)
+
     def pair_features(self, a: _Story, b: _Story) -> story_score.PairFeatures:
-        """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``)."""
+        """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``): the
+        names are the smaller story's, looked for in the larger."""
         cosine = _dot(a.centroid, b.centroid) / ((math.sqrt(a.norm_sq) or 1.0) * (math.sqrt(b.norm_sq) or 1.0))
         title_cosine = _dot(a.title_centroid, b.title_centroid) / (
             (math.sqrt(a.title_norm_sq) or 1.0) * (math.sqrt(b.title_norm_sq) or 1.0))
         terms = (a.log_terms / len(a.members) + b.log_terms / len(b.members)) / 2
-        return story_score.PairFeatures(cosine, title_cosine, terms,
-                                        math.log(1 + min(len(a.members), len(b.members))))
+        small, big = sorted((a, b), key=lambda story: len(story.members))
+        names = named = 0.0
+        if small.texts and big.texts:
+            names, named = self._shared_names(
+                ((entity, min(1.0, count / len(small.members) * 2)) for entity, count in small.entity_counts.items()),
+                big)
+        days = abs(a.seconds / len(a.members) - b.seconds / len(b.members)) / 86400
+        return story_score.PairFeatures(cosine, title_cosine, terms, math.log(1 + len(small.members)),
+                                        names, named, days)
 
     def _same_story(self, a: _Story, b: _Story) -> bool:
         """Two stories are one when the calibrated merge score says so: evidence from the two
@@ -353,6 +366,7 @@ class StoryClusterer:
         story.entity_counts.update(member.entities)
         story.texts += bool(member.text_entities)
         story.log_terms += math.log(1 + member.terms)
+        story.seconds += at.timestamp()
         if at >= story.last_at:
             story.last_at = at
         self._stories.move_to_end(story.number)
@@ -371,6 +385,7 @@ class StoryClusterer:
         story.entity_counts.update(other.entity_counts)
         story.texts += other.texts
         story.log_terms += other.log_terms
+        story.seconds += other.seconds
         story.last_at = max(story.last_at, other.last_at)
         for member in other.members:
             self._doc_story[member.doc_id] = story
