@@ -17,7 +17,8 @@ stories, never a pass over all of them:
             ─► join the most probable story with P ≥ 0.5, else start a new story
             ─► late recognition: the story the article joined is checked against the other
                candidates as a whole (``story_score.merge_probability`` over the two
-               centroids); stories found to be one merge into the oldest, and the decision
+               centroids, the names they share and the time between them); stories found
+               to be one merge into the oldest, and the decision
                names the merged keys so their links can redirect
 
 Why calibrated scores rather than one cosine threshold and a lexical check: the old check
