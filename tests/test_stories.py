@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from newswire.enrich import story_score
 from newswire.enrich.stories import StoryClusterer, named_entities, significant_words
 from newswire.testing.corpus import build_corpus
 
@@ -116,6 +117,25 @@ def test_deterministic():
         return [clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at).key for a in corpus.articles]
 
     assert run() == run()
+
+
+def test_the_merge_score_weighs_the_names_two_stories_share_and_the_time_between_them():
+    # two stories of one event (their texts name the same town and island), one of the same kind
+    # from another town (its words alike, its names not), and the event's second report days later
+    clusterer = StoryClusterer(window=timedelta(days=10))
+    other_town = ("Harbour commission delays Lake Ossin ferry timetable vote",
+                  "The Lake Ossin harbour commission put off its vote on the Brannock Point ferry timetable until spring.")
+    for key, (title, lead), at in (("a", FERRY[0], T0), ("b", FERRY[1], T0 + timedelta(hours=2)),
+                                   ("c", other_town, T0 + timedelta(hours=2)),
+                                   ("d", FERRY[2], T0 + timedelta(days=5))):
+        clusterer.add(key, key, title, lead, at, into=key)
+    story = clusterer._by_key
+    same, other, later = (clusterer.pair_features(story["a"], story[key]) for key in "bcd")
+    assert same.named == other.named == 1.0 and same.names > 0.9 and other.names == 0.0
+    assert other.cosine > 0.3  # the words alone would not tell them apart
+    assert round(later.days, 2) == 5.0 and same.days < 0.1
+    merge = story_score.merge_probability
+    assert merge(same) >= story_score.MERGE_PROBABILITY > max(merge(other), merge(later))
 
 
 def test_features():

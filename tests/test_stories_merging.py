@@ -95,3 +95,7 @@ def test_merged_story_addresses_redirect_on_pages_api_and_feeds(merged):
             assert response.status_code == 308 and response.headers["location"] == target
             assert client.get(path).status_code == 200
         assert client.get(f"/stories/{older}", follow_redirects=False).status_code == 200
+        # a filter on the merged story's id lists the story it now lives in
+        listed = [[a["id"] for a in client.get(f"/api/v1/articles?story={story}&copies=true").json()["items"]]
+                  for story in (younger, older)]
+        assert len(listed[0]) == 3 and listed[0] == listed[1]

@@ -11,13 +11,14 @@ stories, never a pass over all of them:
                weighs nothing) and a headline-only vector
             ─► candidates: inverted index title word/entity → active stories
             ─► vetoes (``story_score.plausible``), then P(same story) from the cosine with the
-               centroid, the headline cosine, the article's length, the story's size and
-               cohesion, and the time gap (``story_score.probability``)
-            ─► join the most probable story with P ≥ 0.5 that a member confirms (below),
-               else start a new story
+               centroid, the headline cosine, the best cosine with one member, the names the
+               story shares, the article's length, the story's size and cohesion, and the time
+               gap (``story_score.probability``)
+            ─► join the most probable story with P ≥ 0.5, else start a new story
             ─► late recognition: the story the article joined is checked against the other
                candidates as a whole (``story_score.merge_probability`` over the two
-               centroids); stories found to be one merge into the oldest, and the decision
+               centroids, the names they share and the time between them); stories found
+               to be one merge into the oldest, and the decision
                names the merged keys so their links can redirect
 
 Why calibrated scores rather than one cosine threshold and a lexical check: the old check
@@ -29,11 +30,13 @@ A place name alone is not evidence. It is one term of many in the vector; an art
 fifth of the cosine the story's own members have with it is not plausible (that is how A~B,
 B~C would pull C into A's story); where both the article's text and the story's texts name
 people and places (capitals in running text are reliable, in headlines not), they must share
-a name; and such an article must be confirmed by one member: two shared rare names, or one
-and half of the member's headline words (a multi-word name counts as one word). A name is
-rare when few active stories carry it (``NAME_STORIES``): a town's name is in every story
-from that town, an event's people are in one. A drifted centroid resembles many articles;
-a concrete member must resemble this one.
+a name, and the share of the article's names (IDF-weighted: a town's name is in many
+articles, an event's people in few) the story has is weighed in its score. A drifted centroid
+resembles many articles; a concrete member should resemble this one, so the score also weighs
+the article's best cosine with one of the story's members (``NEAREST_MEMBERS``). An earlier
+hard rule (two shared rare names with one member) kept apart the generated corpus's stories
+from one town, but split real events whose articles name different people: ECB+ recall 0.73,
+against 0.88 with the evidence weighed in the score (``bench/stories.py --real``).
 
 Titles stay stable: a story keeps the headline it was given until it has doubled in size (and
 has at least four articles), then takes its most central headline, never a syndicated copy's,
@@ -50,7 +53,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Hashable, Iterable
 
@@ -61,14 +64,13 @@ from newswire.enrich.story_text import named_entities, significant_words, withou
 
 TITLE_WEIGHT = 2.0  # a title word counts twice in the vector: headlines name the event
 LEAD_WORDS = 150
-NAME_STORIES = 0.01  # a name in more of the active stories than this (or 3) is a place or a beat
 PRIOR_DOCS = 100  # idf = log((N + 100) / (df + 0.5)): a word in every article weighs ~0, and
 # a young window (a first run, a test) does not make every word look common
 COMMON_ENTITY = 0.05  # a capitalised word in over 5 % of the window's articles is no name
 MAX_CANDIDATES = 20  # stories scored per article, the ones sharing the most index keys
 MERGE_CHECKS = 5  # stories checked for a merge after an article joins one: those sharing most keys
 MAX_POSTINGS = 150  # a key shared by more active stories than this says nothing: skip it
-CHECKED_MEMBERS = 40  # the member check looks at a story's first and latest members
+NEAREST_MEMBERS = 16  # the nearest member is looked for among a story's first and latest members  # the member check looks at a story's first and latest members
 CENTRAL_MEMBERS = 60  # the central headline is chosen among the first and latest members
 RETITLE_GROWTH = 2  # a story's title is chosen again when the story has doubled since ...
 RETITLE_MIN = 4  # ... and has at least this many articles: a second report does not retitle
@@ -96,7 +98,6 @@ class _Member:
     title_vector: dict[str, float]
     entities: frozenset[str]
     text_entities: frozenset[str]  # the names in the text: capitals there are reliable, in headlines not
-    title_words: frozenset[str]
     keys: frozenset[str]
     terms: int
     copy: bool
@@ -116,6 +117,7 @@ class _Story:
     entity_counts: Counter = field(default_factory=Counter)
     texts: int = 0  # members with names in their text
     log_terms: float = 0.0  # the sum of members' log(1 + distinct terms)
+    seconds: float = 0.0  # the sum of members' publication times (POSIX seconds): their mean
     index_keys: set[str] = field(default_factory=set)
     title: _Member | None = None
     titled_at_size: int = 0
@@ -264,7 +266,7 @@ class StoryClusterer:
         self._seen.append((at, tuple(terms)))
         keys = frozenset(title_words) | {"@" + e for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
-                       text_entities, _title_units(title_words, entities), keys, len(terms), copy)
+                       text_entities, keys, len(terms), copy)
 
     def _candidates(self, keys: Iterable[str]) -> list[_Story]:
         hits: Counter[int] = Counter()
@@ -283,21 +285,14 @@ class StoryClusterer:
         title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
         names = named = 0.0
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
-            common = max(COMMON_ENTITY * self._docs, 3)
-            total = shared = 0.0
-            for entity in member.text_entities:
-                df = self._df.get("@" + entity, 0)
-                if df > common and " " not in entity:
-                    continue
-                weight = self._idf("@" + entity)
-                total += weight
-                if entity in story.entity_counts:
-                    shared += weight * min(1.0, story.entity_counts[entity] / len(story.members) * 2)
-            names = shared / total if total else 0.0
-            named = 1.0 if total else 0.0
-        return story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
-                                    math.log(1 + len(story.members)), hours / 24,
-                                    math.sqrt(story.norm_sq) / len(story.members))
+            names, named = self._shared_names(((entity, 1.0) for entity in member.text_entities), story)
+        features = story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
+                                        math.log(1 + len(story.members)), hours / 24,
+                                        math.sqrt(story.norm_sq) / len(story.members))
+        if not story_score.plausible(features):  # vetoed: the members need not be looked at
+            return features
+        nearest = max(_dot(member.vector, other.vector) for other in _sample(story.members, NEAREST_MEMBERS))
+        return replace(features, nearest=nearest)
 
     def _best_story(self, member: _Member, at: datetime) -> tuple[_Story | None, list[_Story]]:
         """The most probable story (None when none is probable enough), and the candidates
@@ -319,36 +314,41 @@ class StoryClusterer:
             if story_score.plausible(features):
                 scored.append((story_score.probability(features, self.weights), -story.number, story))
         scored.sort(reverse=True)
-        for p, _, story in scored:
-            if p < self.join_probability:
-                break
-            if self._confirmed(member, story):
-                return story, neighbours
+        if scored and scored[0][0] >= self.join_probability:
+            return scored[0][2], neighbours
         return None, neighbours
 
-    def _confirmed(self, member: _Member, story: _Story) -> bool:
-        """The member check of the module docstring, for an article whose text names people
-        and places (a headline-only article has no reliable names to check)."""
-        if not member.text_entities or not story.texts:
-            return True
-        spread = max(NAME_STORIES * len(self._stories), 3)
-        rare = {e for e in member.entities if len(self._index.get("@" + e, ())) <= spread}
-        for other in _sample(story.members, CHECKED_MEMBERS):
-            entities = len(rare & other.entities)
-            if entities >= 2:
-                return True
-            if entities and _headlines_agree(member.title_words, other.title_words):
-                return True
-        return False
+    def _shared_names(self, names: Iterable[tuple[str, float]], story: _Story) -> tuple[float, float]:
+        """The IDF-weighted share of ``names`` (name, how much of its holder has it) that
+        ``story`` has too (a name in half of its members or more counts fully), and 1.0 when
+        any of them is rare enough to count (0.0 when all are as common as a town's name)."""
+        common = max(COMMON_ENTITY * self._docs, 3)
+        total = shared = 0.0
+        for entity, share in names:
+            if self._df.get("@" + entity, 0) > common and " " not in entity:
+                continue
+            weight = self._idf("@" + entity) * share
+            total += weight
+            if entity in story.entity_counts:
+                shared += weight * min(1.0, story.entity_counts[entity] / len(story.members) * 2)
+        return (shared / total, 1.0) if total else (0.0, 0.0)
 
     def pair_features(self, a: _Story, b: _Story) -> story_score.PairFeatures:
-        """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``)."""
+        """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``): the
+        names are the smaller story's, looked for in the larger."""
         cosine = _dot(a.centroid, b.centroid) / ((math.sqrt(a.norm_sq) or 1.0) * (math.sqrt(b.norm_sq) or 1.0))
         title_cosine = _dot(a.title_centroid, b.title_centroid) / (
             (math.sqrt(a.title_norm_sq) or 1.0) * (math.sqrt(b.title_norm_sq) or 1.0))
         terms = (a.log_terms / len(a.members) + b.log_terms / len(b.members)) / 2
-        return story_score.PairFeatures(cosine, title_cosine, terms,
-                                        math.log(1 + min(len(a.members), len(b.members))))
+        small, big = sorted((a, b), key=lambda story: len(story.members))
+        names = named = 0.0
+        if small.texts and big.texts:
+            names, named = self._shared_names(
+                ((entity, min(1.0, count / len(small.members) * 2)) for entity, count in small.entity_counts.items()),
+                big)
+        days = abs(a.seconds / len(a.members) - b.seconds / len(b.members)) / 86400
+        return story_score.PairFeatures(cosine, title_cosine, terms, math.log(1 + len(small.members)),
+                                        names, named, days)
 
     def _same_story(self, a: _Story, b: _Story) -> bool:
         """Two stories are one when the calibrated merge score says so: evidence from the two
@@ -367,6 +367,7 @@ class StoryClusterer:
         story.entity_counts.update(member.entities)
         story.texts += bool(member.text_entities)
         story.log_terms += math.log(1 + member.terms)
+        story.seconds += at.timestamp()
         if at >= story.last_at:
             story.last_at = at
         self._stories.move_to_end(story.number)
@@ -385,6 +386,7 @@ class StoryClusterer:
         story.entity_counts.update(other.entity_counts)
         story.texts += other.texts
         story.log_terms += other.log_terms
+        story.seconds += other.seconds
         story.last_at = max(story.last_at, other.last_at)
         for member in other.members:
             self._doc_story[member.doc_id] = story
@@ -425,26 +427,6 @@ def _sample(members: list[_Member], limit: int) -> list[_Member]:
         return members
     half = limit // 2
     return members[:half] + members[-half:]
-
-
-def _headlines_agree(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Two headlines share at least two words besides names, half of the shorter one's."""
-    a = frozenset(unit for unit in a if not unit.startswith("@"))
-    b = frozenset(unit for unit in b if not unit.startswith("@"))
-    shared = len(a & b)
-    return shared >= 2 and shared >= 0.5 * min(len(a), len(b))
-
-
-def _title_units(words: list[str], entities: Iterable[str]) -> frozenset[str]:
-    """A title's significant words with each multi-word name counted once: "Maple Harbour"
-    is one shared unit, not two, so a town's name alone never confirms a member."""
-    units = set(words)
-    for entity in entities:
-        parts = significant_words(entity)
-        if len(parts) > 1 and all(part in units for part in parts):
-            units.difference_update(parts)
-            units.add("@" + entity)
-    return frozenset(units)
 
 
 def lead_of(text: str, words: int = LEAD_WORDS) -> str:

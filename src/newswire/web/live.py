@@ -25,7 +25,8 @@ itself with them in its "Also in". The item's HTML carries its publication time
 (``data-at``) and its copies' ids (``data-copies``): the page puts the item where a reload
 would list it, replaces the one it showed, and withdraws the copies it showed as originals. Where
 the original is not on this wire (an author's wire, another author's original) a ``withdraw``
-event names the copies to take away.
+event names the copies to take away. Stories merging send nothing: a wire item does not show
+its story, so a merge changes no item a reload would list (the story pages are not live).
 """
 
 from __future__ import annotations

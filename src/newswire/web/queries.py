@@ -31,8 +31,11 @@ def list_page(store: Store, *, source: int | None = None, author: str | None = N
               copies: bool = False, reader: int | None = None, category: str | None = None) -> ArticlePage:
     """``Store.list_articles``: one page newest first, syndicated copies only with ``copies``;
     with ``reader`` (a user id), their muted sources and authors left out; with ``category``,
-    only its sources' (and those of the categories below it)."""
+    only its sources' (and those of the categories below it). A ``story`` merged into another
+    lists the story it now lives in: its articles moved there."""
     before = article_cursor(before)
+    if story is not None:
+        story = store.story_redirect(story) or story
     try:
         return store.list_articles(source_id=source, author=author, story_id=story, query=q or None,
                                    before=before or None, limit=limit, include_copies=copies, reader_id=reader,
