@@ -90,7 +90,8 @@ class Store(ReaderStateMethods):
         several reads (listing, states, copies, coverage) then sees one state of the database,
         and pays for one transaction instead of one each (a third of a millisecond apiece on
         SQLite). Writes inside the block are not seen by its later reads: wrap only pages that
-        read. Nested blocks are one."""
+        read. Nested blocks are one. The snapshot belongs to the thread: never hold one across an
+        ``await`` (other tasks on the event loop's thread would read through it)."""
         if getattr(self._local, "conn", None) is not None:
             yield
             return
