@@ -197,21 +197,23 @@ def author_page(request: Request, name: str, before: str | None = None) -> HTMLR
 def article_page(request: Request, article_id: str) -> HTMLResponse:
     store = store_of(request)
     number = id_or_404(article_id, "article")
-    live_after = store.last_article_id()
-    try:
-        article = store.get_article(number)
-    except NotFound:
-        raise WebError(404, f"There is no article #{number}; it may have been removed "
-                                          "with its source.") from None
     user = reader_of(request)
-    if user is not None:  # opening an article is reading it
+    if user is not None:  # opening an article is reading it (an id that is not stored changes nothing)
         store.mark_read(user.id, [number])
-    items, _ = listing(request, before=None, limit=SIDEBAR_SIZE, reader=user.id if user else None)
-    copies, canonical = store.copies_of(number), _canonical(store, article.duplicate_of)
-    mine = reader_context(request, [*items, WireItem.of(article)], newest_id=live_after)
+    with store.snapshot():  # after the mark: the page's reads in one transaction, which sees it
+        live_after = store.last_article_id()
+        try:
+            article = store.get_article(number)
+        except NotFound:
+            raise WebError(404, f"There is no article #{number}; it may have been removed "
+                                "with its source.") from None
+        items, _ = listing(request, before=None, limit=SIDEBAR_SIZE, reader=user.id if user else None)
+        copies, canonical = store.copies_of(number), _canonical(store, article.duplicate_of)
+        mine = reader_context(request, [*items, WireItem.of(article)], newest_id=live_after)
+        coverage = coverage_of(store, [article]).get(article.id)
     return render_page(request, "article.html", {**mine,
         "article": article, "original": safe_href(article.url), "items": items,
-        "copies": copies, "canonical": canonical, "coverage": coverage_of(store, [article]).get(article.id),
+        "copies": copies, "canonical": canonical, "coverage": coverage,
         "live_url": live_url(level=3), "live_after": live_after, "live_max": SIDEBAR_SIZE,
     })
 
