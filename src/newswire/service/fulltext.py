@@ -4,7 +4,7 @@ the feed's text. Runs beside ingest, never inside it.
     refresh ─► store ─► FullTextMarker.after_store (writer thread): new articles of a full-text
                         source, or whose feed text looks like a teaser, become "pending", due now
     run_extraction loop (its own task and Fetcher) ─► extract_due(now):
-        due pending articles ─► Fetcher.fetch(url, Accept: HTML)   same guard, caps, timeouts,
+        claim due pending articles ─► Fetcher.fetch(url, Accept: HTML)   same guard, caps, timeouts,
                                                                     per-host politeness as feeds
                              ─► extract_page (thread) ─► save_extraction  (status "done")
                              │     └─ feed text is a teaser (is_teaser) ─► source.full_text = True
@@ -13,7 +13,10 @@ the feed's text. Runs beside ingest, never inside it.
                                 "failed" after MAX_ATTEMPTS tries
 
 One article's failure never raises: it is recorded and the pass goes on. The loop has its own
-Fetcher, so a slow page holds none of the connection slots feed refreshes use.
+Fetcher, so a slow page holds none of the connection slots feed refreshes use. Jobs are claimed
+with a lease (``Store.claim_extractions``), as workers claim sources: ``newswire run`` and every
+``newswire worker`` run this loop, each page fetched by one of them, and a page whose claimer
+died is due again when its lease (``CLAIM_SECONDS``) ends.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ BACKOFF_FACTOR = 4
 LOOP_MIN_SLEEP = 1.0
 LOOP_MAX_SLEEP = 30.0  # new pending articles are noticed within this
 LOOP_ERROR_SLEEP = 10.0
+CLAIM_SECONDS = 300  # a claimed page is due again this long after, if its claimer died
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +111,10 @@ def retry_delay(attempts: int) -> timedelta:
 async def extract_due(store: Store, fetcher: Fetcher, *, now: datetime, limit: int = 50,
                       concurrency: int = 4,
                       on_done: Callable[[ExtractionJob, str], None] | None = None) -> ExtractionSummary:
-    """Fetch and extract up to ``limit`` pending articles due at ``now``, ``concurrency`` at a
-    time. ``on_done(job, outcome)`` is told each one ("done", "retrying" or "failed").
-    Raises StorageError only when the due list itself cannot be read."""
-    jobs = await asyncio.to_thread(store.due_extractions, now, limit=limit)
+    """Claim, fetch and extract up to ``limit`` pending articles due at ``now``, ``concurrency``
+    at a time. ``on_done(job, outcome)`` is told each one ("done", "retrying" or "failed").
+    Raises StorageError only when the jobs cannot be claimed."""
+    jobs = await asyncio.to_thread(store.claim_extractions, now, limit=limit, lease_seconds=CLAIM_SECONDS)
     summary = ExtractionSummary()
     gate = asyncio.Semaphore(max(1, concurrency))
 
@@ -138,7 +142,7 @@ async def _extract_one(store: Store, fetcher: Fetcher, job: ExtractionJob, now: 
             await asyncio.to_thread(store.set_full_text, job.source_id, True)
             summary.teaser_sources.add(job.source_id)
         return "done"
-    except NewswireError as error:  # the database refused: leave it pending, retried next pass
+    except NewswireError as error:  # the database refused: left pending, retried when the claim ends
         log.warning("extract: article %d: %s", job.article_id, error)
         summary.reasons["storage-error"] += 1
         summary.retrying += 1
