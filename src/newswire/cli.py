@@ -453,7 +453,7 @@ def worker(database: Database = DEFAULT_DB,
                                 "stores, when no other worker does: a second --enrich worker waits and "
                                 "takes over if the first dies")] = False,
            batch: Annotated[int, typer.Option(help="Most sources this worker refreshes at once (each claimed when due)", min=1, max=500)] = 20,
-           lease: Annotated[int, typer.Option(help="Seconds a claim lasts if the worker dies", min=30)] = 600,
+           lease: Annotated[int, typer.Option(help="Seconds a claim (of a source, or of a page to extract) lasts if the worker dies", min=30)] = 600,
            ) -> None:
     """A fetch worker for the PostgreSQL deployment: claims due sources (one worker each at a
     time), refreshes them, and stops cleanly on SIGINT/SIGTERM."""
@@ -461,7 +461,7 @@ def worker(database: Database = DEFAULT_DB,
 
     store = _open(database)
     owner = worker_name()
-    console.print(f"Worker {owner} on {_shown_url(database)}{' (enriching)' if enrich else ''}; press Ctrl-C to stop.",
+    console.print(f"Worker {owner} on {_shown_url(database)}{' (--enrich: enriches while no other worker does)' if enrich else ''}; press Ctrl-C to stop.",
                   highlight=False)
 
     async def go() -> None:

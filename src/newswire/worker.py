@@ -79,7 +79,8 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
     async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch),
                          enrichers=default_enrichers(copies_and_stories=False)) as refresher:
         jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick, max_in_flight=batch).run(stop),
-                run_extraction(store, stop, settings=settings), share_metrics(store, stop, owner)]
+                run_extraction(store, stop, settings=settings, claim_seconds=lease_seconds),
+                share_metrics(store, stop, owner)]
         if enrich:
             jobs.append(enrich_while_elected(store, stop, settings=settings, on_purge=on_purge, on_role=on_role))
         await asyncio.gather(*jobs)

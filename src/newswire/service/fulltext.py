@@ -109,12 +109,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 async def extract_due(store: Store, fetcher: Fetcher, *, now: datetime, limit: int = 50,
-                      concurrency: int = 4,
+                      concurrency: int = 4, claim_seconds: int = CLAIM_SECONDS,
                       on_done: Callable[[ExtractionJob, str], None] | None = None) -> ExtractionSummary:
     """Claim, fetch and extract up to ``limit`` pending articles due at ``now``, ``concurrency``
     at a time. ``on_done(job, outcome)`` is told each one ("done", "retrying" or "failed").
     Raises StorageError only when the jobs cannot be claimed."""
-    jobs = await asyncio.to_thread(store.claim_extractions, now, limit=limit, lease_seconds=CLAIM_SECONDS)
+    jobs = await asyncio.to_thread(store.claim_extractions, now, limit=limit, lease_seconds=claim_seconds)
     summary = ExtractionSummary()
     gate = asyncio.Semaphore(max(1, concurrency))
 
@@ -187,16 +187,18 @@ async def _record_failure(store: Store, job: ExtractionJob, now: datetime, reaso
 async def run_extraction(store: Store, stop: asyncio.Event, *, fetcher: Fetcher | None = None,
                          settings: Settings = DEFAULTS,
                          clock: Callable[[], datetime] = utcnow, limit: int = 20,
-                         concurrency: int = 4) -> None:
+                         concurrency: int = 4, claim_seconds: int = CLAIM_SECONDS) -> None:
     """Extract due pages until ``stop`` is set: a pass, then a wait until the next page is due
-    (at most ``LOOP_MAX_SLEEP``). Its own Fetcher unless one is given."""
+    (at most ``LOOP_MAX_SLEEP``). Its own Fetcher unless one is given. A page claimed and not
+    saved (this process died) is due again after ``claim_seconds``."""
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
     try:
         while not stop.is_set():
             wait = LOOP_ERROR_SLEEP
             try:
-                summary = await extract_due(store, fetcher, now=clock(), limit=limit, concurrency=concurrency)
+                summary = await extract_due(store, fetcher, now=clock(), limit=limit, concurrency=concurrency,
+                                            claim_seconds=claim_seconds)
                 wait = 0.0 if summary.attempted >= limit else await asyncio.to_thread(_seconds_until_due, store, clock())
             except NewswireError as error:
                 log.warning("extract: pass failed, retrying: %s", error)
