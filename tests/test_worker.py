@@ -244,3 +244,24 @@ def test_the_enricher_lock_is_one_processs_and_freed_when_its_connection_dies(st
             first.release()
     finally:
         other.close()
+
+
+async def test_the_follower_marks_teasers_a_killed_worker_stored_but_never_marked(store):
+    """A worker marks its new teasers for extraction right after its write commits; killed in
+    between (the soak's SIGKILL found it), they stayed teasers for good. The follower marks
+    what is still undecided."""
+    source = store.add_source("http://news.test/teasers.xml", full_text=True)
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)
+    teaser = Entry(guid="t", url="http://news.test/t.html", title="Council votes", published=recent,
+                   content_html="<p>The council voted…</p>", text="The council voted…", snippet="The council voted…")
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
+    await asyncio.sleep(0.2)
+    store.save_refresh(source.id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW), [teaser])  # no marking
+    for _ in range(200):
+        if store.claim_extractions(datetime.now(timezone.utc), limit=5):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await follower
+    assert store.get_articles([a.id for a in store.list_articles().items])[0].extraction_status == "pending"
