@@ -392,7 +392,9 @@ def report(args, world, t: Tally, drained: float, roles: list[Role], pager: Page
           f"p99 {pct(pager.latencies, 99) * 1000:.0f} ms, {pager.errors} not 200")
     if pager.errors:
         failures.append(f"{pager.errors} page requests did not answer 200")
-    print("fetches by outcome (the web node's /metrics): " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+    reporting = reasons.pop("(workers reporting)")
+    print("fetches by outcome (the web node's /metrics" + (f", {reporting} workers reporting" if args.database else "")
+          + "): " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
     print("errors logged by kind: " + (", ".join(f"{k} {v}" for k, v in kinds.most_common()) or "none"))
     if killed:
         print(f"SIGKILLed and restarted: {', '.join(killed)}")

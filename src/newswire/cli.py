@@ -461,8 +461,8 @@ def worker(database: Database = DEFAULT_DB,
 
     store = _open(database)
     owner = worker_name()
-    console.print(f"Worker {owner} on {_shown_url(database)}{' (--enrich: enriches while no other worker does)' if enrich else ''}; press Ctrl-C to stop.",
-                  highlight=False)
+    role = " (--enrich: enriches while no other worker does)" if enrich else ""
+    console.print(f"Worker {owner} on {_shown_url(database)}{role}; press Ctrl-C to stop.", highlight=False)
 
     async def go() -> None:
         stop = asyncio.Event()
