@@ -206,8 +206,8 @@ def log_kinds(logs: list[Path]) -> Counter[str]:
             line = re.sub(r"^\d\d:\d\d:\d\d ", "", line)
             if line.startswith("Traceback"):
                 kinds["traceback"] += 1
-            elif re.match(r"^[\w.]+(Error|Exception)\b", line):
-                continue  # the last line of a traceback, counted above
+            elif re.match(r"^[\w.]+(Error|Exception)\b|^The above exception|^During handling|^\(Background on", line):
+                continue  # the rest of a traceback, counted above
             elif warning := re.search(r"\b(\w+Warning): (\w+)", line):  # a file:line: SomeWarning: … line
                 kinds[f"log {warning.group(1)} from {warning.group(2)}"] += 1
             else:
