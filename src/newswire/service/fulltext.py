@@ -42,7 +42,7 @@ MAX_ATTEMPTS = 4
 BASE_DELAY = timedelta(minutes=5)
 BACKOFF_FACTOR = 4
 LOOP_MIN_SLEEP = 1.0
-LOOP_MAX_SLEEP = 30.0  # new pending articles are noticed within this
+LOOP_MAX_SLEEP = 10.0  # new pending articles are noticed within this (one indexed query a look)
 LOOP_ERROR_SLEEP = 10.0
 CLAIM_SECONDS = 300  # a claimed page is due again this long after, if its claimer died
 
