@@ -185,7 +185,11 @@ def free_port() -> int:
 Request = tuple[str, dict[str, str]]  # a path and its headers (a reader's cookie or token)
 
 
-async def load(base: str, paths: list[Request], concurrency: int, seconds: float) -> tuple[list[float], int]:
+async def load(base: str, paths: list[Request], concurrency: int, seconds: float,
+               pause: float = 0.0) -> tuple[list[float], int]:
+    """Request ``paths`` (at random) from ``concurrency`` clients for ``seconds``, each waiting
+    ``pause`` seconds between two requests (0: as fast as answers come): every latency, and
+    how many answers were not 200."""
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -199,6 +203,8 @@ async def load(base: str, paths: list[Request], concurrency: int, seconds: float
                 response = await client.get(path, headers=headers)
                 latencies.append(time.perf_counter() - t0)
                 errors += response.status_code != 200
+                if pause:
+                    await asyncio.sleep(pause)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return latencies, errors

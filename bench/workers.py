@@ -105,13 +105,16 @@ def wait_for(count: Callable[[], int], expected: int, workers: list[subprocess.P
 def start_workers(newswire: list[str], env: dict[str, str], plain: int, logs: Path) -> list[subprocess.Popen]:
     """One `newswire worker --enrich` then ``plain`` `newswire worker`s, each logging to a file
     of its own under ``logs`` (lines left unwrapped, for ``stored_by_each``)."""
-    env = {**env, "COLUMNS": "200"}
-    workers = []
-    for i, extra in enumerate([["--enrich"]] + [[]] * plain):
-        with open(logs / f"worker-{i}.log", "w") as log:
-            workers.append(subprocess.Popen(newswire + ["worker", *extra], env=env, stdout=log,
-                                            stderr=subprocess.STDOUT))
-    return workers
+    return [start_worker(newswire, env, logs, i, extra) for i, extra in enumerate([["--enrich"]] + [[]] * plain)]
+
+
+def start_worker(newswire: list[str], env: dict[str, str], logs: Path, index: int, options: list[str],
+                 *, append: bool = False) -> subprocess.Popen:
+    """One `newswire worker` with ``options``, logging to ``logs/worker-<index>.log`` (lines
+    left unwrapped); ``append`` keeps what an earlier worker of that index wrote there."""
+    with open(logs / f"worker-{index}.log", "a" if append else "w") as log:
+        return subprocess.Popen(newswire + ["worker", *options], env={**env, "COLUMNS": "200"}, stdout=log,
+                                stderr=subprocess.STDOUT)
 
 
 def stop_workers(workers: list[subprocess.Popen], grace: float = STOP_GRACE) -> list[float]:

@@ -142,3 +142,45 @@ async def test_refreshes_move_the_fetch_counters(store, client, feed_server):
     assert after["newswire_articles_stored"] == {(): 3}
     assert after["newswire_sources"][(("health", "failing"),)] == 1
     assert after["newswire_sources"][(("health", "ok"),)] == 1
+
+
+def test_metrics_add_every_workers_counters_to_this_process(store, client):
+    """In the PostgreSQL deployment the fetches happen in `newswire worker` processes: each
+    writes its counters to the database, and /metrics adds them to this process's own. A
+    worker gone for a day is folded into one row, and the sums never go down."""
+    from datetime import datetime, timedelta, timezone
+
+    def counters(*fetches: tuple[str, str, float]) -> metrics.Snapshot:
+        registry = metrics.Registry()
+        for outcome, reason, seconds in fetches:
+            registry.record_fetch(outcome, reason, seconds)
+        return registry.snapshot()
+
+    now = datetime.now(timezone.utc)
+    before = scrape(client)
+    store.share_metrics("host-a:1", now - timedelta(days=2), counters(("fetched", None, 0.2), ("fetched", None, 3)))
+    store.share_metrics("host-b:2", now, counters(("failed", "timeout", 20.0)))
+    store.share_metrics("host-b:2", now, counters(("failed", "timeout", 20.0), ("fetched", None, 0.01)))  # replaces
+    store.share_metrics("host-c:3", now, counters())  # folds host-a, silent for two days, into "retired"
+
+    def moved(found, name: str, **labels: str) -> float:
+        key = tuple(sorted(labels.items()))
+        return found[name].get(key, 0) - before.get(name, {}).get(key, 0)
+
+    for _ in range(2):  # the same sums before and after another write folds nothing more
+        found = scrape(client)
+        assert moved(found, "newswire_fetches_total", outcome="fetched", reason="none") == 3
+        assert moved(found, "newswire_fetches_total", outcome="failed", reason="timeout") == 1
+        assert moved(found, "newswire_fetch_duration_seconds_count") == 4
+        assert moved(found, "newswire_fetch_duration_seconds_bucket", le="0.25") == 2
+        assert moved(found, "newswire_fetch_duration_seconds_bucket", le="+Inf") == 4
+        assert found["newswire_workers_reporting"] == {(): 2}  # b and c; a is retired
+        store.share_metrics("host-c:3", now, counters())
+    with store._read() as conn:
+        owners = set(conn.execute(sa.text("SELECT owner FROM process_metrics")).scalars())
+    assert owners == {"retired", "host-b:2", "host-c:3"}
+
+
+def test_an_unreadable_counters_row_counts_as_nothing():
+    assert metrics.Snapshot.from_json("{not json") == metrics.Snapshot()
+    assert metrics.Snapshot.from_json('{"buckets": [1], "fetches": 3}') == metrics.Snapshot()

@@ -291,6 +291,27 @@ def test_sqlite_connection_settings(sqlite_url):
     store.close()
 
 
+def test_sqlite_a_new_connection_reads_while_another_process_writes(sqlite_url):
+    """A reader never waits for the writer in WAL mode, opening its connection included: each
+    new connection used to set auto_vacuum, which takes the write lock, so a web request that
+    opened one behind a long write failed with "database is locked" (found by bench/soak.py)."""
+    import sqlite3
+
+    Store(sqlite_url).close()  # a database with its tables (and incremental auto-vacuum)
+    writer = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    reader = Store(sqlite_url, migrate=False)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock throughout
+        writer.execute("UPDATE server_values SET value = value")
+        assert reader.article_count() == 0  # its first connection opens now
+        with reader._engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2  # incremental, kept
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        reader.close()
+
+
 def test_dialect(store, database_url):
     assert store.dialect == database_url.split(":")[0]
 

@@ -202,3 +202,66 @@ async def test_the_follower_enriches_what_is_stored_while_it_rebuilds(store, mon
     await follower
     assert {a.guid: bool(a.story_id) for a in store.list_articles(include_copies=True).items} == \
         {"before": True, "during": True}
+
+
+def test_extraction_jobs_are_claimed_by_one_process_until_saved_or_expired(store):
+    """Workers claim pages as they claim sources: a claimed job is nobody else's until its
+    outcome is saved or its claim expires (its claimer died)."""
+    source = add_sources(store, 1)[0]
+    entries = [Entry(guid=f"g{i}", url=f"http://news.test/{i}.html", title=f"t{i}", published=NOW) for i in range(5)]
+    store.save_refresh(source.id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW), entries)
+    ids = [a.id for a in store.list_articles().items]
+    store.mark_extraction_pending(ids, NOW)
+    a = store.claim_extractions(NOW, limit=3, lease_seconds=60)
+    b = store.claim_extractions(NOW, limit=10, lease_seconds=60)
+    assert len(a) == 3 and len(b) == 2 and not {j.article_id for j in a} & {j.article_id for j in b}
+    assert store.claim_extractions(NOW, limit=10) == []
+    store.save_extraction(a[0].article_id, "<p>page</p>", "page")
+    store.save_extraction_failure(a[1].article_id, "fetch: timed out", 1, NOW + timedelta(minutes=5))
+    later = store.claim_extractions(NOW + timedelta(seconds=61), limit=10)  # a[2] and b's: claims expired
+    assert {j.article_id for j in later} == set(ids) - {a[0].article_id, a[1].article_id}
+
+
+def test_the_enricher_lock_is_one_processs_and_freed_when_its_connection_dies(store, database_url):
+    """The --enrich role: one holder at a time; the next one gets it when the holder lets go or
+    its connection (the process) dies."""
+    from newswire.store import Store
+
+    other = Store(database_url, migrate=False)
+    try:
+        first, second = store.role_lock("enricher"), other.role_lock("enricher")
+        assert first.try_acquire() and first.held()
+        assert not second.try_acquire() and not second.held()
+        assert other.role_lock("something-else").try_acquire()
+        first.release()
+        assert second.try_acquire() and second.held()
+        if store.dialect == "postgresql":  # the holder's session ends as a killed process's does
+            with store._read() as conn:
+                conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_locks "
+                                     "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"))
+            assert not second.held()
+            assert first.try_acquire()
+            first.release()
+    finally:
+        other.close()
+
+
+async def test_the_follower_marks_teasers_a_killed_worker_stored_but_never_marked(store):
+    """A worker marks its new teasers for extraction right after its write commits; killed in
+    between (the soak's SIGKILL found it), they stayed teasers for good. The follower marks
+    what is still undecided."""
+    source = store.add_source("http://news.test/teasers.xml", full_text=True)
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)
+    teaser = Entry(guid="t", url="http://news.test/t.html", title="Council votes", published=recent,
+                   content_html="<p>The council voted…</p>", text="The council voted…", snippet="The council voted…")
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
+    await asyncio.sleep(0.2)
+    store.save_refresh(source.id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW), [teaser])  # no marking
+    for _ in range(200):
+        if store.claim_extractions(datetime.now(timezone.utc), limit=5):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await follower
+    assert store.get_articles([a.id for a in store.list_articles().items])[0].extraction_status == "pending"

@@ -452,9 +452,10 @@ def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port
 def worker(database: Database = DEFAULT_DB,
            enrich: Annotated[bool, typer.Option(
                "--enrich", help="Also run copy detection and story clustering over what every worker "
-                                "stores (exactly one worker should)")] = False,
+                                "stores, when no other worker does: a second --enrich worker waits and "
+                                "takes over if the first dies")] = False,
            batch: Annotated[int, typer.Option(help="Most sources this worker refreshes at once (each claimed when due)", min=1, max=500)] = 20,
-           lease: Annotated[int, typer.Option(help="Seconds a claim lasts if the worker dies", min=30)] = 600,
+           lease: Annotated[int, typer.Option(help="Seconds a claim (of a source, or of a page to extract) lasts if the worker dies", min=30)] = 600,
            ) -> None:
     """A fetch worker for the PostgreSQL deployment: claims due sources (one worker each at a
     time), refreshes them, and stops cleanly on SIGINT/SIGTERM."""
@@ -462,8 +463,8 @@ def worker(database: Database = DEFAULT_DB,
 
     store = _open(database)
     owner = worker_name()
-    console.print(f"Worker {owner} on {_shown_url(database)}{' (enriching)' if enrich else ''}; press Ctrl-C to stop.",
-                  highlight=False)
+    role = " (--enrich: enriches while no other worker does)" if enrich else ""
+    console.print(f"Worker {owner} on {_shown_url(database)}{role}; press Ctrl-C to stop.", highlight=False)
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -471,7 +472,8 @@ def worker(database: Database = DEFAULT_DB,
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_worker(store, stop, owner=owner, batch=batch, lease_seconds=lease, enrich=enrich,
-                         settings=_settings(database), on_pass=_report_pass, on_purge=_report_purge)
+                         settings=_settings(database), on_pass=_report_pass, on_purge=_report_purge,
+                         on_role=_report_role)
 
     try:
         asyncio.run(go())
@@ -570,6 +572,15 @@ def _report_pass(results: list[UpdateResult]) -> None:
     said = pass_line(results)
     if said:
         console.print(f"{datetime.now().strftime('%H:%M:%S')} {said}", highlight=False)
+
+
+ROLE_LINES = {"waiting": "another worker is enriching; this one fetches and takes over if that one stops",
+              "enriching": "enriching: copy detection and story clustering over every worker's articles",
+              "lost": "lost the enricher lock; asking for it again"}
+
+
+def _report_role(role: str) -> None:
+    console.print(f"{datetime.now().strftime('%H:%M:%S')} {ROLE_LINES.get(role, role)}", highlight=False)
 
 
 def _report_purge(summary: PurgeSummary) -> None:

@@ -8,9 +8,19 @@ Each worker holds at most ``batch`` sources in flight and claims more as they be
 its refreshes end, so one slow feed holds up none of the others (see ``newswire.scheduler``).
 
 Each due source is claimed by one worker at a time; a worker that dies holds its lease only
-until it expires, then another claims the source. Copy detection and story clustering keep an
-index of recent articles in memory, so they must see everything every worker stores: exactly
-one worker runs with ``--enrich``, following the articles table (``follow_and_enrich``).
+until it expires, then another claims the source. Pages of teaser articles are claimed the same
+way (``service.fulltext.run_extraction``: a claim pushes the job's due time past a lease), so
+every worker extracts full text beside its refreshes.
+
+Copy detection and story clustering keep an index of recent articles in memory, so they must
+see everything every worker stores: exactly one worker enriches, following the articles table
+(``follow_and_enrich``). Any number may be started with ``--enrich``; the one that holds the
+``enricher`` lock (``Store.role_lock``: a PostgreSQL advisory lock on a connection of its own)
+enriches, the others fetch and wait for the lock. A holder that dies, ``kill -9`` included,
+drops its connection and with it the lock, and a waiting one takes over within ``LOCK_RETRY``
+seconds; its steps rebuild their indexes from the database, so nothing stored meanwhile is
+missed. On SQLite the lock is a file lock beside the database (one machine shares one SQLite
+file), with the same effect.
 """
 
 from __future__ import annotations
@@ -20,8 +30,10 @@ import logging
 import os
 import socket
 from collections import deque
+from datetime import datetime, timezone
 from typing import Callable
 
+from newswire import metrics
 from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.scheduler import Scheduler
@@ -37,6 +49,11 @@ FOLLOW_BATCH = 500
 # Ids come from a sequence when the row is written, but transactions commit in their own order:
 # each look goes back this many ids, so an article committed late is not stepped over.
 FOLLOW_LOOKBACK = 1000
+ENRICHER_LOCK = "enricher"
+SHARE_EVERY = 10.0  # seconds between two writes of this worker's fetch counters
+LOCK_RETRY = 5.0  # seconds between two asks for the lock, and between two checks that it is held
+
+Role = Callable[[str], None]
 
 
 def worker_name() -> str:
@@ -46,10 +63,14 @@ def worker_name() -> str:
 async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = None, batch: int = 20,
                      lease_seconds: int = 600, enrich: bool = False, settings: Settings = DEFAULTS,
                      on_pass: Callable[[list[UpdateResult]], None] | None = None,
-                     on_purge: Callable[[PurgeSummary], None] | None = None) -> None:
-    """Claim and refresh due sources until ``stop`` is set; with ``enrich``, also follow every
-    article stored (by any worker) with copy detection and story clustering, and purge articles
-    older than ``settings.retention_days`` every hour."""
+                     on_purge: Callable[[PurgeSummary], None] | None = None,
+                     on_role: Role | None = None) -> None:
+    """Claim and refresh due sources, and extract due pages, until ``stop`` is set; with
+    ``enrich``, also take the enricher's role when it is free (``enrich_while_elected``):
+    follow every article stored (by any worker) with copy detection and story clustering, and
+    purge articles older than ``settings.retention_days`` every hour."""
+    from newswire.service.fulltext import run_extraction
+
     owner = owner or worker_name()
 
     def pick(now, room):
@@ -57,20 +78,99 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
 
     async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch),
                          enrichers=default_enrichers(copies_and_stories=False)) as refresher:
-        jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick, max_in_flight=batch).run(stop)]
-        if enrich:  # one such worker: it also purges older articles, when retention is on
-            jobs.append(follow_and_enrich(store, stop))
-            if settings.retention_days:
-                jobs.append(run_retention(store, stop, settings.retention_days, on_purge=on_purge))
+        jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick, max_in_flight=batch).run(stop),
+                run_extraction(store, stop, settings=settings, claim_seconds=lease_seconds),
+                share_metrics(store, stop, owner)]
+        if enrich:
+            jobs.append(enrich_while_elected(store, stop, settings=settings, on_purge=on_purge, on_role=on_role))
         await asyncio.gather(*jobs)
+    await asyncio.to_thread(_share_once, store, owner)  # with the refreshes that ended last
+
+
+async def share_metrics(store: Store, stop: asyncio.Event, owner: str, *, every: float = SHARE_EVERY) -> None:
+    """Write this process's fetch counters to its row every ``every`` seconds until ``stop``,
+    for ``/metrics`` on the web nodes (``Store.share_metrics``)."""
+    while not stop.is_set():
+        await asyncio.to_thread(_share_once, store, owner)
+        await _sleep(stop, every)
+
+
+def _share_once(store: Store, owner: str) -> None:
+    try:
+        store.share_metrics(owner, datetime.now(timezone.utc), metrics.REGISTRY.snapshot())
+    except NewswireError as error:  # the next one will do
+        log.warning("metrics: cannot write this worker's counters: %s", error)
+
+
+async def enrich_while_elected(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,
+                               on_purge: Callable[[PurgeSummary], None] | None = None,
+                               on_role: Role | None = None, retry: float = LOCK_RETRY) -> None:
+    """Until ``stop``: wait for the enricher lock; while it is held, follow and enrich (and
+    purge, when retention is on). A lock lost with its connection (the database restarted)
+    stops the enriching, and the wait starts again. ``on_role`` hears "waiting" and
+    "enriching" as the role changes."""
+    lock = store.role_lock(ENRICHER_LOCK)
+    said = ""
+
+    def tell(role: str) -> None:
+        nonlocal said
+        if role != said and on_role:
+            on_role(role)
+        said = role
+
+    try:
+        while not stop.is_set():
+            if not await asyncio.to_thread(lock.try_acquire):
+                tell("waiting")
+                await _sleep(stop, retry)
+                continue
+            tell("enriching")
+            await _enrich_while_held(store, stop, lock, settings, on_purge, retry)
+            if not stop.is_set():
+                log.warning("enrich: lost the enricher lock (its database connection ended); asking again")
+                tell("lost")
+    finally:
+        await asyncio.to_thread(lock.release)
+
+
+async def _enrich_while_held(store: Store, stop: asyncio.Event, lock, settings: Settings,
+                             on_purge: Callable[[PurgeSummary], None] | None, retry: float) -> None:
+    """Follow and purge until ``stop``, or until the lock is found no longer held."""
+    done = asyncio.Event()
+    jobs = [follow_and_enrich(store, done)]
+    if settings.retention_days:
+        jobs.append(run_retention(store, done, settings.retention_days, on_purge=on_purge))
+
+    async def watch() -> None:
+        while not stop.is_set() and await asyncio.to_thread(lock.held):
+            await _sleep(stop, retry)
+        done.set()
+
+    await asyncio.gather(watch(), *jobs)
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if ``stop`` is set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
 
 
 async def follow_and_enrich(store: Store, stop: asyncio.Event, *, poll: float = FOLLOW_POLL) -> None:
     """Run the index steps over each article as it appears in the database, in id order. The
-    steps rebuild from the database when they start, which covers what was stored before."""
-    steps = index_enrichers()
+    steps rebuild from the database when they start, which covers what was stored before.
+
+    The full-text marking runs first, again: the worker that stored an article marks it right
+    after its write commits, but a worker killed between the two (``kill -9``, the OOM killer)
+    left its teasers unmarked, never extracted. Marking only takes articles not decided yet, so
+    the second pass costs one query per batch."""
+    from newswire.service.fulltext import FullTextMarker
+
+    indexes = index_enrichers()
+    steps = [FullTextMarker(), *indexes]
     watermark = await asyncio.to_thread(store.last_article_id)
-    for step in steps:
+    for step in indexes:
         await asyncio.to_thread(step.prepare, store)  # type: ignore[attr-defined]
     recent: deque[int] = deque(maxlen=FOLLOW_LOOKBACK * 4)  # ids already enriched, newest last
     before_start = await asyncio.to_thread(store.arrived_after, max(0, watermark - FOLLOW_LOOKBACK),

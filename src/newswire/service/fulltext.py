@@ -4,7 +4,7 @@ the feed's text. Runs beside ingest, never inside it.
     refresh ─► store ─► FullTextMarker.after_store (writer thread): new articles of a full-text
                         source, or whose feed text looks like a teaser, become "pending", due now
     run_extraction loop (its own task and Fetcher) ─► extract_due(now):
-        due pending articles ─► Fetcher.fetch(url, Accept: HTML)   same guard, caps, timeouts,
+        claim due pending articles ─► Fetcher.fetch(url, Accept: HTML)   same guard, caps, timeouts,
                                                                     per-host politeness as feeds
                              ─► extract_page (thread) ─► save_extraction  (status "done")
                              │     └─ feed text is a teaser (is_teaser) ─► source.full_text = True
@@ -13,7 +13,10 @@ the feed's text. Runs beside ingest, never inside it.
                                 "failed" after MAX_ATTEMPTS tries
 
 One article's failure never raises: it is recorded and the pass goes on. The loop has its own
-Fetcher, so a slow page holds none of the connection slots feed refreshes use.
+Fetcher, so a slow page holds none of the connection slots feed refreshes use. Jobs are claimed
+with a lease (``Store.claim_extractions``), as workers claim sources: ``newswire run`` and every
+``newswire worker`` run this loop, each page fetched by one of them, and a page whose claimer
+died is due again when its lease (``CLAIM_SECONDS``) ends.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ MAX_ATTEMPTS = 4
 BASE_DELAY = timedelta(minutes=5)
 BACKOFF_FACTOR = 4
 LOOP_MIN_SLEEP = 1.0
-LOOP_MAX_SLEEP = 30.0  # new pending articles are noticed within this
+LOOP_MAX_SLEEP = 10.0  # new pending articles are noticed within this (one indexed query a look)
 LOOP_ERROR_SLEEP = 10.0
+CLAIM_SECONDS = 300  # a claimed page is due again this long after, if its claimer died
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +109,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 async def extract_due(store: Store, fetcher: Fetcher, *, now: datetime, limit: int = 50,
-                      concurrency: int = 4,
+                      concurrency: int = 4, claim_seconds: int = CLAIM_SECONDS,
                       on_done: Callable[[ExtractionJob, str], None] | None = None) -> ExtractionSummary:
-    """Fetch and extract up to ``limit`` pending articles due at ``now``, ``concurrency`` at a
-    time. ``on_done(job, outcome)`` is told each one ("done", "retrying" or "failed").
-    Raises StorageError only when the due list itself cannot be read."""
-    jobs = await asyncio.to_thread(store.due_extractions, now, limit=limit)
+    """Claim, fetch and extract up to ``limit`` pending articles due at ``now``, ``concurrency``
+    at a time. ``on_done(job, outcome)`` is told each one ("done", "retrying" or "failed").
+    Raises StorageError only when the jobs cannot be claimed."""
+    jobs = await asyncio.to_thread(store.claim_extractions, now, limit=limit, lease_seconds=claim_seconds)
     summary = ExtractionSummary()
     gate = asyncio.Semaphore(max(1, concurrency))
 
@@ -138,7 +142,7 @@ async def _extract_one(store: Store, fetcher: Fetcher, job: ExtractionJob, now: 
             await asyncio.to_thread(store.set_full_text, job.source_id, True)
             summary.teaser_sources.add(job.source_id)
         return "done"
-    except NewswireError as error:  # the database refused: leave it pending, retried next pass
+    except NewswireError as error:  # the database refused: left pending, retried when the claim ends
         log.warning("extract: article %d: %s", job.article_id, error)
         summary.reasons["storage-error"] += 1
         summary.retrying += 1
@@ -183,16 +187,18 @@ async def _record_failure(store: Store, job: ExtractionJob, now: datetime, reaso
 async def run_extraction(store: Store, stop: asyncio.Event, *, fetcher: Fetcher | None = None,
                          settings: Settings = DEFAULTS,
                          clock: Callable[[], datetime] = utcnow, limit: int = 20,
-                         concurrency: int = 4) -> None:
+                         concurrency: int = 4, claim_seconds: int = CLAIM_SECONDS) -> None:
     """Extract due pages until ``stop`` is set: a pass, then a wait until the next page is due
-    (at most ``LOOP_MAX_SLEEP``). Its own Fetcher unless one is given."""
+    (at most ``LOOP_MAX_SLEEP``). Its own Fetcher unless one is given. A page claimed and not
+    saved (this process died) is due again after ``claim_seconds``."""
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
     try:
         while not stop.is_set():
             wait = LOOP_ERROR_SLEEP
             try:
-                summary = await extract_due(store, fetcher, now=clock(), limit=limit, concurrency=concurrency)
+                summary = await extract_due(store, fetcher, now=clock(), limit=limit, concurrency=concurrency,
+                                            claim_seconds=claim_seconds)
                 wait = 0.0 if summary.attempted >= limit else await asyncio.to_thread(_seconds_until_due, store, clock())
             except NewswireError as error:
                 log.warning("extract: pass failed, retrying: %s", error)

@@ -179,6 +179,8 @@ class Refresher:
         except NotFound as error:  # removed while we fetched it
             return UpdateResult(source.id, "failed", "removed", str(error))
         except Exception as error:  # noqa: BLE001 - a StorageError, or a bug in the store
+            if isinstance(error, StorageError):  # a problem of ours, not the feed's: the log says it
+                log.warning("refresh: source %d (%s) could not be stored: %s", source.id, source.feed_url, error)
             failure = self._failure(source, error, update.fetched_at)
             try:
                 await self._writer.save(source, failure, ())

@@ -49,10 +49,14 @@ def create_engine(url: str) -> Engine:
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves in _sqlite_begin
+    dbapi_conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: what follows may wait
     # auto_vacuum takes effect only on a database with no tables yet (a new one): then purged
-    # articles' pages can be given back (Store.reclaim_space); on others it changes nothing.
-    for pragma in ("auto_vacuum=INCREMENTAL", "journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                   f"busy_timeout={BUSY_TIMEOUT_MS}"):
+    # articles' pages can be given back (Store.reclaim_space). Only there is it set: setting it
+    # takes the write lock, so every new connection (a web request's, say) waited for the
+    # writer, and failed with "database is locked" behind a write longer than the timeout.
+    if dbapi_conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is None:
+        dbapi_conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
         dbapi_conn.execute(f"PRAGMA {pragma}")
 
 

@@ -1,7 +1,7 @@
 """SQL for full-text extraction: which articles want their page fetched, and what came of it.
 
     new article ids ─► candidates() ─► (the enricher decides) ─► mark_pending()
-    due(now) ─► ExtractionJob ─► (fetch + extract, in service.fulltext) ─► save_done() | save_failure()
+    claim(now) ─► ExtractionJob ─► (fetch + extract, in service.fulltext) ─► save_done() | save_failure()
 
 An article's ``extraction_status`` is None (not wanted), "pending" (due at
 ``extraction_due_at``), "done" or "failed"; the feed's own text is never touched here.
@@ -75,15 +75,26 @@ def requeue_ids(conn: Connection, source_id: int | None) -> list[int]:
     return [row.id for row in conn.execute(query.order_by(c.id))]
 
 
-def due(conn: Connection, now: datetime, limit: int) -> list[ExtractionJob]:
-    """Pending articles due at ``now``, longest waiting first."""
+def claim(conn: Connection, now: datetime, limit: int, until: datetime) -> list[ExtractionJob]:
+    """Claim pending articles due at ``now``, longest waiting first, by moving their due time to
+    ``until``: the claim is a lease. A saved outcome sets the due time again (None when done, the
+    retry time after a failure); a claimer that dies leaves the job due again at ``until``. On
+    PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so workers claiming at once never get
+    the same job; on SQLite the write transaction is exclusive."""
     c = articles.c
+    pick = (sa.select(c.id).where(c.extraction_status == "pending", c.extraction_due_at <= now)
+            .order_by(c.extraction_due_at, c.id).limit(limit))
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(conn.execute(pick).scalars())
+    if not ids:
+        return []
+    conn.execute(sa.update(articles).where(c.id.in_(ids)).values(extraction_due_at=until))
     query = (sa.select(c.id, c.source_id, c.url, c.text, c.extraction_attempts, sources.c.full_text)
-             .join(sources, sources.c.id == c.source_id)
-             .where(c.extraction_status == "pending", c.extraction_due_at <= now)
-             .order_by(c.extraction_due_at, c.id).limit(limit))
-    return [ExtractionJob(row.id, row.source_id, row.url, row.text or "", row.extraction_attempts,
-                          bool(row.full_text)) for row in conn.execute(query)]
+             .join(sources, sources.c.id == c.source_id).where(c.id.in_(ids)).order_by(c.id))
+    jobs = {row.id: ExtractionJob(row.id, row.source_id, row.url, row.text or "", row.extraction_attempts,
+                                  bool(row.full_text)) for row in conn.execute(query)}
+    return [jobs[i] for i in ids if i in jobs]
 
 
 def next_due_at(conn: Connection) -> datetime | None:

@@ -23,9 +23,11 @@ from sqlalchemy.engine import Connection
 from newswire.errors import LastAdminError, NewswireError, NotFound, SourceExistsError, StorageError
 from newswire.models import Article, ArticlePage, Entry, SearchHit, Source, SourceUpdate, StoreResult
 from newswire.models import ApiToken, Story, User
+from newswire.metrics import Snapshot
 
-from . import accounts, articles, copies, extraction, reading, retention, search, server_values, sources
+from . import accounts, articles, copies, extraction, locks, process_metrics, reading, retention, search, server_values, sources
 from . import stories as story_rows
+from .locks import RoleLock
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
 from .reader_counts import UnreadCounter
 from .source_newest import SourceNewest
@@ -196,6 +198,24 @@ class Store(ReaderStateMethods):
         dies first. Raises StorageError."""
         with self._write() as conn:
             return sources.lease(conn, owner, now, now + timedelta(seconds=lease_seconds), limit)
+
+    def role_lock(self, name: str) -> RoleLock:
+        """A lock that one process at a time holds, e.g. the ``--enrich`` worker's (see
+        ``locks``): an advisory lock on a connection of its own on PostgreSQL, a file lock
+        beside the database on SQLite. Freed when the holder dies, however it dies."""
+        return locks.role_lock(self._engine, name)
+
+    def share_metrics(self, owner: str, now: datetime, snapshot: Snapshot) -> None:
+        """Write the fetch counters of the process ``owner`` (cumulative since it started) for
+        ``/metrics`` on any web node (see ``process_metrics``). Raises StorageError."""
+        with self._write() as conn:
+            process_metrics.save(conn, owner, now, snapshot)
+
+    def shared_metrics(self, now: datetime) -> tuple[Snapshot, int]:
+        """Every fetching process's counters added up, and how many of them reported in the
+        last two minutes. Raises StorageError."""
+        with self._read() as conn:
+            return process_metrics.total(conn, now)
 
     def next_due_at(self, *, excluding: Collection[int] = ()) -> datetime | None:
         """When the earliest enabled source (but those in ``excluding``, e.g. refreshes in flight)
@@ -386,10 +406,13 @@ class Store(ReaderStateMethods):
                 raise NotFound(f"store: no source {source_id}")
             return extraction.mark_pending(conn, extraction.requeue_ids(conn, source_id), now, reset=True)
 
-    def due_extractions(self, now: datetime, *, limit: int = 50) -> list[extraction.ExtractionJob]:
-        """Pending extractions due at ``now``, longest waiting first. Raises StorageError."""
-        with self._read() as conn:
-            return extraction.due(conn, now, limit)
+    def claim_extractions(self, now: datetime, *, limit: int = 50,
+                          lease_seconds: int = 300) -> list[extraction.ExtractionJob]:
+        """Claim up to ``limit`` pending extractions due at ``now``, longest waiting first, for
+        ``lease_seconds`` (see ``extraction.claim``): any number of processes may extract at
+        once, each page fetched by one of them. Raises StorageError."""
+        with self._write() as conn:
+            return extraction.claim(conn, now, limit, now + timedelta(seconds=lease_seconds))
 
     def next_extraction_due_at(self) -> datetime | None:
         """When the earliest pending extraction is due; None when none is. Raises StorageError."""

@@ -261,3 +261,12 @@ reader_stories = sa.Table(  # followed stories; no foreign key: stories are rebu
 sa.Index("ix_articles_source_id_id", articles.c.source_id, articles.c.id)
 # "Mark all as read up to a time" (sync apps send one) finds the first article first seen after it.
 sa.Index("ix_articles_first_seen_at", articles.c.first_seen_at)
+
+# Each fetching process's cumulative fetch counters (``metrics.Snapshot`` as JSON), written by
+# the process every few seconds and summed by ``/metrics`` (store/process_metrics.py).
+process_metrics = sa.Table(
+    "process_metrics", metadata,
+    sa.Column("owner", sa.Text, primary_key=True),  # host:pid, or "retired" for folded rows
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("counters", sa.Text, nullable=False),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import gzip
 import hashlib
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,13 +37,22 @@ class Request:
 Handler = Callable[[Request], Response]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a fetcher refusing a huge body, a timeout) is no error here."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FeedServer:
     """Serve documents on 127.0.0.1:<port>. ``add`` publishes a static document with ETag and
     Last-Modified (answering 304 when they match); ``route`` installs any handler."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, record: bool = True):
         self._routes: dict[str, Handler] = {}
-        self.requests: list[Request] = []
+        self.requests: list[Request] = []  # every request, in order (unless ``record`` is False:
+        self._record = record              # a server meant to run for hours keeps none)
         self._lock = threading.Lock()
         server = self
 
@@ -58,7 +68,7 @@ class FeedServer:
             def do_HEAD(self) -> None:
                 server._serve(self)
 
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd = _QuietServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
@@ -118,7 +128,8 @@ class FeedServer:
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         request = Request(h.command, h.path, {k.lower(): v for k, v in h.headers.items()})
         with self._lock:
-            self.requests.append(request)
+            if self._record:
+                self.requests.append(request)
             handler = self._routes.get(h.path.split("?", 1)[0]) or self._routes.get(h.path)
         response = handler(request) if handler else Response(404, b"not found", {"Content-Type": "text/plain"})
         if response.delay:

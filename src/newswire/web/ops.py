@@ -1,14 +1,17 @@
 """Operations: ``/healthz`` for load balancers and ``/metrics`` for Prometheus.
 
-``/metrics`` writes the process-wide fetch counters and histogram of ``newswire.metrics`` (the
-refresher records them when the scheduler runs in this process) and reads the gauges from the
-store at scrape time: articles stored and sources by health.
+``/metrics`` writes the fetch counters and histogram of ``newswire.metrics``: this process's
+(the refresher records them when the scheduler runs here, under ``newswire run``) plus every
+``newswire worker``'s, which each worker writes to the database (``Store.shared_metrics``), so
+any web node describes the whole deployment. The gauges are read from the store at scrape time:
+articles stored, sources by health, workers reporting.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -56,8 +59,15 @@ class MetricsResponse(Response):
                              "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics_endpoint(request: Request) -> Response:
     store = store_of(request)
-    return MetricsResponse(metrics.REGISTRY.render() + store_gauges(store.article_count(), store.list_sources())
-                           + build_info())
+    shared, reporting = store.shared_metrics(datetime.now(timezone.utc))
+    return MetricsResponse((metrics.REGISTRY.snapshot() + shared).render() + workers_gauge(reporting)
+                           + store_gauges(store.article_count(), store.list_sources()) + build_info())
+
+
+def workers_gauge(reporting: int) -> str:
+    return metrics.family("newswire_workers_reporting", "gauge",
+                          "newswire worker processes that wrote their counters in the last two minutes.",
+                          [metrics.sample("newswire_workers_reporting", {}, reporting)])
 
 
 def store_gauges(article_count: int, sources: list) -> str:

@@ -1,0 +1,81 @@
+"""The PostgreSQL deployment as an operator runs it, with real processes: two `newswire worker
+--enrich` and a `newswire serve` on one database, a teaser feed and its pages on 127.0.0.1.
+
+One test walks it all, as processes are slow to start: the workers extract the teasers' pages
+(no `newswire run` anywhere), their fetch counters reach the web node's /metrics, one worker
+enriches while the other waits, and after a `kill -9` of the enricher the other takes over and
+enriches what is stored after."""
+
+from __future__ import annotations
+
+import signal
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from newswire.models import Entry, SourceUpdate
+from newswire.store import Store
+from test_fulltext import publish
+from test_ops import parse_exposition
+from test_run import Process, free_port, wait_until, web_answers
+
+ENRICHING = "enriching: copy detection"
+WAITING = "another worker is enriching"
+
+
+def scrape(port: int) -> dict:
+    response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    return parse_exposition(response.text) if response.status_code == 200 else {}
+
+
+def test_workers_extract_report_their_fetches_and_hand_over_enrichment(feed_server):
+    from conftest import throwaway_postgres_database
+
+    with throwaway_postgres_database("newswire_deploy") as url:
+        with Store(url) as store:
+            _, articles, feed = publish(feed_server, n=4, teaser=True)
+            source = store.add_source(feed, full_text=True)
+            port = free_port()
+            processes = [Process("serve", "--database", url, "--port", str(port))]
+            processes += [Process("worker", "--enrich", "--database", url) for _ in range(2)]
+            try:
+                web, first, second = processes
+                wait_until(lambda: web_answers(port), "the web node", web)
+                wait_until(lambda: ENRICHING in first.output or ENRICHING in second.output, "an enricher", first)
+                enricher, waiter = (first, second) if ENRICHING in first.output else (second, first)
+                wait_until(lambda: WAITING in waiter.output, "the other worker to wait", waiter)
+                assert ENRICHING not in waiter.output
+
+                # Every worker extracts: the teasers get their pages' text.
+                def extracted():
+                    stored = store.get_articles([a.id for a in store.list_articles(source_id=source.id).items])
+                    return len(stored) == len(articles) and all(a.extraction_status == "done" and a.page_html for a in stored)
+                wait_until(extracted, "the pages extracted by the workers", waiter)
+
+                # The workers' fetches reach the web node's /metrics.
+                def counted():
+                    found = scrape(port)
+                    fetched = found.get("newswire_fetches_total", {}).get((("outcome", "fetched"), ("reason", "none")))
+                    return fetched == 1 and found["newswire_workers_reporting"] == {(): 2}
+                wait_until(counted, "the workers' fetch in /metrics", web)
+
+                # The enricher dies; the other takes over and enriches what is stored after.
+                enricher.proc.send_signal(signal.SIGKILL)
+                enricher.proc.wait()
+                wait_until(lambda: ENRICHING in waiter.output, "the waiting worker to take over", waiter)
+                recent = datetime.now(timezone.utc) - timedelta(minutes=5)
+                body = " ".join(f"harbour{i}" for i in range(80))
+                later = [Entry(guid=f"later-{i}", url=None, title=f"Later story {i}", published=recent,
+                               content_html=f"<p>{body}</p>", text=body, snippet=body[:80]) for i in range(2)]
+                store.save_refresh(source.id, SourceUpdate(fetched_at=recent, status="ok",
+                                                           next_due_at=recent + timedelta(hours=1)), later)
+
+                def enriched():
+                    items = store.list_articles(include_copies=True, limit=50).items
+                    new = [a for a in items if a.guid.startswith("later-")]
+                    return len(new) == 2 and all(a.story_id for a in new)
+                wait_until(enriched, "the new articles enriched by the worker that took over", waiter)
+                assert waiter.stop(signal.SIGTERM) == 0 and "Stopped cleanly." in waiter.output
+            finally:
+                for process in processes:
+                    process.kill()
