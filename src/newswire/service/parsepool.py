@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 WATCH_SECONDS = 1.0  # how often a worker checks that the main process is still there
 PR_SET_PDEATHSIG = 1
 # Imported once in the fork server, so that each worker forks with them loaded.
-PRELOAD = ["newswire.service.update"]
+PRELOAD = ["newswire.service.update", "newswire.parse.assemble", "newswire.parse.document"]
 
 
 def parse_pool(workers: int) -> ProcessPoolExecutor:
