@@ -83,15 +83,26 @@ class Boilerplate:
 
     def learn(self, source_id: int, doc_id: int, doc_units: Iterable[str]) -> None:
         """Record one article's units (again: an updated article replaces its earlier units)."""
+        self._learn_keys(source_id, doc_id, list(map(_unit_key, doc_units)))
+
+    def learn_and_keep(self, source_id: int, doc_id: int, doc_units: list[str]) -> list[bool]:
+        """Learn from the article's units, then say for each whether it stays (is not
+        boilerplate); each unit is hashed once for both."""
+        keys = list(map(_unit_key, doc_units))
+        counts = self._learn_keys(source_id, doc_id, keys)
+        return [counts[key] < self.min_articles for key in keys]
+
+    def _learn_keys(self, source_id: int, doc_id: int, keys: list[int]) -> Counter[int]:
         recent = self._recent.setdefault(source_id, OrderedDict())
         counts = self._counts.setdefault(source_id, Counter())
         if doc_id in recent:
             self._forget(counts, recent.pop(doc_id))
-        seen = frozenset(map(_unit_key, doc_units))
+        seen = frozenset(keys)
         recent[doc_id] = seen
         counts.update(seen)
         while len(recent) > self.history:
             self._forget(counts, recent.popitem(last=False)[1])
+        return counts
 
     @staticmethod
     def _forget(counts: Counter[int], keys: frozenset[int]) -> None:
@@ -107,8 +118,7 @@ class Boilerplate:
     def clean(self, source_id: int, doc_id: int, text: str) -> list[str]:
         """Learn from the article, then return its units without the boilerplate."""
         doc_units = units(text)
-        self.learn(source_id, doc_id, doc_units)
-        return [unit for unit in doc_units if not self.is_boilerplate(source_id, unit)]
+        return [unit for unit, keep in zip(doc_units, self.learn_and_keep(source_id, doc_id, doc_units)) if keep]
 
 
 MAX_CHARS = 3000

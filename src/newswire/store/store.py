@@ -444,8 +444,7 @@ class Store(ReaderStateMethods):
         articles over, leave the old row empty and pointing at the new one (links to it
         redirect), and recompute the new one's stats. Raises StorageError."""
         with self._write() as conn:
-            for old, new in merges:
-                story_rows.merge(conn, old, new)
+            story_rows.merge_many(conn, merges)
 
     def story_redirect(self, story_id: int) -> int | None:
         """The story a merged story now lives in (following merges of merges); None when the

@@ -88,16 +88,22 @@ def refresh_many(conn: Connection, story_ids: Sequence[int], titles: Mapping[int
                      .values({k: sa.bindparam(k) for k in shape}), rows)
 
 
-def merge(conn: Connection, old: int, new: int) -> None:
-    """Fold story ``old`` into ``new`` (see ``Store.merge_stories``); stories already merged
-    into ``old`` now point at ``new`` too, so a redirect is one hop."""
-    if old == new:
-        return
-    conn.execute(sa.update(articles).where(articles.c.story_id == old).values(story_id=new))
-    conn.execute(sa.update(stories).where(_c.merged_into == old).values(merged_into=new))
-    conn.execute(sa.update(stories).where(_c.id == old)
-                 .values(merged_into=new, article_count=0, source_count=0))
-    refresh(conn, new, None)
+def merge_many(conn: Connection, merges: Sequence[tuple[int, int]]) -> None:
+    """Fold each story ``old`` into ``new``, in order (see ``Store.merge_stories``); stories
+    already merged into ``old`` now point at ``new`` too, so a redirect is one hop. The stats
+    of the stories merged into are recomputed once, together, at the end: a batch of a
+    clustering run can hold a thousand merges, and one grouped query each was a tenth of the
+    enrichment's time."""
+    targets: set[int] = set()
+    for old, new in merges:
+        if old == new:
+            continue
+        conn.execute(sa.update(articles).where(articles.c.story_id == old).values(story_id=new))
+        conn.execute(sa.update(stories).where(_c.merged_into == old).values(merged_into=new))
+        conn.execute(sa.update(stories).where(_c.id == old)
+                     .values(merged_into=new, article_count=0, source_count=0))
+        targets.add(new)
+    refresh_many(conn, sorted(targets), {})
 
 
 def merged_into(conn: Connection, story_id: int) -> int | None:
