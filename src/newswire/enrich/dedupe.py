@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import re
 import zlib
 from collections import Counter, OrderedDict
@@ -219,19 +220,28 @@ SHINGLE_SIZE = 5
 class CopyText:
     """An article's text as copy detection reads it, made once per text by ``prepare_copy_text``
     (in a parse worker, where there are some, so the writer's process does not): the units of
-    its ``opening``, each as its boilerplate key, its word count and its shingles. Which units
-    are boilerplate depends on the source's recent articles, so that is decided at indexing."""
+    its ``opening``, each as its boilerplate key, its word count and its shingles (``grams``,
+    all units' one after the other, unit i's ending at ``ends[i]``). Which units are
+    boilerplate depends on the source's recent articles, so that is decided at indexing."""
 
     shingle_size: int
     keys: tuple[int, ...]
     words: tuple[int, ...]
-    grams: tuple[np.ndarray, ...]
+    grams: np.ndarray
+    ends: tuple[int, ...]
+
+    def shingles(self, kept: Sequence[int]) -> np.ndarray:
+        """The sorted distinct shingles of the units numbered ``kept``."""
+        starts = (0, *self.ends)
+        return _joined([self.grams[starts[i]:self.ends[i]] for i in kept])
 
 
 def prepare_copy_text(text: str, shingle_size: int = SHINGLE_SIZE) -> CopyText:
     doc_units = units(opening(text))
+    grams = unit_shingles(doc_units, shingle_size)
     return CopyText(shingle_size, tuple(map(unit_key, doc_units)), tuple(len(unit.split()) for unit in doc_units),
-                    tuple(unit_shingles(doc_units, shingle_size)))
+                    np.concatenate(grams) if grams else np.zeros(0, dtype=np.uint32),
+                    tuple(itertools.accumulate(len(unit) for unit in grams)))
 
 
 def containment(a: np.ndarray, b: np.ndarray) -> float:
@@ -310,7 +320,7 @@ class CopyDetector:
         kept = [i for i, stays in enumerate(keep) if stays]
         canonical: int | None = None
         if sum(prepared.words[i] for i in kept) >= self.min_words:
-            doc = _Doc(source_id, published_at, _joined([prepared.grams[i] for i in kept]))
+            doc = _Doc(source_id, published_at, prepared.shingles(kept))
             minhash = self._minhash(doc.shingles)
             group = self._best_group(doc, minhash)
             if group is not None:

@@ -16,6 +16,7 @@ Runs on the writer thread only: no locks.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, Sequence
@@ -46,12 +47,18 @@ def stored_text(entry: Entry) -> str:
     return strip_markers(entry.text) or entry.summary
 
 
-def prepare_entries(entries: Sequence[Entry]) -> dict[str, CopyText]:
-    """Each entry's text prepared for copy detection, by the text. Runs in the parse workers:
-    the splitting, normalising and hashing, about half of copy detection, then costs the
-    writer's process (where the event loop, the writes and the enrichment share one GIL)
+def prepare_entries(entries: Sequence[Entry]) -> dict[bytes, CopyText]:
+    """Each entry's text prepared for copy detection, by ``text_key``. Runs in the parse
+    workers: the splitting, normalising and hashing, about half of copy detection, then costs
+    the writer's process (where the event loop, the writes and the enrichment share one GIL)
     nothing. A text that comes back changed in any way simply misses and is prepared there."""
-    return {text: prepare_copy_text(text) for text in map(stored_text, entries) if text}
+    return {text_key(text): prepare_copy_text(text) for text in map(stored_text, entries) if text}
+
+
+def text_key(text: str) -> bytes:
+    """A text's digest: what a prepared text is found by, so that a batch waiting for its
+    enrichment does not also hold every article's text."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class CopyEnricher:
@@ -73,14 +80,14 @@ class CopyEnricher:
         log.info("copies: indexed %d recent articles", len(self.detector))
 
     def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int], *,
-                    prepared: Mapping[str, CopyText] = {}) -> None:
-        """Index the articles written; ``prepared`` holds texts prepared beforehand (by the text)."""
+                    prepared: Mapping[bytes, CopyText] = {}) -> None:
+        """Index the articles written; ``prepared`` holds texts prepared beforehand (``prepare_entries``)."""
         ids = list(dict.fromkeys([*new_ids, *updated_ids]))
         writes: list[tuple[int, int | None]] = []
         for article in store.get_articles(ids):
             text = article.text or article.summary
             decision = self.detector.index(article.id, article.source_id, text, copy_time(article),
-                                           prepared=prepared.get(text))
+                                           prepared=prepared.get(text_key(text)) if prepared else None)
             if decision.canonical_id != article.duplicate_of:
                 writes.append((article.id, decision.canonical_id))
             writes.extend(decision.repoint)

@@ -70,7 +70,7 @@ PARSE_THREADS = 2  # parsing holds the GIL for most of its work: more threads wo
 
 
 def _parse(content: bytes, url: str, content_type: str | None, tz: str, seen_at: datetime,
-           max_items: int, prepare: bool) -> tuple[ParsedFeed, Mapping[str, Any]]:
+           max_items: int, prepare: bool) -> tuple[ParsedFeed, Mapping[bytes, Any]]:
     """Parse, and with ``prepare`` also prepare the entries' texts for copy detection, here in
     the parse worker rather than in the writer's process (see ``Enricher``)."""
     feed = parse_feed(content, url=url, content_type=content_type, source_timezone=tz, seen_at=seen_at,
@@ -135,7 +135,7 @@ class Refresher:
         """Fetch, parse and store one source; never raises (but may be cancelled)."""
         now = self._clock()
         entries: Sequence[Entry] = ()
-        prepared: Mapping[str, Any] = {}
+        prepared: Mapping[bytes, Any] = {}
         watch = metrics.Stopwatch()
         try:
             fetched = await watch.time(self._fetcher.fetch(source.feed_url, etag=source.etag,
@@ -163,7 +163,7 @@ class Refresher:
         return decide.after_internal_error(source, error, now)
 
     async def _parse_in_pool(self, fetched: FetchResult, source: Source,
-                             now: datetime) -> tuple[ParsedFeed, Mapping[str, Any]]:
+                             now: datetime) -> tuple[ParsedFeed, Mapping[bytes, Any]]:
         """Parse in the process pool, or on a parse thread: never on the event loop. A pool broken
         by a dead worker (killed, out of memory) is replaced and the parse tried once more there;
         a second break fails this source only."""
@@ -188,7 +188,7 @@ class Refresher:
         self._parser = parse_pool(self._parse_processes)
 
     async def _save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry],
-                    prepared: Mapping[str, Any] = {}) -> UpdateResult:
+                    prepared: Mapping[bytes, Any] = {}) -> UpdateResult:
         try:
             stored = await self._writer.save(source, update, entries, prepared)
         except NotFound as error:  # removed while we fetched it
@@ -223,11 +223,11 @@ class _Writer:
         self._enricher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-enrich")
         if self._enrichers:
             self._enricher_thread.submit(self._prepare)
-        self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], Mapping[str, Any], asyncio.Future]] = []
+        self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], Mapping[bytes, Any], asyncio.Future]] = []
         self._drainer: asyncio.Task | None = None
 
     async def save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry],
-                   prepared: Mapping[str, Any] = {}) -> StoreResult:
+                   prepared: Mapping[bytes, Any] = {}) -> StoreResult:
         """Raises NotFound or StorageError for this refresh alone. ``prepared``: the entries'
         texts prepared for the enrichment steps that take them (see ``Enricher``)."""
         future: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -263,7 +263,7 @@ class _Writer:
         error (a bug, not a ``NewswireError``) in a batch sends each refresh again on its own, so
         that it fails only the refresh that causes it."""
         refreshes = []
-        prepared: dict[str, Any] = {}
+        prepared: dict[bytes, Any] = {}
         for source, update, entries, texts, _ in batch:
             prepared.update(texts)
             if update.feed_url:
@@ -303,7 +303,7 @@ class _Writer:
             except Exception:  # noqa: BLE001 - a step that cannot start must not stop ingest
                 log.exception("enrich: %s could not start", type(enricher).__name__)
 
-    def _enrich(self, new_ids: list[int], updated_ids: list[int], prepared: Mapping[str, Any]) -> None:
+    def _enrich(self, new_ids: list[int], updated_ids: list[int], prepared: Mapping[bytes, Any]) -> None:
         for enricher in self._enrichers:
             try:
                 if prepared and getattr(enricher, "takes_prepared", False):
