@@ -488,10 +488,11 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return story_rows.recent(conn, since)
 
-    def merge_flags(self, source_ids: Sequence[int]) -> dict[int, bool]:
-        """Each source's ``merge_stories`` switch. Raises StorageError."""
+    def articles_for_stories(self, article_ids: Sequence[int]) -> list[story_rows.StoryRow]:
+        """The existing articles of ``article_ids`` as story clustering reads them, in no
+        particular order. Raises StorageError."""
         with self._read() as conn:
-            return story_rows.merge_flags(conn, source_ids)
+            return story_rows.rows_of(conn, article_ids)
 
     EDITABLE = frozenset({"name", "category", "enabled", "full_text", "merge_stories"})
 
