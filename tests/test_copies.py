@@ -88,6 +88,25 @@ def test_copies_point_to_the_earliest(store, syndicated):
     assert store.also_in([wire, other]) == {wire: [(citizen, "Ottawa Citizen"), (gazette, "Montreal Gazette")]}
 
 
+def test_texts_prepared_in_the_parse_workers_give_the_same_copies(store, sources, monkeypatch):
+    """The enricher indexes a text prepared beforehand (``prepare_entries``, as the parse
+    workers hand it over) without preparing it again, and decides as it would have."""
+    from newswire.enrich import dedupe
+    from newswire.service.copies import prepare_entries
+
+    enricher = CopyEnricher(store, clock=clock)
+    story = [entry(f"p{i}", "Ferry vote delayed", body(1), T0 + timedelta(minutes=i), footer=f"Footer {i}.")
+             for i in range(len(sources))]
+    prepared = prepare_entries(story)
+    monkeypatch.setattr(dedupe, "prepare_copy_text", lambda *args: pytest.fail("prepared again"))
+    ids = []
+    for source, one in zip(sources, story):
+        result = store.save_refresh(source.id, ok(), [one])
+        enricher.after_store(store, result.new_ids, (), prepared=prepared)
+        ids += result.new_ids
+    assert [a.duplicate_of for a in store.get_articles(ids)] == [None, ids[0], ids[0]]
+
+
 def test_the_wire_lists_a_story_once(store, syndicated):
     _, (wire, citizen, gazette), other = syndicated
     assert {a.id for a in store.list_articles().items} == {wire, other}

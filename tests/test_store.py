@@ -334,6 +334,16 @@ def test_migrating_twice_is_harmless(database_url):
     store.close()
 
 
+def test_head_read_without_alembic_is_alembics_head():
+    """Opening a database at the head skips Alembic (a short command's start-up): the head it
+    reads from the migration files as text must be the one Alembic finds."""
+    from alembic.script import ScriptDirectory
+
+    from newswire.store.engine import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def test_unsupported_url_is_a_storage_error():
     with pytest.raises(StorageError):
         Store("mysql://localhost/db")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 
+from newswire.enrich.dedupe import prepare_copy_text
+from newswire.service.copies import text_key
 from newswire.testing import LOOPBACK
 from newswire.fetch import Fetcher
 from newswire.service.update import Refresher
@@ -123,6 +125,30 @@ async def test_parsing_in_worker_processes_gives_the_same_articles(store, feed_s
     urls = [outlet_feed(feed_server, i)[2] for i in range(3)]
     results = await refresh_all(store, [store.add_source(u) for u in urls], parse_processes=2)
     assert sum(r.new for r in results) == 15 and store.article_count() == 15
+
+
+async def test_parse_workers_prepare_texts_for_the_steps_that_take_them(store, feed_server):
+    """The workers also prepare each text for copy detection; a step that takes them gets them
+    by the text it reads back from the store, the same as preparing it there would give."""
+    texts, given = set(), {}
+
+    class Recorder:
+        takes_prepared = True
+
+        def after_store(self, store, new_ids, updated_ids, prepared={}):
+            texts.update((a.text or a.summary) for a in store.get_articles(new_ids))
+            given.update(prepared)
+
+    sources = [store.add_source(outlet_feed(feed_server, i)[2]) for i in range(3)]
+    async with Fetcher(LOOPBACK) as fetcher:  # the default timeouts: the workers' first imports take a while
+        async with Refresher(store, fetcher, clock=lambda: NOW, parse_processes=2,
+                             enrichers=[Recorder()]) as refresher:
+            results = await refresher.refresh_many(sources)
+    assert sum(r.new for r in results) == 15 and len(texts) == 15
+    for text in texts:
+        there, here = given[text_key(text)], prepare_copy_text(text)
+        assert (there.keys, there.words, there.ends) == (here.keys, here.words, here.ends) and len(here.keys) > 3
+        assert (there.grams == here.grams).all()
 
 
 async def test_enrichers_see_new_and_changed_ids_and_cannot_break_ingest(store, feed_server):

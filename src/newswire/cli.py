@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterator, NoReturn, Optional
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -40,6 +39,8 @@ from newswire.models import Source
 from newswire.terminal import counted, line, link, text
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from newswire.service.retention import PurgeSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -613,24 +614,26 @@ def _offer_first_admin(app, store: Store, base: str) -> None:
                   f"newswire user add NAME --admin", highlight=False, soft_wrap=True)
 
 
-class _Server(uvicorn.Server):
+def _server(app, settings: Settings) -> "uvicorn.Server":
     """uvicorn's server without its own signal handling: ours stops the web server and the
-    scheduler together (uvicorn's would re-raise the signal after shutting down)."""
+    scheduler together (uvicorn's would re-raise the signal after shutting down). uvicorn logs
+    problems only; one line per request with NEWSWIRE_ACCESS_LOG=1 (``--access-log``).
+    uvicorn is imported here, not with the module: `fetch` and the other short commands do not
+    serve, and their start-up is part of every unchanged pass."""
+    import uvicorn
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
 
-    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
-        pass
+        def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+            pass
 
-
-def _server_config(app, settings: Settings) -> uvicorn.Config:
-    """uvicorn logs problems only; one line per request with NEWSWIRE_ACCESS_LOG=1 (``--access-log``)."""
     config = uvicorn.Config(app, log_level="warning", access_log=settings.access_log, timeout_graceful_shutdown=5)
     if settings.access_log:  # uvicorn's start-up chatter stays at warning; requests are logged
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)
-    return config
+    return Server(config)
 
 
 async def _serve(store: Store, listener: socket.socket, settings: Settings, host: str, *,
@@ -649,7 +652,7 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, host
     requests = RefreshRequests()  # the web admin's new sources are fetched by the scheduler
     if schedule:
         app.state.refresh_requests = requests
-    server = _Server(_server_config(app, settings))
+    server = _server(app, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     first_signal: list[float] = []

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import re
 import zlib
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -83,15 +84,29 @@ class Boilerplate:
 
     def learn(self, source_id: int, doc_id: int, doc_units: Iterable[str]) -> None:
         """Record one article's units (again: an updated article replaces its earlier units)."""
+        self._learn_keys(source_id, doc_id, list(map(unit_key, doc_units)))
+
+    def learn_and_keep(self, source_id: int, doc_id: int, doc_units: list[str]) -> list[bool]:
+        """Learn from the article's units, then say for each whether it stays (is not
+        boilerplate); each unit is hashed once for both."""
+        return self.learn_and_keep_keys(source_id, doc_id, list(map(unit_key, doc_units)))
+
+    def learn_and_keep_keys(self, source_id: int, doc_id: int, keys: Sequence[int]) -> list[bool]:
+        """``learn_and_keep`` for units already hashed (``unit_key``)."""
+        counts = self._learn_keys(source_id, doc_id, keys)
+        return [counts[key] < self.min_articles for key in keys]
+
+    def _learn_keys(self, source_id: int, doc_id: int, keys: Sequence[int]) -> Counter[int]:
         recent = self._recent.setdefault(source_id, OrderedDict())
         counts = self._counts.setdefault(source_id, Counter())
         if doc_id in recent:
             self._forget(counts, recent.pop(doc_id))
-        seen = frozenset(map(_unit_key, doc_units))
+        seen = frozenset(keys)
         recent[doc_id] = seen
         counts.update(seen)
         while len(recent) > self.history:
             self._forget(counts, recent.popitem(last=False)[1])
+        return counts
 
     @staticmethod
     def _forget(counts: Counter[int], keys: frozenset[int]) -> None:
@@ -102,13 +117,12 @@ class Boilerplate:
 
     def is_boilerplate(self, source_id: int, unit: str) -> bool:
         counts = self._counts.get(source_id)
-        return counts is not None and counts[_unit_key(unit)] >= self.min_articles
+        return counts is not None and counts[unit_key(unit)] >= self.min_articles
 
     def clean(self, source_id: int, doc_id: int, text: str) -> list[str]:
         """Learn from the article, then return its units without the boilerplate."""
         doc_units = units(text)
-        self.learn(source_id, doc_id, doc_units)
-        return [unit for unit in doc_units if not self.is_boilerplate(source_id, unit)]
+        return [unit for unit, keep in zip(doc_units, self.learn_and_keep(source_id, doc_id, doc_units)) if keep]
 
 
 MAX_CHARS = 3000
@@ -124,7 +138,8 @@ def opening(text: str, limit: int = MAX_CHARS) -> str:
     return text[:cut if cut > limit // 2 else limit]
 
 
-def _unit_key(unit: str) -> int:
+def unit_key(unit: str) -> int:
+    """A unit's 64-bit key, as ``Boilerplate`` counts it."""
     return int.from_bytes(hashlib.blake2b(unit.encode(), digest_size=8).digest(), "little")
 
 
@@ -134,17 +149,15 @@ _MAX_WORD_CODES = 500_000  # then start over (about 60 MB at most)
 
 
 def _word_codes(kept_units: list[str]) -> tuple[list[int], list[int]]:
-    """Every word's CRC-32, units one after the other, and where each unit ends."""
+    """Every word's CRC-32, units one after the other, and where each unit ends (an empty unit
+    ends where it starts)."""
     if len(_WORD_CODES) > _MAX_WORD_CODES:
         _WORD_CODES.clear()
     known = _WORD_CODES.get
     codes: list[int] = []
     ends: list[int] = []
     for unit in kept_units:
-        words = unit.split()
-        if not words:
-            continue
-        for word in words:
+        for word in unit.split():
             code = known(word)
             if code is None:
                 code = _WORD_CODES[word] = zlib.crc32(word.encode())
@@ -153,18 +166,20 @@ def _word_codes(kept_units: list[str]) -> tuple[list[int], list[int]]:
     return codes, ends
 
 
-def shingles(kept_units: list[str], size: int) -> np.ndarray:
-    """The sorted distinct 32-bit hashes of each unit's word ``size``-grams (a shorter unit is one
-    gram). Grams never span units, so a unit one copy drops as boilerplate and the other keeps
-    costs the first nothing in containment.
+def unit_shingles(kept_units: list[str], size: int) -> list[np.ndarray]:
+    """Each unit's word ``size``-gram hashes (32-bit, in word order, repeats kept): a unit
+    shorter than a gram is one gram of all its words, an empty unit has none. Grams never span
+    units, so a text's shingles over any choice of its units are those units' arrays together
+    (``shingles``): a parse worker can hash every unit before the source's boilerplate is known.
 
     A gram's hash is computed from its words' CRC-32s with array arithmetic over the whole text
     at once, rather than by joining and hashing each gram's text: a 5 KB article has about 800
     grams, and hashing them one by one was the largest single cost of copy detection.
     Deterministic across processes (unlike ``hash()``): the same input, the same copies."""
     codes_list, ends = _word_codes(kept_units)
+    empty = np.zeros(0, dtype=np.uint32)
     if not codes_list:
-        return np.zeros(0, dtype=np.uint32)
+        return [empty] * len(kept_units)
     weights = np.array([pow(_GRAM_BASE, size - 1 - k, 2**32) for k in range(size)], dtype=np.uint64)
     codes = np.array(codes_list, dtype=np.uint64)
     total = len(codes)
@@ -172,17 +187,61 @@ def shingles(kept_units: list[str], size: int) -> np.ndarray:
     grams = np.zeros(total, dtype=np.uint64)  # the gram starting at each word (wraps mod 2**64)
     for k in range(size):
         grams += padded[k:k + total] * weights[k]
-    whole = np.zeros(total, dtype=bool)  # grams that lie inside one unit
-    short: list[int] = []  # a unit shorter than a gram is one gram of all its words
+    grams32 = (grams & 0xFFFFFFFF).astype(np.uint32)
+    found: list[np.ndarray] = []
     start = 0
     for end in ends:
-        if end - start >= size:
-            whole[start:end - size + 1] = True
+        words = end - start
+        if words >= size:
+            found.append(grams32[start:end - size + 1])
+        elif words:
+            short = int((codes[start:end] * weights[size - words:]).sum()) & 0xFFFFFFFF
+            found.append(np.array([short], dtype=np.uint32))
         else:
-            short.append(int((codes[start:end] * weights[size - (end - start):]).sum()))
+            found.append(empty)
         start = end
-    hashes = np.concatenate([grams[whole], np.array(short, dtype=np.uint64)])
-    return np.unique((hashes & 0xFFFFFFFF).astype(np.uint32))
+    return found
+
+
+def shingles(kept_units: list[str], size: int) -> np.ndarray:
+    """The sorted distinct 32-bit hashes of each unit's word ``size``-grams (see
+    ``unit_shingles``)."""
+    return _joined(unit_shingles(kept_units, size))
+
+
+def _joined(unit_grams: Sequence[np.ndarray]) -> np.ndarray:
+    return np.unique(np.concatenate(unit_grams)) if unit_grams else np.zeros(0, dtype=np.uint32)
+
+
+SHINGLE_SIZE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CopyText:
+    """An article's text as copy detection reads it, made once per text by ``prepare_copy_text``
+    (in a parse worker, where there are some, so the writer's process does not): the units of
+    its ``opening``, each as its boilerplate key, its word count and its shingles (``grams``,
+    all units' one after the other, unit i's ending at ``ends[i]``). Which units are
+    boilerplate depends on the source's recent articles, so that is decided at indexing."""
+
+    shingle_size: int
+    keys: tuple[int, ...]
+    words: tuple[int, ...]
+    grams: np.ndarray
+    ends: tuple[int, ...]
+
+    def shingles(self, kept: Sequence[int]) -> np.ndarray:
+        """The sorted distinct shingles of the units numbered ``kept``."""
+        starts = (0, *self.ends)
+        return _joined([self.grams[starts[i]:self.ends[i]] for i in kept])
+
+
+def prepare_copy_text(text: str, shingle_size: int = SHINGLE_SIZE) -> CopyText:
+    doc_units = units(opening(text))
+    grams = unit_shingles(doc_units, shingle_size)
+    return CopyText(shingle_size, tuple(map(unit_key, doc_units)), tuple(len(unit.split()) for unit in doc_units),
+                    np.concatenate(grams) if grams else np.zeros(0, dtype=np.uint32),
+                    tuple(itertools.accumulate(len(unit) for unit in grams)))
 
 
 def containment(a: np.ndarray, b: np.ndarray) -> float:
@@ -227,7 +286,7 @@ class CopyDetector:
     ``threshold`` is the containment a candidate needs to count as a copy (0.7: a trimmed or
     lightly edited copy keeps ≥ 0.85, different stories on one topic stay under 0.3)."""
 
-    def __init__(self, *, threshold: float = 0.7, num_perm: int = 128, shingle_size: int = 5,
+    def __init__(self, *, threshold: float = 0.7, num_perm: int = 128, shingle_size: int = SHINGLE_SIZE,
                  window: timedelta = timedelta(days=7), min_words: int = MIN_WORDS):
         self.threshold = threshold
         self.num_perm = num_perm
@@ -250,13 +309,18 @@ class CopyDetector:
         """Index a document; the canonical id it copies, or None (see ``index`` for re-pointing)."""
         return self.index(doc_id, source_id, text, published_at).canonical_id
 
-    def index(self, doc_id: int, source_id: int, text: str, published_at: datetime) -> CopyDecision:
-        """Index a document (again, if its text changed) and decide what it copies."""
+    def index(self, doc_id: int, source_id: int, text: str, published_at: datetime, *,
+              prepared: CopyText | None = None) -> CopyDecision:
+        """Index a document (again, if its text changed) and decide what it copies. ``prepared``:
+        ``prepare_copy_text(text)`` made beforehand (elsewhere), else it is made here."""
         changes: dict[int, int | None] = self._remove(doc_id) if doc_id in self._docs else {}
-        kept = self.boilerplate.clean(source_id, doc_id, opening(text))
+        if prepared is None or prepared.shingle_size != self.shingle_size:
+            prepared = prepare_copy_text(text, self.shingle_size)
+        keep = self.boilerplate.learn_and_keep_keys(source_id, doc_id, prepared.keys)
+        kept = [i for i, stays in enumerate(keep) if stays]
         canonical: int | None = None
-        if sum(len(unit.split()) for unit in kept) >= self.min_words:
-            doc = _Doc(source_id, published_at, shingles(kept, self.shingle_size))
+        if sum(prepared.words[i] for i in kept) >= self.min_words:
+            doc = _Doc(source_id, published_at, prepared.shingles(kept))
             minhash = self._minhash(doc.shingles)
             group = self._best_group(doc, minhash)
             if group is not None:

@@ -136,7 +136,7 @@ def _add_into(target: dict[str, float], vector: dict[str, float]) -> float:
 def _dot(small: dict[str, float], big: dict[str, float]) -> float:
     if len(small) > len(big):
         small, big = big, small
-    return sum(w * big.get(t, 0.0) for t, w in small.items())
+    return sum([w * big[t] for t, w in small.items() if t in big])  # the same sum, in the same order, faster
 
 
 class StoryClusterer:

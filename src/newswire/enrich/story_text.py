@@ -6,6 +6,7 @@ text can be tested (and changed) on their own.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from newswire.enrich.dedupe import Boilerplate, normalise
@@ -40,11 +41,21 @@ def significant_words(text: str) -> list[str]:
     """Lower-cased, stemmed words of ``text`` without stopwords, digits-only tokens kept."""
     words = []
     for raw in _WORD.findall(text.lower()):
-        raw = raw.replace("’", "'").split("'")[0]
-        if len(raw) < 2 or raw in STOPWORDS:
-            continue
-        words.append(stem(raw))
+        word = _significant(raw)
+        if word:
+            words.append(word)
     return words
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _significant(raw: str) -> str:
+    """One lower-cased token's stem, or "" for a stopword or a one-letter token. Memoised: a
+    newswire's vocabulary repeats from article to article, and this ran a million times a
+    pass."""
+    raw = raw.replace("’", "'").split("'")[0]
+    if len(raw) < 2 or raw in STOPWORDS:
+        return ""
+    return stem(raw)
 
 
 def is_title_case(text: str) -> bool:
@@ -91,14 +102,15 @@ def lead_of(text: str, words: int) -> str:
     return " ".join(text.split()[:words])
 
 
-def _parts(text: str) -> list[str]:
+def _parts(text: str) -> list[tuple[str, str]]:
     """A text's lines, the first and the last split into sentences: the units the copy
-    detector's ``Boilerplate`` learns (a byline or a footer may sit inside a paragraph)."""
+    detector's ``Boilerplate`` learns (a byline or a footer may sit inside a paragraph); each
+    with its normalised form (made once), empty ones left out."""
     lines = [line for line in text.splitlines() if line.strip()]
     found: list[str] = []
     for i, line in enumerate(lines):
         found.extend(_SENTENCE_BREAK.split(line) if i in (0, len(lines) - 1) else [line])
-    return [part for part in found if normalise(part)]
+    return [(part, unit) for part, unit in zip(found, map(normalise, found)) if unit]
 
 
 def without_boilerplate(boilerplate: Boilerplate, source_id: int, doc_id: int, text: str) -> str:
@@ -106,5 +118,5 @@ def without_boilerplate(boilerplate: Boilerplate, source_id: int, doc_id: int, t
     newsletter pitches, staff bylines), learning them as it goes: a paper's footer names the
     paper and its town, and would make all its stories share two names."""
     parts = _parts(text)
-    boilerplate.learn(source_id, doc_id, [normalise(part) for part in parts])
-    return "\n".join(part for part in parts if not boilerplate.is_boilerplate(source_id, normalise(part)))
+    kept = boilerplate.learn_and_keep(source_id, doc_id, [unit for _, unit in parts])
+    return "\n".join(part for (part, _), keep in zip(parts, kept) if keep)

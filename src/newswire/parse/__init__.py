@@ -15,8 +15,6 @@ from datetime import datetime, timezone
 from newswire.config import DEFAULTS
 from newswire.errors import ParseError
 from newswire.models import ParsedFeed
-from newswire.parse.assemble import build_feed
-from newswire.parse.document import read_document
 from newswire.parse.limits import RAW_ITEMS_FACTOR
 
 __all__ = ["parse_feed"]
@@ -35,6 +33,12 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None,
     Raises ``newswire.errors.ParseError`` (and nothing else) for anything that is not a readable
     feed.
     """
+    # Imported on first use: lxml, feedparser and nh3 are a tenth of a second of start-up that
+    # a command which parses nothing (an unchanged pass, all 304) need not pay; the parse
+    # workers preload them (``service.parsepool.PRELOAD``).
+    from newswire.parse.assemble import build_feed
+    from newswire.parse.document import read_document
+
     if seen_at.tzinfo is None:
         seen_at = seen_at.replace(tzinfo=timezone.utc)
     try:

@@ -3,7 +3,7 @@ scheduler and the workers alike."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from newswire.service.update import Enricher
 from newswire.store import Store
@@ -23,9 +23,14 @@ class Deferred:
         if self._step is None:
             self._step = self._build(store)
 
-    def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None:
+    @property
+    def takes_prepared(self) -> bool:
+        return bool(getattr(self._build, "takes_prepared", False))
+
+    def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int],
+                    **prepared: Any) -> None:
         self.prepare(store)
-        self._step.after_store(store, new_ids, updated_ids)  # type: ignore[union-attr]
+        self._step.after_store(store, new_ids, updated_ids, **prepared)  # type: ignore[union-attr]
 
 
 def default_enrichers(*, copies_and_stories: bool = True) -> list[Enricher]:

@@ -29,8 +29,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 WATCH_SECONDS = 1.0  # how often a worker checks that the main process is still there
 PR_SET_PDEATHSIG = 1
-# Imported once in the fork server, so that each worker forks with them loaded.
-PRELOAD = ["newswire.service.update"]
+# Imported once in the fork server, so that each worker forks with them loaded. Not copy
+# detection's preparation (numpy, datasketch): the event loop waits for the fork server's
+# imports when the pool starts, so each worker imports that on its first enriched feed.
+PRELOAD = ["newswire.service.update", "newswire.parse.assemble", "newswire.parse.document"]
 
 
 def parse_pool(workers: int) -> ProcessPoolExecutor:

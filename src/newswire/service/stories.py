@@ -3,7 +3,7 @@
     start:       Store.recent_for_stories(now − window), storage order
                  ─► StoryClusterer.add(into=stored story_id)   (the stored assignment is kept;
                     articles without one are clustered and written, as on a write)
-    each write:  new ids ─► Store.get_articles, in publication order ─► StoryClusterer.add
+    each write:  new ids ─► Store.articles_for_stories, in publication order ─► StoryClusterer.add
                  ─► Store.create_stories for new stories ─► Store.merge_stories for stories the
                     clusterer found to be one (the old row redirects) ─► Store.assign_stories
 
@@ -46,17 +46,15 @@ class StoryEnricher:
         log.info("stories: %d active stories rebuilt", self.clusterer.active_stories)
 
     def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None:
-        articles = sorted((a for a in store.get_articles(list(new_ids)) if a.story_id is None),
-                          key=lambda a: (a.published_at, a.id))  # a backlog arrives in any order
-        if not articles:
+        rows = sorted((row for row in store.articles_for_stories(new_ids) if row.story_id is None),
+                      key=lambda row: (row.published_at, row.id))  # a backlog arrives in any order
+        if not rows:
             return
-        merge = store.merge_flags(sorted({a.source_id for a in articles}))
         pending = []
-        for article in articles:
-            decision = self.clusterer.add(article.id, article.source_id, article.title,
-                                          lead_of(article.text or article.summary), article.published_at,
-                                          merge.get(article.source_id, True), same_as=article.duplicate_of)
-            pending.append((article.id, decision, article.published_at))
+        for row in rows:
+            decision = self.clusterer.add(row.id, row.source_id, row.title, lead_of(row.text), row.published_at,
+                                          row.merge_stories, same_as=row.duplicate_of)
+            pending.append((row.id, decision, row.published_at))
         self._write(store, pending)
 
     def _write(self, store: Store, pending: list[tuple[int, StoryDecision, datetime]]) -> None:

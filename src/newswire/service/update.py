@@ -22,7 +22,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from newswire import metrics
 from newswire.config import DEFAULTS, Settings
@@ -47,7 +47,9 @@ class Enricher(Protocol):
     def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None: ...
 
     # A step may also have ``prepare(store)``: called once on the enrichment thread before any
-    # ``after_store``, to build what it needs without holding up the event loop.
+    # ``after_store``, to build what it needs without holding up the event loop; and
+    # ``takes_prepared = True``: its ``after_store`` also takes ``prepared=``, the texts of the
+    # entries written as the parse workers prepared them (``service.copies.prepare_entries``).
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,16 @@ PARSE_THREADS = 2  # parsing holds the GIL for most of its work: more threads wo
 
 
 def _parse(content: bytes, url: str, content_type: str | None, tz: str, seen_at: datetime,
-           max_items: int) -> ParsedFeed:
-    return parse_feed(content, url=url, content_type=content_type, source_timezone=tz, seen_at=seen_at,
+           max_items: int, prepare: bool) -> tuple[ParsedFeed, Mapping[bytes, Any]]:
+    """Parse, and with ``prepare`` also prepare the entries' texts for copy detection, here in
+    the parse worker rather than in the writer's process (see ``Enricher``)."""
+    feed = parse_feed(content, url=url, content_type=content_type, source_timezone=tz, seen_at=seen_at,
                       max_items=max_items)
+    if not prepare:
+        return feed, {}
+    from newswire.service.copies import prepare_entries  # numpy and datasketch: only when enriching
+
+    return feed, prepare_entries(feed.entries)
 
 
 class Refresher:
@@ -86,6 +95,7 @@ class Refresher:
         self._owns_fetcher = fetcher is None
         self._clock = clock
         self._writer = _Writer(store, enrichers)
+        self._prepare = any(getattr(step, "takes_prepared", False) for step in enrichers)
         self._parse_processes = parse_processes
         self._parser: Executor = (
             parse_pool(parse_processes) if parse_processes > 0
@@ -125,16 +135,19 @@ class Refresher:
         """Fetch, parse and store one source; never raises (but may be cancelled)."""
         now = self._clock()
         entries: Sequence[Entry] = ()
+        prepared: Mapping[bytes, Any] = {}
         watch = metrics.Stopwatch()
         try:
             fetched = await watch.time(self._fetcher.fetch(source.feed_url, etag=source.etag,
                                                            last_modified=source.last_modified))
-            feed = None if fetched.not_modified else await self._parse_in_pool(fetched, source, now)
+            feed = None
+            if not fetched.not_modified:
+                feed, prepared = await self._parse_in_pool(fetched, source, now)
             update = decide.after_fetch(source, fetched, feed, now, settings=self._settings)
             entries = retention.still_kept(feed.entries, self._settings.retention_days, now) if feed else ()
         except Exception as error:  # noqa: BLE001 - one source's failure, whatever it is, is its own
             update = self._failure(source, error, now)
-        result = await self._save(source, update, entries)
+        result = await self._save(source, update, entries, prepared)
         metrics.REGISTRY.record_fetch(result.outcome, result.reason, watch.seconds)
         return result
 
@@ -149,12 +162,13 @@ class Refresher:
         log.error("refresh: source %d (%s) failed: internal error", source.id, source.feed_url, exc_info=error)
         return decide.after_internal_error(source, error, now)
 
-    async def _parse_in_pool(self, fetched: FetchResult, source: Source, now: datetime) -> ParsedFeed:
+    async def _parse_in_pool(self, fetched: FetchResult, source: Source,
+                             now: datetime) -> tuple[ParsedFeed, Mapping[bytes, Any]]:
         """Parse in the process pool, or on a parse thread: never on the event loop. A pool broken
         by a dead worker (killed, out of memory) is replaced and the parse tried once more there;
         a second break fails this source only."""
         args = (fetched.content, fetched.url, fetched.headers.get("content-type"), source.timezone, now,
-                self._settings.max_items_per_fetch)
+                self._settings.max_items_per_fetch, self._prepare)
         loop = asyncio.get_running_loop()
         for last_try in (False, True):
             pool = self._parser
@@ -173,9 +187,10 @@ class Refresher:
         pool.shutdown(wait=False)
         self._parser = parse_pool(self._parse_processes)
 
-    async def _save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry]) -> UpdateResult:
+    async def _save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry],
+                    prepared: Mapping[bytes, Any] = {}) -> UpdateResult:
         try:
-            stored = await self._writer.save(source, update, entries)
+            stored = await self._writer.save(source, update, entries, prepared)
         except NotFound as error:  # removed while we fetched it
             return UpdateResult(source.id, "failed", "removed", str(error))
         except Exception as error:  # noqa: BLE001 - a StorageError, or a bug in the store
@@ -210,13 +225,15 @@ class _Writer:
         self._enricher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-enrich")
         if self._enrichers:
             self._enricher_thread.submit(self._prepare)
-        self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], asyncio.Future]] = []
+        self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], Mapping[bytes, Any], asyncio.Future]] = []
         self._drainer: asyncio.Task | None = None
 
-    async def save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry]) -> StoreResult:
-        """Raises NotFound or StorageError for this refresh alone."""
+    async def save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry],
+                   prepared: Mapping[bytes, Any] = {}) -> StoreResult:
+        """Raises NotFound or StorageError for this refresh alone. ``prepared``: the entries'
+        texts prepared for the enrichment steps that take them (see ``Enricher``)."""
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._queue.append((source, update, entries, future))
+        self._queue.append((source, update, entries, prepared, future))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
         return await future
@@ -248,7 +265,9 @@ class _Writer:
         error (a bug, not a ``NewswireError``) in a batch sends each refresh again on its own, so
         that it fails only the refresh that causes it."""
         refreshes = []
-        for source, update, entries, _ in batch:
+        prepared: dict[bytes, Any] = {}
+        for source, update, entries, texts, _ in batch:
+            prepared.update(texts)
             if update.feed_url:
                 other = self._store.find_source(update.feed_url)
                 if other is not None and other.id != source.id:
@@ -266,7 +285,7 @@ class _Writer:
         new_ids = [i for r in stored for i in r.new_ids]
         updated_ids = [i for r in stored for i in r.updated_ids]
         if (new_ids or updated_ids) and self._enrichers:
-            self._enricher_thread.submit(self._enrich, new_ids, updated_ids)
+            self._enricher_thread.submit(self._enrich, new_ids, updated_ids, prepared)
         return results
 
     def _write_alone(self, refresh: tuple[int, SourceUpdate, Sequence[Entry]]) -> StoreResult | Exception:
@@ -286,10 +305,13 @@ class _Writer:
             except Exception:  # noqa: BLE001 - a step that cannot start must not stop ingest
                 log.exception("enrich: %s could not start", type(enricher).__name__)
 
-    def _enrich(self, new_ids: list[int], updated_ids: list[int]) -> None:
+    def _enrich(self, new_ids: list[int], updated_ids: list[int], prepared: Mapping[bytes, Any]) -> None:
         for enricher in self._enrichers:
             try:
-                enricher.after_store(self._store, new_ids, updated_ids)
+                if prepared and getattr(enricher, "takes_prepared", False):
+                    enricher.after_store(self._store, new_ids, updated_ids, prepared=prepared)  # type: ignore[call-arg]
+                else:
+                    enricher.after_store(self._store, new_ids, updated_ids)
             except Exception:  # noqa: BLE001 - enrichment must never lose or block a write
                 log.exception("enrich: %s failed after storing %d articles", type(enricher).__name__,
                               len(new_ids) + len(updated_ids))

@@ -503,8 +503,7 @@ class Store(ReaderStateMethods):
         articles over, leave the old row empty and pointing at the new one (links to it
         redirect), and recompute the new one's stats. Raises StorageError."""
         with self._write() as conn:
-            for old, new in merges:
-                story_rows.merge(conn, old, new)
+            story_rows.merge_many(conn, merges)
 
     def story_redirect(self, story_id: int) -> int | None:
         """The story a merged story now lives in (following merges of merges); None when the
@@ -548,10 +547,11 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return story_rows.recent(conn, since)
 
-    def merge_flags(self, source_ids: Sequence[int]) -> dict[int, bool]:
-        """Each source's ``merge_stories`` switch. Raises StorageError."""
+    def articles_for_stories(self, article_ids: Sequence[int]) -> list[story_rows.StoryRow]:
+        """The existing articles of ``article_ids`` as story clustering reads them, in no
+        particular order. Raises StorageError."""
         with self._read() as conn:
-            return story_rows.merge_flags(conn, source_ids)
+            return story_rows.rows_of(conn, article_ids)
 
     EDITABLE = frozenset({"name", "category", "enabled", "full_text", "merge_stories", "feed_url"})
 

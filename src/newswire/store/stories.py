@@ -88,16 +88,22 @@ def refresh_many(conn: Connection, story_ids: Sequence[int], titles: Mapping[int
                      .values({k: sa.bindparam(k) for k in shape}), rows)
 
 
-def merge(conn: Connection, old: int, new: int) -> None:
-    """Fold story ``old`` into ``new`` (see ``Store.merge_stories``); stories already merged
-    into ``old`` now point at ``new`` too, so a redirect is one hop."""
-    if old == new:
-        return
-    conn.execute(sa.update(articles).where(articles.c.story_id == old).values(story_id=new))
-    conn.execute(sa.update(stories).where(_c.merged_into == old).values(merged_into=new))
-    conn.execute(sa.update(stories).where(_c.id == old)
-                 .values(merged_into=new, article_count=0, source_count=0))
-    refresh(conn, new, None)
+def merge_many(conn: Connection, merges: Sequence[tuple[int, int]]) -> None:
+    """Fold each story ``old`` into ``new``, in order (see ``Store.merge_stories``); stories
+    already merged into ``old`` now point at ``new`` too, so a redirect is one hop. The stats
+    of the stories merged into are recomputed once, together, at the end: a batch of a
+    clustering run can hold a thousand merges, and one grouped query each was a tenth of the
+    enrichment's time."""
+    targets: set[int] = set()
+    for old, new in merges:
+        if old == new:
+            continue
+        conn.execute(sa.update(articles).where(articles.c.story_id == old).values(story_id=new))
+        conn.execute(sa.update(stories).where(_c.merged_into == old).values(merged_into=new))
+        conn.execute(sa.update(stories).where(_c.id == old)
+                     .values(merged_into=new, article_count=0, source_count=0))
+        targets.add(new)
+    refresh_many(conn, sorted(targets), {})
 
 
 def merged_into(conn: Connection, story_id: int) -> int | None:
@@ -174,17 +180,30 @@ def story_sources(conn: Connection, story_ids: Sequence[int]) -> dict[int, list[
 
 def recent(conn: Connection, since: datetime) -> list[StoryRow]:
     """Articles published since ``since``, in storage order (id), for rebuilding the clusterer."""
+    return _story_rows(conn, _story_rows_query().where(articles.c.published_at >= since).order_by(articles.c.id))
+
+
+def rows_of(conn: Connection, article_ids: Sequence[int]) -> list[StoryRow]:
+    """The articles of ``article_ids`` that exist, as story clustering reads them after a
+    write: only the columns it needs, with their source's switch (not whole articles with
+    their authors, categories and HTML)."""
+    found: list[StoryRow] = []
+    ids = list(article_ids)
+    for i in range(0, len(ids), CHUNK):
+        found += _story_rows(conn, _story_rows_query().where(articles.c.id.in_(ids[i:i + CHUNK])))
+    return found
+
+
+CHUNK = 500  # ids per IN (…) list
+
+
+def _story_rows_query() -> sa.Select:
     a = articles.c
-    query = (sa.select(a.id, a.source_id, a.title, a.text, a.summary, a.published_at, a.story_id, a.duplicate_of,
-                       sources.c.merge_stories)
-             .join(sources, sources.c.id == a.source_id)
-             .where(a.published_at >= since).order_by(a.id))
+    return (sa.select(a.id, a.source_id, a.title, a.text, a.summary, a.published_at, a.story_id, a.duplicate_of,
+                      sources.c.merge_stories)
+            .join(sources, sources.c.id == a.source_id))
+
+
+def _story_rows(conn: Connection, query: sa.Select) -> list[StoryRow]:
     return [StoryRow(r.id, r.source_id, r.title, r.text or r.summary, r.published_at, r.story_id, r.duplicate_of,
                      r.merge_stories) for r in conn.execute(query)]
-
-
-def merge_flags(conn: Connection, source_ids: Sequence[int]) -> dict[int, bool]:
-    if not source_ids:
-        return {}
-    rows = conn.execute(sa.select(sources.c.id, sources.c.merge_stories).where(sources.c.id.in_(set(source_ids))))
-    return {row.id: row.merge_stories for row in rows}
