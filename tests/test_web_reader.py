@@ -113,13 +113,14 @@ def test_mark_all_read_covers_only_what_the_page_showed(site):
     ({"source": "SPORT"}, "news"),
     ({"author": "Grace Hopper"}, "all but 3"),
     ({"q": "match"}, "all but 4 and 5"),
+    ({"category": "News"}, "sport"),
 ])
 def test_mark_all_read_for_a_source_an_author_and_a_search(site, scope, unread_left):
     store, client, anonymous, user, news, sport, ids = site
     everything = ids["news"] + ids["sport"]
     scope = {k: (str(sport) if v == "SPORT" else v) for k, v in scope.items()}
     client.post("/read-all", data={**scope, "up_to_id": str(max(everything))})
-    expected = {"news": ids["news"], "all but 3": [i for i in everything if i != ids["news"][2]],
+    expected = {"news": ids["news"], "sport": ids["sport"], "all but 3": [i for i in everything if i != ids["news"][2]],
                 "all but 4 and 5": [i for i in everything if i not in ids["sport"][:2]]}[unread_left]
     assert sorted(store.unread_ids(user.id)) == sorted(expected)
 
@@ -129,6 +130,7 @@ def test_the_read_all_form_is_on_each_view(site):
     assert 'name="source" value="%d"' % news in client.get(f"/sources/{news}").text
     assert 'name="author" value="Grace Hopper"' in client.get("/authors/Grace Hopper").text
     assert 'name="q" value="match"' in client.get("/search", params={"q": "match"}).text
+    assert 'name="category" value="News"' in client.get("/categories/News").text
 
 
 def test_mute_and_follow_a_source_and_an_author(site):

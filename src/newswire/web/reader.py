@@ -10,7 +10,7 @@ gets JSON back instead of a redirect.
 
     POST /articles/{id}/read     read=1|0          mark read or unread
     POST /articles/{id}/save     saved=1|0         star or unstar
-    POST /read-all               source, author, story, q, up_to_id: mark this view read
+    POST /read-all               source, author, story, category, q, up_to_id: mark this view read
     POST /prefs/sources/{id}     muted=1|0, followed=1|0
     POST /prefs/authors/{name}   muted=1|0, followed=1|0
     POST /prefs/stories/{id}     followed=1|0
@@ -34,7 +34,7 @@ from newswire.web.admin import read_form
 from newswire.web.auth import require_user
 from newswire.web.errors import BadRequest, WebError
 from newswire.web.feeds import feed_of, respond
-from newswire.web.inputs import MAX_AUTHOR, MAX_QUERY, id_or_404, int_or_none, text_or_none
+from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, MAX_QUERY, id_or_404, int_or_none, text_or_none
 from newswire.web.reader_view import reader_context
 from newswire.web.state import store_of
 from newswire.web.view import render_page
@@ -103,6 +103,7 @@ async def read_all(request: Request, user: User = Depends(require_user)) -> Resp
     scope = dict(source_id=int_or_none(form.get("source"), "source"),
                  author=text_or_none(form.get("author"), "author", MAX_AUTHOR),
                  story_id=int_or_none(form.get("story"), "story"),
+                 category=text_or_none(form.get("category"), "category", MAX_CATEGORY),
                  query=text_or_none(form.get("q"), "q", MAX_QUERY))
     await _change(request, lambda: store_of(request).mark_all_read(user.id, up_to_id=up_to_id, **scope))
     return _answer(request, form, "/")

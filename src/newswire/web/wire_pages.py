@@ -92,10 +92,9 @@ def wire_context(request: Request, *, before: str | None, heading: str, live: st
     user = reader_of(request)
     items, next_cursor = listing(request, before=before, source_id=source_id, author=author, category=category,
                                  reader=user.id if user and own_wire else None)
-    mine = reader_context(request, items, newest_id=newest_id, scope={"source": source_id, "author": author},
+    mine = reader_context(request, items, newest_id=newest_id,
+                          scope={"source": source_id, "author": author, "category": category},
                           visit=own_wire and not before)
-    if category:  # "mark all as read" knows no categories: it would mark the whole wire
-        mine = {**mine, "read_all": None}
     kept = {k: v for k, v in older_params.items() if v not in (None, "")}
     older = "?" + urlencode({**kept, "before": next_cursor}) if next_cursor else None
     newest = request.url.path + ("?" + urlencode(kept) if kept else "")
