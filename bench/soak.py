@@ -270,7 +270,7 @@ def soak(args: argparse.Namespace, work: Path, stack: ExitStack) -> list[str]:
     opml.write_text(soakfeeds.opml(soakfeeds.feed_urls(world, bases)))
 
     if args.database:
-        url = stack.enter_context(pg_workers.scratch_database(args.database))
+        url = stack.enter_context(pg_workers.scratch_database(args.database, "newswire_bench"))
     else:
         url = f"sqlite:///{work / 'soak.db'}"
     env = {**os.environ, **ENV, "NEWSWIRE_DATABASE_URL": url}

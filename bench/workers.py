@@ -23,11 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
+
+from newswire.testing.postgres import scratch_database
 
 POLL = 0.25  # seconds between two counts
 STOP_GRACE = 20.0  # seconds a worker gets to finish its writes after SIGTERM
@@ -53,23 +54,6 @@ class WorkerRun:
 
 class Stalled(Exception):
     """The count stopped growing, or a worker died, before reaching what was served."""
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server behind ``server_url`` (any database there that we
-    may connect to, e.g. ``postgres`` or ``test``), dropped on the way out even if workers
-    still hold connections."""
-    import psycopg
-
-    name = f"newswire_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
@@ -170,7 +154,7 @@ def run_workers(server_url: str, plain: int, opml: Path, expected: int, env: dic
     """Import ``opml`` into a scratch database, let ``plain`` workers and one `--enrich` worker
     fetch it all, and time until ``expected`` articles are stored and enriched."""
     newswire = [sys.executable, "-m", "newswire.cli"]
-    with scratch_database(server_url) as url, tempfile.TemporaryDirectory(prefix="newswire-workers-") as logs:
+    with scratch_database(server_url, "newswire_bench") as url, tempfile.TemporaryDirectory(prefix="newswire-workers-") as logs:
         env = {**env, "NEWSWIRE_DATABASE_URL": url}
         subprocess.run(newswire + ["import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
         with article_counts(url) as counts:

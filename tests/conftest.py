@@ -8,7 +8,6 @@ that URL, and each test a clean schema.
 from __future__ import annotations
 
 import os
-import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -16,6 +15,7 @@ import pytest
 
 from newswire.testing import LOOPBACK
 from newswire.testing.feedserver import FeedServer
+from newswire.testing.postgres import scratch_database
 
 POSTGRES_ENV = "NEWSWIRE_TEST_POSTGRES_URL"
 
@@ -45,16 +45,8 @@ def throwaway_postgres_database(prefix: str = "newswire_test") -> Iterator[str]:
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    import psycopg
-
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(base, prefix) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
