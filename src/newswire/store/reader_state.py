@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from .articles import author_key
-from .reading import decode_cursor, encode_cursor, last_article_id
+from .reading import below, decode_cursor, encode_cursor, in_category, last_article_id
 from .search import match_clause, parse_query
 from .tables import (article_authors, articles, authors, reader_articles, reader_authors, reader_sources,
                      reader_stories, readers, sources)
@@ -84,6 +84,9 @@ def _upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys:
 
 
 # -- watermarks
+
+_BASE_MARK = sa.select(readers.c.read_up_to_id).where(readers.c.user_id == sa.bindparam("user"))  # built once
+
 
 def base_mark(conn: Connection, user_id: int) -> int:
     """The reader's whole-wire watermark (0: nothing read by watermark)."""
@@ -179,8 +182,7 @@ def _drop_empty(conn: Connection, user_id: int, where: sa.ColumnElement[bool]) -
                                                   where))
 
 
-_VERSION = sa.select(readers.c.state_version).where(readers.c.user_id == sa.bindparam("user"))
-_BASE_MARK = sa.select(readers.c.read_up_to_id).where(readers.c.user_id == sa.bindparam("user"))  # built once
+_VERSION = sa.select(readers.c.state_version).where(readers.c.user_id == sa.bindparam("user"))  # built once
 
 
 def state_version(conn: Connection, user_id: int) -> int:
@@ -248,11 +250,9 @@ def saved_ids(conn: Connection, user_id: int, limit: int) -> list[int]:
 # -- mark all as read
 
 def _category_sources(conn: Connection, category: str) -> list[int]:
-    """Sources in ``category`` or below it (categories are "/"-separated paths)."""
-    c = sources.c
-    query = sa.select(c.id).where(sa.or_(c.category == category, c.category.startswith(category + "/",
-                                                                                       autoescape=True)))
-    return list(conn.execute(query).scalars())
+    """Sources in ``category`` or below it (categories are "/"-separated paths), as the wire's
+    category listing chooses them."""
+    return list(conn.execute(in_category(sa.literal(category), sa.literal(below(category)))).scalars())
 
 
 def _scope_sources(conn: Connection, scope: Scope) -> list[int] | None:

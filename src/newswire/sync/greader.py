@@ -167,8 +167,9 @@ def tags(call: Call) -> Response:
 
 def unread_count(call: Call) -> Response:
     store = call.store
-    body = _counts_answers.body(call.user.id, store.source_categories(), store.unread_counts(call.user.id),
-                                store.newest_by_source())
+    with store.snapshot():  # its three reads: one transaction
+        body = _counts_answers.body(call.user.id, store.source_categories(), store.unread_counts(call.user.id),
+                                    store.newest_by_source())
     return Response(body, media_type="application/json")
 
 
