@@ -7,6 +7,7 @@ on one signing key.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import sqlalchemy as sa
@@ -41,3 +42,37 @@ def put(conn: Connection, key: str, value: str) -> None:
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = insert(server_values).values(key=key, value=value)
     conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": statement.excluded.value}))
+
+
+# One-shot notices ("Paused The Herald."): a POST's answer shown by the page its redirect opens,
+# which may be served by another web process (``newswire serve --workers``). Kept as
+# ``notice:<unix seconds, 10 digits>:<random>`` so that old ones sort first and go by a range.
+NOTICE_PREFIX = "notice:"
+NOTICE_LIFETIME = 3600  # seconds: an unopened redirect's notice is dropped after this
+
+_NOTICE_TOKEN = re.compile(r"([0-9]{10})-([A-Za-z0-9_-]{1,32})")
+_TAKE = server_values.delete().where(server_values.c.key == sa.bindparam("key")).returning(server_values.c.value)
+_PRUNE = server_values.delete().where(server_values.c.key >= NOTICE_PREFIX,
+                                      server_values.c.key < sa.bindparam("before"))
+
+
+def notice_key(token: str) -> str | None:
+    """The row key of a notice token as the URL carries it (``<seconds>-<random>``), or None
+    when ``token`` is not one."""
+    made = _NOTICE_TOKEN.fullmatch(token)
+    return f"{NOTICE_PREFIX}{made[1]}:{made[2]}" if made else None
+
+
+def put_notice(conn: Connection, token: str, value: str, now: int) -> None:
+    """Keep ``value`` under ``token`` (from ``notice_token``), dropping notices older than
+    ``NOTICE_LIFETIME``."""
+    conn.execute(_PRUNE, {"before": f"{NOTICE_PREFIX}{now - NOTICE_LIFETIME:010d}"})
+    key = notice_key(token)
+    assert key is not None
+    put(conn, key, value)
+
+
+def take_notice(conn: Connection, token: str) -> str | None:
+    """The notice under ``token``, removed as it is read (shown once); None when there is none."""
+    key = notice_key(token)
+    return None if key is None else conn.execute(_TAKE, {"key": key}).scalar_one_or_none()

@@ -8,10 +8,12 @@ raise ``NotFound``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import secrets
 import sqlite3
 import threading
+import time
 from collections import ChainMap
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -818,6 +820,27 @@ class Store(ReaderStateMethods):
         on this database gets the same one, across restarts. Raises StorageError."""
         with self._write() as conn:
             return server_values.get_or_create(conn, f"secret:{name}", lambda: secrets.token_hex(32))
+
+    def put_notice(self, kind: str, text: str) -> str:
+        """Keep a one-shot notice for the page a redirect opens, in whichever web process
+        serves it; the token for its URL. Raises StorageError."""
+        now = int(time.time())
+        token = f"{now:010d}-{secrets.token_urlsafe(9)}"
+        with self._write() as conn:
+            server_values.put_notice(conn, token, json.dumps([kind, text]), now)
+        return token
+
+    def take_notice(self, token: str | None) -> tuple[str, str] | None:
+        """The notice kept under ``token`` as (kind, text), removed as it is read; None when
+        there is none (already shown, expired, or a token nobody made). Raises StorageError."""
+        if not token or server_values.notice_key(token) is None:
+            return None  # not one we made: no write for it
+        with self._write() as conn:
+            value = server_values.take_notice(conn, token)
+        if value is None:
+            return None
+        kind, text = json.loads(value)
+        return str(kind), str(text)
 
 
 def _now() -> datetime:

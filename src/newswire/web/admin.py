@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
-import threading
-from collections import OrderedDict
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
@@ -27,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from newswire.errors import NewswireError, NotFound, SourceExistsError
 from newswire.models import Source
+from newswire.store import Store
 from newswire.service.decide import failure_reason
 from newswire.service.update import UpdateResult
 from newswire.sources.failures import failure_in_words
@@ -48,35 +46,41 @@ router = APIRouter(include_in_schema=False)
 
 class FlashMessages:
     """One-shot messages carried across a POST-redirect-GET by a random token (never the text
-    itself in the URL, so nobody can craft a link that shows a message of their choosing)."""
+    itself in the URL, so nobody can craft a link that shows a message of their choosing). Kept
+    in the database (``Store.put_notice``), because with ``serve --workers`` the GET that the
+    redirect opens may reach another process than the POST did."""
 
-    def __init__(self, size: int = 200):
-        self._items: OrderedDict[str, tuple[str, str]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
+    def __init__(self, store: Store):
+        self._store = store
 
     def put(self, kind: str, text: str) -> str:
-        token = secrets.token_urlsafe(9)
-        with self._lock:
-            self._items[token] = (kind, text)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return token
+        return self._store.put_notice(kind, text)
 
     def pop(self, token: str | None) -> tuple[str, str] | None:
-        if not token:
-            return None
-        with self._lock:
-            return self._items.pop(token, None)
+        return self._store.take_notice(token)
 
 
 def flash_of(request: Request) -> FlashMessages:
-    return request.app.state.flash
+    return FlashMessages(store_of(request))
+
+
+def notice_redirect(request: Request, page: str, kind: str, text: str) -> RedirectResponse:
+    """Redirect to ``page``, which shows ``text`` once. It writes the notice: call it off the
+    event loop (async routes await ``notice_redirect_later``)."""
+    return RedirectResponse(f"{page}?" + urlencode({"flash": flash_of(request).put(kind, text)}), status_code=303)
+
+
+async def notice_redirect_later(request: Request, page: str, kind: str, text: str) -> RedirectResponse:
+    """``notice_redirect`` from an async route: the notice is written on a worker thread."""
+    return await run_in_threadpool(notice_redirect, request, page, kind, text)
 
 
 def back_to_sources(request: Request, kind: str, text: str) -> RedirectResponse:
-    """Redirect to the sources page, which shows ``text`` once."""
-    return RedirectResponse("/sources?" + urlencode({"flash": flash_of(request).put(kind, text)}), status_code=303)
+    return notice_redirect(request, "/sources", kind, text)
+
+
+async def back_to_sources_later(request: Request, kind: str, text: str) -> RedirectResponse:
+    return await notice_redirect_later(request, "/sources", kind, text)
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -167,7 +171,7 @@ async def add_source(request: Request) -> Response:
     url, name, full_text = form.get("url", "").strip(), form.get("name", ""), form.get("full_text", "")
     category = category_or_none(form.get("category", "")[:MAX_CATEGORY])
     if not url:
-        return back_to_sources(request, "error", "Enter the address of a feed or of a site that has one.")
+        return await back_to_sources_later(request, "error", "Enter the address of a feed or of a site that has one.")
     if "://" not in url:
         url = "https://" + url
     try:  # through the running scheduler when there is one (``newswire run`` puts it on app.state)
@@ -179,7 +183,7 @@ async def add_source(request: Request) -> Response:
         return await run_in_threadpool(render_sources, request, ("error", f"Could not follow {url}: "
                                                                  f"{_refusal(request, error)}"),
                                        form=form, status=422)
-    return back_to_sources(request, "ok", f"Now following {source.name}. {_first_fetch(result)}")
+    return await back_to_sources_later(request, "ok", f"Now following {source.name}. {_first_fetch(result)}")
 
 
 def _refusal(request: Request, error: NewswireError) -> str:
@@ -208,16 +212,16 @@ async def refresh_source(request: Request, source_id: str) -> Response:
     try:
         source = await run_in_threadpool(store.get_source, number)
     except NotFound:
-        return back_to_sources(request, "error", f"There is no source #{number} (already removed?).")
+        return await back_to_sources_later(request, "error", f"There is no source #{number} (already removed?).")
     result = await refresh_now(store, source, settings=settings_of(request),
                                requests=getattr(request.app.state, "refresh_requests", None))
     if result.outcome == "failed":
-        return back_to_sources(request, "error", f"Could not fetch {source.name}: "
+        return await back_to_sources_later(request, "error", f"Could not fetch {source.name}: "
                                                  f"{failure_in_words(result.reason, result.error)}")
     if result.outcome == "not-modified":
-        return back_to_sources(request, "ok", f"Fetched {source.name}: unchanged since the last fetch.")
+        return await back_to_sources_later(request, "ok", f"Fetched {source.name}: unchanged since the last fetch.")
     updated = f", {result.updated} updated" if result.updated else ""
-    return back_to_sources(request, "ok", f"Fetched {source.name}: {result.new} new "
+    return await back_to_sources_later(request, "ok", f"Fetched {source.name}: {result.new} new "
                                           f"article{'s' if result.new != 1 else ''}{updated}.")
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from newswire.errors import NotFound, SourceExistsError
 from newswire.models import Source
 from newswire.sources.opml import web_url
-from newswire.web.admin import back_to_sources, read_form
+from newswire.web.admin import back_to_sources_later, read_form
 from newswire.web.auth import require_admin
 from newswire.web.errors import WebError
 from newswire.web.categories import category_or_none
@@ -92,14 +92,14 @@ async def save_source(request: Request, source_id: str) -> Response:
         return await run_in_threadpool(_page, request, source, values, problem)
     changes = {key: value for key, value in values.items() if value != getattr(source, key)}
     if not changes:
-        return back_to_sources(request, "ok", f"Nothing changed in {source.name}.")
+        return await back_to_sources_later(request, "ok", f"Nothing changed in {source.name}.")
     try:
         await run_in_threadpool(store.change_source, source.id, changes)
     except SourceExistsError as exists:
         return await run_in_threadpool(_page, request, source, values,
                                        f"Another source (#{exists.source_id}) already follows that feed URL.")
     except NotFound:
-        return back_to_sources(request, "error", f"There is no source #{source.id} (already removed?).")
+        return await back_to_sources_later(request, "error", f"There is no source #{source.id} (already removed?).")
     what = ", ".join(LABELS[key] for key in LABELS if key in changes)
     fetch = " It is fetched from its new address on the next pass." if "feed_url" in changes else ""
-    return back_to_sources(request, "ok", f"Saved {values['name']}: {what} changed.{fetch}")
+    return await back_to_sources_later(request, "ok", f"Saved {values['name']}: {what} changed.{fetch}")

@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from newswire.errors import NewswireError
-from newswire.web.admin import as_sentence, back_to_sources
+from newswire.web.admin import as_sentence, back_to_sources_later
 from newswire.web.auth import require_admin
 from newswire.web.errors import WebError
 from newswire.web.state import settings_of, store_of
@@ -48,12 +48,12 @@ async def import_sources(request: Request) -> Response:
                             "upload takes here; `newswire import-opml FILE` reads larger ones.")
     upload = form_parts(body, request.headers.get("content-type", "")).get("opml")
     if upload is None or not upload.content.strip():
-        return back_to_sources(request, "error", "Choose an OPML file to import.")
+        return await back_to_sources_later(request, "error", "Choose an OPML file to import.")
     shown = (upload.filename or "the file")[:100]
     try:
         summary = await run_in_threadpool(import_opml, store_of(request), upload.content, settings_of(request))
     except NewswireError as error:
-        return back_to_sources(request, "error", f"Could not import {shown}: {as_sentence(error)} "
+        return await back_to_sources_later(request, "error", f"Could not import {shown}: {as_sentence(error)} "
                                                  "Nothing was imported.")
     parts = [f"Imported {summary.added} source{'s' if summary.added != 1 else ''} from {shown}"]
     if summary.already_followed:
@@ -61,4 +61,4 @@ async def import_sources(request: Request) -> Response:
     if summary.skipped:
         parts.append(f"{summary.skipped} skipped (not web addresses)")
     later = " Their articles arrive on the next fetch pass." if summary.added else ""
-    return back_to_sources(request, "ok", "; ".join(parts) + "." + later)
+    return await back_to_sources_later(request, "ok", "; ".join(parts) + "." + later)

@@ -62,7 +62,6 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     app.state.store = store
     app.state.settings = settings
     app.state.zone = timezone or display_zone(settings.timezone)
-    app.state.flash = admin.FlashMessages()
     for router in (ops.router, account_pages.router, greader.router,
                    fever.router, reader.router):  # reader: each signed-in user's own state
         app.include_router(router)

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from newswire import accounts
 from newswire.errors import NewswireError
-from newswire.web.admin import as_sentence, flash_of, read_form
+from newswire.web.admin import as_sentence, flash_of, notice_redirect_later, read_form
 from newswire.web.identity import current_user
 from newswire.web.inputs import id_or_404
 from newswire.web.state import store_of
@@ -26,9 +26,8 @@ from newswire.web.view import render_page
 router = APIRouter(include_in_schema=False)
 
 
-def back_to_users(request: Request, kind: str, text: str) -> RedirectResponse:
-    """Redirect to the users page, which shows ``text`` once."""
-    return RedirectResponse("/users?" + urlencode({"flash": flash_of(request).put(kind, text)}), status_code=303)
+async def back_to_users(request: Request, kind: str, text: str) -> RedirectResponse:
+    return await notice_redirect_later(request, "/users", kind, text)
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -44,9 +43,9 @@ async def add_user(request: Request) -> Response:
     try:
         user = await run_in_threadpool(accounts.create_user, store_of(request), name, password, admin=admin)
     except NewswireError as error:
-        return back_to_users(request, "error", f"Could not add {name[:64]!r}: {as_sentence(error)}")
+        return await back_to_users(request, "error", f"Could not add {name[:64]!r}: {as_sentence(error)}")
     role = "an admin" if user.is_admin else "a reader"
-    return back_to_users(request, "ok", f"Added {user.name} as {role}. Give them the password; they can "
+    return await back_to_users(request, "ok", f"Added {user.name} as {role}. Give them the password; they can "
                                         "change it on their settings page.")
 
 
@@ -71,8 +70,8 @@ async def _set_role(request: Request, user_id: str, *, admin: bool) -> Response:
     try:
         await run_in_threadpool(accounts.set_admin, store_of(request), name, admin)
     except NewswireError as error:
-        return back_to_users(request, "error", as_sentence(error))
-    return back_to_users(request, "ok", f"{name} is now {'an admin' if admin else 'a reader'}.")
+        return await back_to_users(request, "error", as_sentence(error))
+    return await back_to_users(request, "ok", f"{name} is now {'an admin' if admin else 'a reader'}.")
 
 
 @router.post("/users/{user_id}/password")
@@ -82,11 +81,11 @@ async def set_password(request: Request, user_id: str) -> Response:
     try:
         await run_in_threadpool(accounts.set_password, store_of(request), name, form.get("password", ""))
     except NewswireError as error:
-        return back_to_users(request, "error", f"Could not set {name}'s password: {as_sentence(error)}")
+        return await back_to_users(request, "error", f"Could not set {name}'s password: {as_sentence(error)}")
     me = current_user(request)
     if me is not None and me.name == name:  # own sessions ended too: sign in again
         return RedirectResponse("/login?" + urlencode({"next": "/users"}), status_code=303)
-    return back_to_users(request, "ok", f"{name}'s password is set, and they are signed out everywhere.")
+    return await back_to_users(request, "ok", f"{name}'s password is set, and they are signed out everywhere.")
 
 
 @router.post("/users/{user_id}/remove")
@@ -95,9 +94,9 @@ async def remove_user(request: Request, user_id: str) -> Response:
     try:
         await run_in_threadpool(accounts.remove_user, store_of(request), name, keep_an_admin=True)
     except NewswireError as error:
-        return back_to_users(request, "error", as_sentence(error))
+        return await back_to_users(request, "error", as_sentence(error))
     me = current_user(request)
     if me is not None and me.name == name:
         return RedirectResponse("/", status_code=303)
-    return back_to_users(request, "ok", f"Removed {name}, with their sessions and API tokens. "
+    return await back_to_users(request, "ok", f"Removed {name}, with their sessions and API tokens. "
                                         "What they read and saved is gone with them.")
