@@ -1,10 +1,11 @@
 """Serving benchmark: the web app over a SQLite database of 1,000,000 generated articles from
 1,000 sources, under load from a second process on loopback.
 
-    python bench/serve.py [--articles 1000000] [--sources 1000] [--concurrency 4] [--seconds 8]
+    python bench/serve.py [--articles 1000000] [--sources 1000] [--concurrency 4] [--seconds 8] [--workers N]
 
 Builds (once, cached under bench/.out/) a database through the real schema and migrations,
-starts `newswire serve` on a free port, then for each endpoint class drives a fixed number of
+starts `newswire serve --workers N` on a free port (N: one process per core, at most 4, as the
+README advises; `--workers 1` measures one process), then for each endpoint class drives a fixed number of
 concurrent keep-alive connections (httpx, in this process) for a fixed time and prints p50/p99
 latency and requests/s: `/`, `/articles/{id}`, `/api/v1/articles`, `/feed.atom`, and `/search`
 for five query classes: a rare term, a term in 10 % of articles, two terms, a phrase and a
@@ -219,6 +220,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--sources", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
+                        help="web server processes (newswire serve --workers; default: one per core, at most 4)")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--only", default="", help="measure only the endpoint classes whose name contains this")
     args = parser.parse_args()
@@ -237,7 +240,7 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "NEWSWIRE_TIMEZONE": "America/Toronto"}
     server = subprocess.Popen([sys.executable, "-m", "newswire.cli", "serve", "--port", str(port),
-                               "--database", f"sqlite:///{db}"], env=env,
+                               "--workers", str(args.workers), "--database", f"sqlite:///{db}"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -262,7 +265,8 @@ def main() -> None:
                                       {"Authorization": f"GoogleLogin auth={token}"}) for _, _, token in readers],
         }
         print(f"{args.articles:,} articles from {args.sources:,} sources; concurrency {args.concurrency}, "
-              f"{args.seconds:.0f}s per endpoint class, client in a second process")
+              f"{args.seconds:.0f}s per endpoint class, client in a second process, "
+              f"newswire serve --workers {args.workers}")
         print(f"{'endpoint':32} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
         for name, paths in classes.items():
             if args.only not in name:

@@ -440,13 +440,18 @@ def _server_settings(database: str, access_log: bool) -> Settings:
 
 @app.command()
 def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT,
-          access_log: AccessLog = False) -> None:
+          access_log: AccessLog = False,
+          workers: Annotated[int, typer.Option(
+              help="Web server processes sharing the port (about one per core: a process runs one "
+                   "page's Python at a time)", min=1, max=64)] = 1) -> None:
     """Serve the web reader and the API only; another process keeps the sources fresh."""
     store = _open(database)
     listener = _listen(host, port)
-    console.print(f"Newswire is serving {_shown_url(database)} at {_url(listener)} ; press Ctrl-C to stop.",
+    processes = f" with {workers} processes" if workers > 1 else ""
+    console.print(f"Newswire is serving {_shown_url(database)} at {_url(listener)}{processes} ; press Ctrl-C to stop.",
                   highlight=False, soft_wrap=True)
-    _run_until_stopped(store, listener, _server_settings(database, access_log), host, schedule=False)
+    _run_until_stopped(store, listener, _server_settings(database, access_log), host, schedule=False,
+                       workers=workers)
 
 
 @app.command()
@@ -591,10 +596,24 @@ def _report_purge(summary: PurgeSummary) -> None:
 
 
 def _run_until_stopped(store: Store, listener: socket.socket, settings: Settings, host: str, *,
-                       schedule: bool) -> None:
-    """Serve (and schedule) until SIGINT/SIGTERM, then close everything and say so."""
+                       schedule: bool, workers: int = 1) -> None:
+    """Serve (and schedule) until SIGINT/SIGTERM, then close everything and say so. With
+    ``workers`` > 1, that many processes serve (``web_processes``); this one alone schedules."""
+    from newswire import web_processes
+
+    setup_token = None if store.has_admin() else secrets.token_urlsafe(24)  # one for every process
+
+    def serve_too() -> None:  # in a forked child: quiet, its own connections, no scheduler
+        console.quiet = True
+        store.forget_connections()
+        try:
+            asyncio.run(_serve(store, listener, settings, host, schedule=False, setup_token=setup_token))
+        finally:
+            store.close()
+
     try:
-        asyncio.run(_serve(store, listener, settings, host, schedule=schedule))
+        with web_processes.forked(workers - 1, serve_too):
+            asyncio.run(_serve(store, listener, settings, host, schedule=schedule, setup_token=setup_token))
     except NewswireError as error:
         _fail(error)
     finally:
@@ -603,14 +622,14 @@ def _run_until_stopped(store: Store, listener: socket.socket, settings: Settings
     console.print("Stopped cleanly.")
 
 
-def _offer_first_admin(app, store: Store, base: str) -> None:
-    """With no admin yet, print a one-time link whose page makes the first one (the token lives
-    in this process only, and dies when used)."""
-    if store.has_admin():
+def _offer_first_admin(app, token: str | None, base: str) -> None:
+    """With no admin yet (a ``token``), print a one-time link whose page makes the first one
+    (the token lives in this run's processes only, and dies when used)."""
+    if token is None:
         return
-    app.state.setup_token = secrets.token_urlsafe(24)
+    app.state.setup_token = token
     console.print(f"No admin yet, so nothing can be changed through the web. To make the first admin, open "
-                  f"{base}/setup/{app.state.setup_token} (works once, while this process runs), or run "
+                  f"{base}/setup/{token} (works once, while this process runs), or run "
                   f"newswire user add NAME --admin", highlight=False, soft_wrap=True)
 
 
@@ -637,7 +656,7 @@ def _server(app, settings: Settings) -> "uvicorn.Server":
 
 
 async def _serve(store: Store, listener: socket.socket, settings: Settings, host: str, *,
-                 schedule: bool) -> None:
+                 schedule: bool, setup_token: str | None = None) -> None:
     """The web server and, with ``schedule``, the scheduler, as two tasks on one event loop.
     SIGINT/SIGTERM stop both: the server stops accepting and closes its connections (5 s
     grace), the scheduler's pass in flight finishes its writes. Another signal a second later
@@ -648,7 +667,7 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, host
 
     # Requests may name the server as it was asked to listen (--host) or by the address it got.
     app = create_app(store, settings, bound_hosts=(host, str(listener.getsockname()[0])))
-    _offer_first_admin(app, store, settings.base_url or _url(listener))
+    _offer_first_admin(app, setup_token, settings.base_url or _url(listener))
     requests = RefreshRequests()  # the web admin's new sources are fetched by the scheduler
     if schedule:
         app.state.refresh_requests = requests

@@ -64,6 +64,12 @@ class Store(ReaderStateMethods):
         self.optimize()
         self._engine.dispose()
 
+    def forget_connections(self) -> None:
+        """In a forked child: drop the parent's pooled connections without closing them (closing
+        would end the parent's PostgreSQL sessions), so this process opens its own."""
+        self._engine.dispose(close=False)
+        self._local = threading.local()
+
     def optimize(self) -> None:
         """SQLite: let the planner's statistics catch up with the tables (``PRAGMA optimize``,
         which analyses only what changed a lot; the first time, ANALYZE; each index read at most

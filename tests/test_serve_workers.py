@@ -1,0 +1,82 @@
+"""``newswire serve --workers N``: several processes answer on one port, each page and each
+form works whichever of them answers, and none outlives the command."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import time
+
+import httpx
+import pytest
+
+from newswire.store import Store
+from newswire.testing.processes import descendants, still_running
+from newswire.testing.signin import sign_in
+from test_pages import _flash
+from test_run import DEADLINE, Process, free_port, wait_until, web_answers
+
+
+@contextlib.contextmanager
+def paused(pid: int):
+    """``pid`` stopped (SIGSTOP) for the block: it accepts nothing, so the others answer."""
+    import os
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+@pytest.fixture
+def served(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wire.db'}"
+    with Store(url) as store:
+        source = store.add_source("http://127.0.0.1:9/herald.xml", name="The Herald")
+    port = free_port()
+    process = Process("serve", "--database", url, "--port", str(port), "--workers", "2")
+    try:
+        wait_until(lambda: web_answers(port), "the web server", process)
+        yield process, port, url, source
+    finally:
+        process.kill()
+
+
+def test_two_processes_each_answer_and_a_form_s_notice_reaches_the_other(served) -> None:
+    process, port, url, source = served
+    children = descendants(process.proc.pid)
+    assert len(children) == 1, children
+    child = children[0].pid
+    base = f"http://127.0.0.1:{port}"
+    fresh = httpx.Limits(max_keepalive_connections=0)  # each request a new connection
+    with Store(url) as store, httpx.Client(base_url=base, timeout=DEADLINE, limits=fresh) as client:
+        sign_in(client, store)
+        for answering, stopped in ((process.proc.pid, child), (child, process.proc.pid)):
+            with paused(stopped):  # only ``answering`` accepts
+                assert client.get("/").status_code == 200
+                assert client.get(f"/sources/{source.id}").status_code == 200
+        with paused(child):  # the parent takes the form
+            done = client.post(f"/sources/{source.id}/pause")
+        assert done.status_code == 303
+        with paused(process.proc.pid):  # the child opens the redirect
+            assert _flash(client.get(done.headers["location"]).text) == "ok: Paused The Herald."
+        assert _flash(client.get(done.headers["location"]).text) == ""  # shown once, by either
+    assert process.stop(signal.SIGTERM) == 0
+    assert process.output.count("Stopped cleanly.") == 1, process.output
+    assert "with 2 processes" in process.output
+    assert not still_running(children)
+
+
+def test_the_other_processes_end_with_a_killed_parent(served) -> None:
+    process, port, _, _ = served
+    children = descendants(process.proc.pid)
+    assert children
+    process.kill()  # SIGKILL: no clean-up of its own
+    deadline = time.monotonic() + DEADLINE
+    while still_running(children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not still_running(children)
+    with socket.socket() as s:  # and the port is free again
+        s.bind(("127.0.0.1", port))
