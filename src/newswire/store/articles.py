@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from newswire.models import Entry, StoreResult
 from newswire.parse.authors import normalise_author_name
 
+from .id_lists import in_ids
 from .search import strip_markers
 from .tables import article_authors, article_categories, articles, authors, categories
 
@@ -274,5 +275,5 @@ def _names_query(links: sa.Table, name_id: sa.Column[int], names: sa.Table,
     running it (SQLAlchemy reuses a built one's compiled form)."""
     return (sa.select(links.c.article_id, names.c.name)
             .join(names, names.c.id == name_id)
-            .where(links.c.article_id.in_(sa.bindparam("ids", expanding=True)))
+            .where(in_ids(links.c.article_id))
             .order_by(links.c.article_id, order))

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from newswire.models import Article
 
+from .id_lists import in_ids
 from .reading import _articles, _columns
 from .tables import articles, sources
 
@@ -95,7 +96,7 @@ def copies_of(conn: Connection, article_id: int) -> list[Article]:
 
 _ALSO_IN = (sa.select(articles.c.id, articles.c.duplicate_of, articles.c.published_at, sources.c.name)
             .join(sources, sources.c.id == articles.c.source_id)
-            .where(articles.c.duplicate_of.in_(sa.bindparam("ids", expanding=True))))  # built once: see reading._Shape
+            .where(in_ids(articles.c.duplicate_of)))  # built once: see reading._Shape
 
 
 def also_in(conn: Connection, article_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:

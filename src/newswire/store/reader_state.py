@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from .id_lists import in_ids
 from .articles import author_key
 from .reading import below, decode_cursor, encode_cursor, in_category, last_article_id
 from .search import match_clause, parse_query
@@ -138,7 +139,7 @@ def article_states(conn: Connection, user_id: int, article_ids: Sequence[int]) -
 def _states_query() -> sa.Select[Any]:
     user, base = sa.bindparam("user"), sa.bindparam("base")
     query = sa.select(A.id, _is_read(user, base).label("read"), R.saved_at.is_not(None).label("saved"))
-    return _with_state(query.select_from(articles), user).where(A.id.in_(sa.bindparam("ids", expanding=True)))
+    return _with_state(query.select_from(articles), user).where(in_ids(A.id))
 
 
 _STATES = _states_query()  # built once, as every page with marks asks: see reading._Shape

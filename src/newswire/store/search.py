@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from newswire.models import SearchHit
 
+from .id_lists import IdList
 from . import recent
 from .tables import ORIGINALS, UTCDateTime
 
@@ -131,8 +132,8 @@ _SQLITE_HITS = sa.text("""
     FROM articles_fts
     JOIN articles a ON a.id = articles_fts.rowid
     JOIN sources s ON s.id = a.source_id
-    WHERE articles_fts MATCH :query AND articles_fts.rowid IN :ids
-""").bindparams(sa.bindparam("ids", expanding=True))
+    WHERE articles_fts MATCH :query AND articles_fts.rowid IN (SELECT value FROM json_each(:ids))
+""").bindparams(sa.bindparam("ids", type_=IdList()))
 
 def _postgres_search(*, newest: bool, originals_only: bool = False) -> sa.TextClause:
     """Best first, or newest first after a keyset; syndicated copies left out with

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from newswire.models import Story
 
+from .id_lists import in_ids
 from .reading import decode_moment, encode_moment
 from .tables import articles, sources, stories
 
@@ -152,7 +153,7 @@ def get(conn: Connection, story_id: int) -> Story | None:
 
 
 _STORY_COUNTS = sa.select(_c.id, _c.article_count, _c.source_count).where(
-    _c.id.in_(sa.bindparam("ids", expanding=True)))  # built once: every listing page asks
+    in_ids(_c.id))  # built once: every listing page asks
 
 
 def story_counts(conn: Connection, story_ids: Sequence[int]) -> dict[int, tuple[int, int]]:

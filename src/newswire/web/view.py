@@ -60,9 +60,11 @@ class WireItem:
     coverage: tuple[int, int] | None = None  # (story id, sources) when its story has two sources or more
 
     @classmethod
-    def of(cls, article: Article, also_in: Iterable[tuple[int, str]] = ()) -> "WireItem":
+    def of(cls, article: Article, also_in: Iterable[tuple[int, str]] = (),
+           coverage: tuple[int, int] | None = None) -> "WireItem":
         return cls(article.id, article.title, article.source_id, article.source_name, article.authors,
-                   article.published_at, article.snippet or article.summary, also_in=tuple(also_in))
+                   article.published_at, article.snippet or article.summary, also_in=tuple(also_in),
+                   coverage=coverage)
 
     @classmethod
     def of_hit(cls, hit: SearchHit, also_in: Iterable[tuple[int, str]] = ()) -> "WireItem":

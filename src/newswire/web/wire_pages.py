@@ -55,7 +55,7 @@ def wire_items(store: Store, articles: tuple[Article, ...] | list[Article]) -> l
     """The items of a listing, each with where else it ran and its story's coverage."""
     also_in = store.also_in([a.id for a in articles])  # copies: one query for the page
     coverage = coverage_of(store, articles)  # stories: one query for the page
-    return [replace(WireItem.of(a, also_in.get(a.id, ())), coverage=coverage.get(a.id)) for a in articles]
+    return [WireItem.of(a, also_in.get(a.id, ()), coverage.get(a.id)) for a in articles]
 
 
 def coverage_of(store: Store, articles: Iterable[Article]) -> dict[int, tuple[int, int]]:
