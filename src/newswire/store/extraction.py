@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .articles import NameIds, _chunks, _ids, author_key, clean_names
+from .search import strip_markers
 from .tables import article_authors, articles, authors, sources
 
 
@@ -106,13 +107,14 @@ def next_due_at(conn: Connection) -> datetime | None:
 def save_done(conn: Connection, article_id: int, page_html: str, page_text: str,
               page_authors: Sequence[str], published: datetime | None, known: NameIds,
               found: NameIds) -> bool:
-    """Store the page's text; fill authors and the publication time only where the feed had
+    """Store the page's text (indexed for search by the engine as it is written: see
+    ``search``, whose snippet markers it must not hold); fill authors and the publication time only where the feed had
     none (no authors; an estimated time). False when the article is gone."""
     c = articles.c
     row = conn.execute(sa.select(c.authors_text, c.published_estimated).where(c.id == article_id)).first()
     if row is None:
         return False
-    values: dict = {"page_html": page_html, "page_text": page_text, "extraction_status": "done",
+    values: dict = {"page_html": page_html, "page_text": strip_markers(page_text), "extraction_status": "done",
                     "extraction_error": None, "extraction_due_at": None}
     names = clean_names(page_authors, author_key)
     has_authors = bool(row.authors_text) or conn.execute(
