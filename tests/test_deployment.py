@@ -12,6 +12,7 @@ import signal
 from datetime import datetime, timedelta, timezone
 
 import httpx
+import sqlalchemy as sa
 
 from newswire.models import Entry, SourceUpdate
 from newswire.store import Store
@@ -79,3 +80,35 @@ def test_workers_extract_report_their_fetches_and_hand_over_enrichment(feed_serv
             finally:
                 for process in processes:
                     process.kill()
+
+
+def test_no_teaser_is_left_unmarked_by_a_killed_worker_with_no_enrich_worker(feed_server):
+    """Plain workers only (nothing enriches): a worker killed with SIGKILL as soon as its
+    teasers are stored leaves every one of them marked for extraction, and the next worker
+    extracts them all."""
+    from conftest import throwaway_postgres_database
+
+    with throwaway_postgres_database("newswire_teasers") as url:
+        with Store(url) as store:
+            _, articles, feed = publish(feed_server, n=8, teaser=True)
+            source = store.add_source(feed)  # not full_text: the teasers are told by their text
+
+            def statuses() -> list:
+                with store._read() as conn:
+                    return [row[0] for row in conn.execute(sa.text(
+                        "SELECT extraction_status FROM articles WHERE source_id = :s"), {"s": source.id})]
+
+            first = Process("worker", "--database", url, "--lease", "30")
+            try:
+                wait_until(lambda: len(statuses()) == len(articles), "the teasers stored", first)
+                first.proc.send_signal(signal.SIGKILL)
+                first.proc.wait()
+            finally:
+                first.kill()
+            assert None not in statuses()  # marked by the write that stored them
+            second = Process("worker", "--database", url, "--lease", "30")
+            try:
+                wait_until(lambda: statuses() == ["done"] * len(articles), "the pages extracted", second)
+                assert second.stop(signal.SIGTERM) == 0
+            finally:
+                second.kill()

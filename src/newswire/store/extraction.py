@@ -1,6 +1,7 @@
 """SQL for full-text extraction: which articles want their page fetched, and what came of it.
 
-    new article ids ─► candidates() ─► (the enricher decides) ─► mark_pending()
+    new article of a full-text source, or a teaser ─► written "pending" (articles.mark_wanted)
+    ``newswire extract`` ─► requeue_ids() ─► mark_pending(reset=True)
     claim(now) ─► ExtractionJob ─► (fetch + extract, in service.fulltext) ─► save_done() | save_failure()
 
 An article's ``extraction_status`` is None (not wanted), "pending" (due at
@@ -32,24 +33,6 @@ class ExtractionJob:
     feed_text: str
     attempts: int
     source_full_text: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    article_id: int
-    source_full_text: bool
-    text: str
-
-
-def candidates(conn: Connection, article_ids: Sequence[int]) -> list[Candidate]:
-    """New articles with a URL and no extraction decided yet, with their source's switch."""
-    c = articles.c
-    out: list[Candidate] = []
-    for chunk in _chunks(list(article_ids)):
-        query = (sa.select(c.id, sources.c.full_text, c.text).join(sources, sources.c.id == c.source_id)
-                 .where(c.id.in_(chunk), c.extraction_status.is_(None), c.url.is_not(None), c.url != ""))
-        out.extend(Candidate(row.id, bool(row.full_text), row.text or "") for row in conn.execute(query))
-    return out
 
 
 def mark_pending(conn: Connection, article_ids: Sequence[int], due_at: datetime, *,
