@@ -14,7 +14,8 @@ every worker extracts full text beside its refreshes.
 
 Copy detection and story clustering keep an index of recent articles in memory, so they must
 see everything every worker stores: exactly one worker enriches, following the articles table
-(``follow_and_enrich``). Any number may be started with ``--enrich``; the one that holds the
+(``follow_and_enrich``). Any number may be started with ``--enrich`` (and ``newswire run`` asks
+too: ``scheduler.run_scheduler``); the one that holds the
 ``enricher`` lock (``Store.role_lock``: a PostgreSQL advisory lock on a connection of its own)
 enriches, the others fetch and wait for the lock. A holder that dies, ``kill -9`` included,
 drops its connection and with it the lock, and a waiting one takes over within ``LOCK_RETRY``
