@@ -172,7 +172,8 @@ def _postgres_search(*, newest: bool, originals_only: bool = False) -> sa.TextCl
                 ELSE ts_headline('english'::regconfig, left(a.page_text, {PAGE_INDEX_CHARS}), q.query, :options)
            END AS snippet, hits.rank
     FROM hits JOIN articles a ON a.id = hits.id JOIN sources s ON s.id = a.source_id, q,
-         LATERAL (SELECT ts_headline('english'::regconfig, a.text, q.query, :options) AS feed) head
+         LATERAL (SELECT ts_headline('english'::regconfig, a.text, q.query, :options) AS feed
+                  OFFSET 0) head  -- a fence: not pulled up, so built once, not once per use
     ORDER BY {outer}a.published_at DESC, a.id DESC
     """)
 
