@@ -72,7 +72,7 @@ RETRY_AFTER = 20  # the 503s' Retry-After (soakfeeds)
 LEASE = 60  # the workers' --lease
 PAGES = ["/", "/api/v1/articles", "/feed.atom", "/search?q=council", "/sources"]
 ROUTINE = re.compile(r"refreshed \d+ sources?:|^Worker |^Newswire is |^Open http|press Ctrl-C|^Stopped cleanly|"
-                     r"^Stopping:|another worker is enriching|enriching: copy detection|^No admin yet|purged \d+|"
+                     r"^Stopping:|another (?:worker|process) is enriching|enriching: copy detection|^No admin yet|purged \d+|"
                      r"^\s*$")
 FATAL_KINDS = ("traceback", "failed internal-error", "failed storage-error")
 NEWSWIRE = [sys.executable, "-m", "newswire.cli"]

@@ -12,6 +12,7 @@ import signal
 from datetime import datetime, timedelta, timezone
 
 import httpx
+import sqlalchemy as sa
 
 from newswire.models import Entry, SourceUpdate
 from newswire.store import Store
@@ -20,7 +21,7 @@ from test_ops import parse_exposition
 from test_run import Process, free_port, wait_until, web_answers
 
 ENRICHING = "enriching: copy detection"
-WAITING = "another worker is enriching"
+WAITING = "another process is enriching"
 
 
 def scrape(port: int) -> dict:
@@ -79,3 +80,82 @@ def test_workers_extract_report_their_fetches_and_hand_over_enrichment(feed_serv
             finally:
                 for process in processes:
                     process.kill()
+
+
+def test_run_leaves_enrichment_to_the_enrich_worker_and_takes_over_when_it_dies(feed_server):
+    """`newswire run` beside a `newswire worker --enrich` on one database: one enricher. The
+    worker holds the lock; `run` fetches, extracts and serves meanwhile, and enriches (what every
+    process stores) once the worker is killed."""
+    from conftest import throwaway_postgres_database
+
+    with throwaway_postgres_database("newswire_run_lock") as url:
+        with Store(url) as store:
+            _, articles, feed = publish(feed_server, n=3, teaser=True)
+            enricher = Process("worker", "--enrich", "--database", url)
+            run = None
+            try:
+                wait_until(lambda: ENRICHING in enricher.output, "the worker to enrich", enricher)
+                port = free_port()
+                run = Process("run", "--database", url, "--port", str(port))
+                wait_until(lambda: web_answers(port) and WAITING in run.output, "run to serve and wait", run)
+                source = store.add_source(feed, full_text=True)
+
+                def extracted_and_enriched():  # by whichever fetched it; the worker gives the stories
+                    stored = store.get_articles([a.id for a in store.list_articles(source_id=source.id).items])
+                    return len(stored) == len(articles) and all(a.extraction_status == "done" and a.story_id
+                                                                for a in stored)
+                wait_until(extracted_and_enriched, "the teasers extracted and enriched", run)
+                assert ENRICHING not in run.output, run.output
+
+                enricher.proc.send_signal(signal.SIGKILL)
+                enricher.proc.wait()
+                wait_until(lambda: ENRICHING in run.output, "run to take the enricher's role", run)
+                recent = datetime.now(timezone.utc) - timedelta(minutes=5)
+                body = " ".join(f"quay{i}" for i in range(80))
+                later = [Entry(guid=f"after-{i}", url=None, title=f"After story {i}", published=recent,
+                               content_html=f"<p>{body}</p>", text=body, snippet=body[:80]) for i in range(2)]
+                store.save_refresh(source.id, SourceUpdate(fetched_at=recent, status="ok",
+                                                           next_due_at=recent + timedelta(hours=1)), later)
+
+                def enriched():
+                    new = [a for a in store.list_articles(include_copies=True, limit=50).items
+                           if a.guid.startswith("after-")]
+                    return len(new) == 2 and all(a.story_id for a in new)
+                wait_until(enriched, "what is stored after, enriched by run", run)
+                assert run.stop(signal.SIGTERM) == 0 and "Stopped cleanly." in run.output
+            finally:
+                enricher.kill()
+                if run is not None:
+                    run.kill()
+
+
+def test_no_teaser_is_left_unmarked_by_a_killed_worker_with_no_enrich_worker(feed_server):
+    """Plain workers only (nothing enriches): a worker killed with SIGKILL as soon as its
+    teasers are stored leaves every one of them marked for extraction, and the next worker
+    extracts them all."""
+    from conftest import throwaway_postgres_database
+
+    with throwaway_postgres_database("newswire_teasers") as url:
+        with Store(url) as store:
+            _, articles, feed = publish(feed_server, n=8, teaser=True)
+            source = store.add_source(feed)  # not full_text: the teasers are told by their text
+
+            def statuses() -> list:
+                with store._read() as conn:
+                    return [row[0] for row in conn.execute(sa.text(
+                        "SELECT extraction_status FROM articles WHERE source_id = :s"), {"s": source.id})]
+
+            first = Process("worker", "--database", url, "--lease", "30")
+            try:
+                wait_until(lambda: len(statuses()) == len(articles), "the teasers stored", first)
+                first.proc.send_signal(signal.SIGKILL)
+                first.proc.wait()
+            finally:
+                first.kill()
+            assert None not in statuses()  # marked by the write that stored them
+            second = Process("worker", "--database", url, "--lease", "30")
+            try:
+                wait_until(lambda: statuses() == ["done"] * len(articles), "the pages extracted", second)
+                assert second.stop(signal.SIGTERM) == 0
+            finally:
+                second.kill()

@@ -25,6 +25,7 @@ def test_steps_are_built_once_when_prepared_or_first_used():
     assert built == ["store"] and lazy._step.calls == [([1], []), ([2], [3])]
 
 
-def test_without_copies_and_stories_only_the_full_text_marker_runs():
-    assert [type(s).__name__ for s in default_enrichers(copies_and_stories=False)] == ["FullTextMarker"]
-    assert [type(s).__name__ for s in default_enrichers()] == ["FullTextMarker", "Deferred", "Deferred"]
+def test_without_copies_and_stories_no_step_runs_after_the_write():
+    """Full-text marking is part of the write itself (``test_no_teaser_is_left_unmarked``)."""
+    assert default_enrichers(copies_and_stories=False) == []
+    assert [type(s).__name__ for s in default_enrichers()] == ["Deferred", "Deferred"]

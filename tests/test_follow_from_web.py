@@ -1,8 +1,9 @@
 """A feed followed from the web admin is fetched at once through the same enrichers as every
-refresh: its articles are marked for full text when its box is ticked, its syndicated copies
-collapse into the stories already on the wire, and it joins their stories. With a scheduler
-running (``newswire run``) the scheduler's own Refresher does it, with the copy and story
-indexes it keeps; without one (``newswire serve``) a Refresher with fresh enrichers does.
+refresh: its articles are marked for full text when its box is ticked (by the write), its
+syndicated copies collapse into the stories already on the wire, and it joins their stories. With
+a scheduler running (``newswire run``) the scheduler fetches it and the process's enricher (the
+lock holder) enriches it; without one (``newswire serve``) a Refresher of the web process's own
+fetches it and the enricher of the deployment, following the articles table, enriches it.
 
 The content is the demo's fictional newsroom: a paper republishing the same wire stories as a
 paper already followed."""
@@ -95,12 +96,33 @@ def assert_enriched_like_any_refresh(store, url):
         assert len({a.story_id for a in group}) == 1 and group[0].story_id
 
 
-async def test_followed_without_a_scheduler_is_enriched_by_fresh_enrichers(store, papers, builds):
+async def test_followed_without_a_scheduler_is_left_to_the_enricher_and_builds_no_index(store, papers, builds):
+    """`newswire serve`: following a feed (and "Refresh now", click after click) stores and marks
+    its articles but builds no copy or story index in the web process; the process holding the
+    enricher lock, following the articles table, enriches them like any refresh."""
+    from newswire.worker import follow_and_enrich
+
     await follow_first_paper(store, papers[0])
+    builds.clear()
     with TestClient(create_app(store, LOOPBACK), base_url="http://localhost") as client:
         sign_in(client, store)
         page = await asyncio.to_thread(add_from_the_web, client, papers[1])
+        source = store.find_source(papers[1])
+        for _ in range(2):
+            refreshed = await asyncio.to_thread(client.post, f"/sources/{source.id}/refresh")
+            assert refreshed.status_code in (200, 303)
     assert "articles stored." in page
+    assert builds == [] and not enriched(store, papers[1])
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
+    try:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + DEADLINE
+        while not await asyncio.to_thread(enriched, store, papers[1]) and loop.time() < end:
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(follower, DEADLINE)
     assert_enriched_like_any_refresh(store, papers[1])
 
 

@@ -17,7 +17,7 @@ from newswire.testing import LOOPBACK
 from newswire.cli import app as cli_app
 from newswire.fetch import Fetcher
 from newswire.service.enrichment import default_enrichers
-from newswire.service.fulltext import MAX_ATTEMPTS, FullTextMarker, extract_due, retry_delay, run_extraction
+from newswire.service.fulltext import MAX_ATTEMPTS, extract_due, retry_delay, run_extraction
 from newswire.service.update import Refresher
 from newswire.store import Store
 from newswire.testing import samples
@@ -49,7 +49,7 @@ def _path(url: str) -> str:
 async def refresh(store, sources, enrichers=None):
     async with Fetcher(LOOPBACK, read_timeout=1, total_timeout=3) as fetcher:
         async with Refresher(store, fetcher, clock=lambda: NOW,
-                             enrichers=[FullTextMarker(clock=lambda: NOW)] if enrichers is None else enrichers) as r:
+                             enrichers=enrichers or []) as r:
             return await r.refresh_many(sources)
 
 
@@ -235,7 +235,7 @@ async def test_failing_extraction_never_stops_ingest(store, feed_server):
         def after_store(self, store, new_ids, updated_ids):
             raise RuntimeError("enricher exploded")
 
-    results = await refresh(store, [source], enrichers=[Broken(), FullTextMarker(clock=lambda: NOW)])
+    results = await refresh(store, [source], enrichers=[Broken()])
     assert results[0].outcome == "fetched" and store.article_count(source.id) == 3
     assert (await extract(store)).reasons == {"http-404": 3}
     assert store.article_count(source.id) == 3

@@ -61,10 +61,10 @@ class StoreWithABug:
     def __getattr__(self, name):
         return getattr(self._store, name)
 
-    def save_refreshes(self, refreshes):
+    def save_refreshes(self, refreshes, **options):
         if any(source_id == self._poisoned and entries for source_id, _, entries in refreshes):
             raise RuntimeError("store bug")
-        return self._store.save_refreshes(refreshes)
+        return self._store.save_refreshes(refreshes, **options)
 
 
 async def test_a_store_bug_fails_only_its_source(store, feed_server):

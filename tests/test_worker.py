@@ -246,22 +246,31 @@ def test_the_enricher_lock_is_one_processs_and_freed_when_its_connection_dies(st
         other.close()
 
 
-async def test_the_follower_marks_teasers_a_killed_worker_stored_but_never_marked(store):
-    """A worker marks its new teasers for extraction right after its write commits; killed in
-    between (the soak's SIGKILL found it), they stayed teasers for good. The follower marks
-    what is still undecided."""
-    source = store.add_source("http://news.test/teasers.xml", full_text=True)
-    recent = datetime.now(timezone.utc) - timedelta(hours=1)
-    teaser = Entry(guid="t", url="http://news.test/t.html", title="Council votes", published=recent,
-                   content_html="<p>The council voted…</p>", text="The council voted…", snippet="The council voted…")
-    stop = asyncio.Event()
-    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
-    await asyncio.sleep(0.2)
-    store.save_refresh(source.id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW), [teaser])  # no marking
-    for _ in range(200):
-        if store.claim_extractions(datetime.now(timezone.utc), limit=5):
-            break
-        await asyncio.sleep(0.05)
-    stop.set()
-    await follower
-    assert store.get_articles([a.id for a in store.list_articles().items])[0].extraction_status == "pending"
+def test_the_write_that_stores_a_teaser_marks_it(store):
+    """A teaser (or a full-text source's article) is written pending extraction by the write
+    that stores it: no step after the commit, which a SIGKILL could skip with no --enrich
+    worker to catch up, decides it. Updates and articles without a URL are left alone."""
+    from newswire.enrich.extract import looks_like_teaser
+
+    plain, full = store.add_source("http://news.test/plain.xml"), store.add_source("http://news.test/full.xml",
+                                                                                   full_text=True)
+    ok = SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW)
+    long_text = "The council voted on the budget. " * 60
+
+    def entry(guid, text, url="http://news.test/{}.html"):
+        return Entry(guid=guid, url=url.format(guid) if url else None, title=f"Story {guid}", published=NOW,
+                     text=text, content_html=f"<p>{text}</p>", snippet=text[:80])
+
+    store.save_refresh(plain.id, ok, [entry("teaser", "The council voted…"), entry("whole", long_text),
+                                      entry("nourl", "The council voted…", url=None)], teaser=looks_like_teaser)
+    store.save_refresh(full.id, ok, [entry("always", long_text)])  # a full-text source's: no test needed
+
+    def statuses():
+        with store._read() as conn:
+            return dict(conn.execute(sa.text("SELECT guid, extraction_status FROM articles")).all())
+
+    assert statuses() == {"teaser": "pending", "whole": None, "nourl": None, "always": "pending"}
+    assert {j.url for j in store.claim_extractions(NOW, limit=10)} == {"http://news.test/teaser.html",
+                                                                      "http://news.test/always.html"}
+    store.save_refresh(plain.id, ok, [entry("whole", "Now it reads like a teaser…")], teaser=looks_like_teaser)
+    assert statuses()["whole"] is None  # an update is left as it is

@@ -580,8 +580,8 @@ def _report_pass(results: list[UpdateResult]) -> None:
         console.print(f"{datetime.now().strftime('%H:%M:%S')} {said}", highlight=False)
 
 
-ROLE_LINES = {"waiting": "another worker is enriching; this one fetches and takes over if that one stops",
-              "enriching": "enriching: copy detection and story clustering over every worker's articles",
+ROLE_LINES = {"waiting": "another process is enriching; this one fetches and takes over if that one stops",
+              "enriching": "enriching: copy detection and story clustering over every process's articles",
               "lost": "lost the enricher lock; asking for it again"}
 
 
@@ -691,7 +691,8 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, host
     tasks = [asyncio.create_task(server.serve(sockets=[listener]), name="web")]
     if schedule:
         tasks.append(asyncio.create_task(run_scheduler(store, stop, settings=settings, on_pass=_report_pass,
-                                                       requests=requests, on_purge=_report_purge),
+                                                       requests=requests, on_purge=_report_purge,
+                                                       on_role=_report_role),
                                          name="scheduler"))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -134,13 +134,14 @@ def _destination(output: Optional[Path]) -> Iterator[IO[bytes]]:
 
 def article_record(article: Article) -> dict:
     """An article as the API's ``/api/v1/articles/{id}`` gives it, plus what only the store
-    keeps: guid, first-seen time, plain text, extracted page text and extraction status."""
+    keeps: guid, first-seen time, plain text, the feed's own content (``content_html`` is the
+    page's text where it was extracted), extracted page text and extraction status."""
     from newswire.web.api import article_out
     from newswire.web.display import utc_iso
 
     record = article_out(article).model_dump(mode="json")
     record.update(guid=article.guid, first_seen_at=utc_iso(article.first_seen_at), text=article.text,
-                  page_html=article.page_html, extraction_status=article.extraction_status)
+                  feed_content_html=article.content_html, page_html=article.page_html, extraction_status=article.extraction_status)
     return record
 
 

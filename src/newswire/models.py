@@ -177,6 +177,19 @@ class Article:
     extraction_status: str | None = None  # None (not wanted), "pending", "done" or "failed"
     credit: str = ""  # the organisation its byline credits beside its authors
 
+    @property
+    def content_source(self) -> str:
+        """Where ``best_html`` comes from: "page" when the publisher's page was extracted (only
+        teasers and full-text sources' articles are, and then the page is the whole text),
+        else "feed". Meaningful on a full article (``Store.get_article``), not in listings."""
+        return "page" if self.page_html else "feed"
+
+    @property
+    def best_html(self) -> str:
+        """The fullest sanitised HTML there is: the page's text when extracted, else the feed's
+        content. What the article page, the API, the feeds out and sync clients all show."""
+        return self.page_html or self.content_html
+
 
 @dataclass(frozen=True, slots=True)
 class Story:

@@ -13,7 +13,7 @@ connections within them). When each source is due is decided per source by ``ser
 (adaptive interval, jitter, backoff, server hints); the scheduler only follows the due times.
 ``step`` refreshes what is due now and waits for it, so tests can drive the scheduler one step at a
 time. Other parts of the process (the web admin following a new feed) have a source refreshed
-at once, through this scheduler's Refresher and enrichers, with ``RefreshRequests``. Stopping (``stop`` set, e.g. by SIGINT/SIGTERM) starts nothing more and lets the refreshes in
+at once, through this scheduler's Refresher, with ``RefreshRequests``. Stopping (``stop`` set, e.g. by SIGINT/SIGTERM) starts nothing more and lets the refreshes in
 flight finish their writes, so nothing is left half-written; the next start picks up where the due
 times say.
 """
@@ -31,7 +31,7 @@ from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.service.enrichment import default_enrichers
 from newswire.service.refresh_now import NotServed, RefreshRequests
-from newswire.service.retention import PurgeSummary, run_retention
+from newswire.service.retention import PurgeSummary
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.models import Source
 from newswire.store import Store
@@ -215,22 +215,30 @@ async def keep_statistics(store: Store, stop: asyncio.Event, every: float = STAT
 async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,
                         on_pass: Callable[[list[UpdateResult]], None] | None = None,
                         requests: RefreshRequests | None = None,
-                        on_purge: Callable[[PurgeSummary], None] | None = None) -> None:
+                        on_purge: Callable[[PurgeSummary], None] | None = None,
+                        on_role: Callable[[str], None] | None = None) -> None:
     """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set, and
     beside it the full-text extraction loop (its own task and Fetcher: a slow page never delays
-    a refresh) and, with ``settings.retention_days``, the hourly purge of older articles (small
-    batches: it never holds the wire's writes up for long). It serves ``requests`` (e.g. the web
-    admin's) while it runs."""
+    a refresh) and the enricher's role (``worker.enrich_while_elected``). It serves ``requests``
+    (e.g. the web admin's) while it runs.
+
+    Copy detection and story clustering keep an index in memory, so one process in a deployment
+    runs them: the one holding the enricher lock, as ``newswire worker --enrich`` does, following
+    every article stored by any process (this one's, workers', a ``newswire serve``'s "Refresh
+    now"). While another process holds it (an ``--enrich`` worker on the same database), this one
+    fetches, extracts and serves, and takes over within seconds when that one stops or dies.
+    The holder also purges articles older than ``settings.retention_days`` (small batches: it
+    never holds the wire's writes up for long). ``on_role`` hears "waiting" and "enriching"."""
     from newswire.service.fulltext import run_extraction
+    from newswire.worker import enrich_while_elected
 
     followed = len(await asyncio.to_thread(store.list_sources))
     async with Refresher(store, settings=settings, parse_processes=default_parse_processes(followed),
-                         enrichers=default_enrichers()) as refresher:
-        beside = [asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction")]
-        if settings.retention_days:
-            beside.append(asyncio.create_task(
-                run_retention(store, stop, settings.retention_days, on_purge=on_purge), name="retention"))
-        beside.append(asyncio.create_task(keep_statistics(store, stop), name="statistics"))
+                         enrichers=default_enrichers(copies_and_stories=False)) as refresher:
+        beside = [asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction"),
+                  asyncio.create_task(enrich_while_elected(store, stop, settings=settings, on_purge=on_purge,
+                                                           on_role=on_role), name="enricher"),
+                  asyncio.create_task(keep_statistics(store, stop), name="statistics")]
         try:
             await Scheduler(store, refresher, on_pass=on_pass, requests=requests).run(stop)
         finally:

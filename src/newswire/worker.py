@@ -14,7 +14,8 @@ every worker extracts full text beside its refreshes.
 
 Copy detection and story clustering keep an index of recent articles in memory, so they must
 see everything every worker stores: exactly one worker enriches, following the articles table
-(``follow_and_enrich``). Any number may be started with ``--enrich``; the one that holds the
+(``follow_and_enrich``). Any number may be started with ``--enrich`` (and ``newswire run`` asks
+too: ``scheduler.run_scheduler``); the one that holds the
 ``enricher`` lock (``Store.role_lock``: a PostgreSQL advisory lock on a connection of its own)
 enriches, the others fetch and wait for the lock. A holder that dies, ``kill -9`` included,
 drops its connection and with it the lock, and a waiting one takes over within ``LOCK_RETRY``
@@ -160,17 +161,10 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
 async def follow_and_enrich(store: Store, stop: asyncio.Event, *, poll: float = FOLLOW_POLL) -> None:
     """Run the index steps over each article as it appears in the database, in id order. The
     steps rebuild from the database when they start, which covers what was stored before.
-
-    The full-text marking runs first, again: the worker that stored an article marks it right
-    after its write commits, but a worker killed between the two (``kill -9``, the OOM killer)
-    left its teasers unmarked, never extracted. Marking only takes articles not decided yet, so
-    the second pass costs one query per batch."""
-    from newswire.service.fulltext import FullTextMarker
-
-    indexes = index_enrichers()
-    steps = [FullTextMarker(), *indexes]
+    (Teasers need no step here: the write that stores one marks it for extraction.)"""
+    steps = index_enrichers()
     watermark = await asyncio.to_thread(store.last_article_id)
-    for step in indexes:
+    for step in steps:
         await asyncio.to_thread(step.prepare, store)  # type: ignore[attr-defined]
     recent: deque[int] = deque(maxlen=FOLLOW_LOOKBACK * 4)  # ids already enriched, newest last
     before_start = await asyncio.to_thread(store.arrived_after, max(0, watermark - FOLLOW_LOOKBACK),

@@ -34,13 +34,13 @@ class Deferred:
 
 
 def default_enrichers(*, copies_and_stories: bool = True) -> list[Enricher]:
-    """The steps to run after each write, in this order: which new articles want their page
-    fetched (full text), syndicated copies (duplicate_of), then stories (story_id, where a copy
-    joins its original's story). Without ``copies_and_stories`` only the cheap first step runs;
-    the other two catch up on the articles stored meanwhile when they are next built."""
-    from newswire.service.fulltext import FullTextMarker
-
-    return [FullTextMarker(), *(index_enrichers() if copies_and_stories else [])]
+    """The steps to run after each write, in this order: syndicated copies (duplicate_of), then
+    stories (story_id, where a copy joins its original's story); none without
+    ``copies_and_stories`` (they catch up on the articles stored meanwhile when they are next
+    built). Which new articles want their page fetched is decided in the write itself
+    (``Store.save_refreshes``' ``teaser``), not here: a step after the commit can be lost with
+    its process."""
+    return index_enrichers() if copies_and_stories else []
 
 
 def index_enrichers() -> list[Enricher]:

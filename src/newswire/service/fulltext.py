@@ -1,8 +1,10 @@
 """Full text for teaser feeds: fetch each wanted article's page, extract it, store it beside
 the feed's text. Runs beside ingest, never inside it.
 
-    refresh ─► store ─► FullTextMarker.after_store (writer thread): new articles of a full-text
-                        source, or whose feed text looks like a teaser, become "pending", due now
+    refresh ─► store: new articles of a full-text source, or whose feed text looks like a teaser
+                      (``looks_like_teaser``), are written "pending", due now, in the same
+                      transaction (``Store.save_refreshes(teaser=…)``): a process killed after
+                      its write leaves no teaser unmarked, whatever else runs
     run_extraction loop (its own task and Fetcher) ─► extract_due(now):
         claim due pending articles ─► Fetcher.fetch(url, Accept: HTML)   same guard, caps, timeouts,
                                                                     per-host politeness as feeds
@@ -26,10 +28,10 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Sequence
+from typing import Callable
 
 from newswire.config import DEFAULTS, Settings
-from newswire.enrich.extract import extract_page, is_teaser, looks_like_teaser
+from newswire.enrich.extract import extract_page, is_teaser
 from newswire.errors import FetchError, NewswireError
 from newswire.fetch import Fetcher
 from newswire.parse.dates import plausible_date
@@ -51,27 +53,6 @@ log = logging.getLogger(__name__)
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class FullTextMarker:
-    """The enrichment step that decides which new articles want their page fetched.
-
-    It is an ``Enricher`` (run on the enrichment thread after each commit) rather than part of the
-    store's upsert because the decision — "is this feed text a teaser?" — is enrichment logic,
-    and the store stays SQL only. New articles of a ``full_text`` source are always wanted;
-    others only when their text ``looks_like_teaser`` (a first extraction then tells whether the
-    whole source should switch to ``full_text``). Updated articles are left as they are."""
-
-    def __init__(self, clock: Callable[[], datetime] = utcnow):
-        self._clock = clock
-
-    def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None:
-        if not new_ids:
-            return
-        wanted = [c.article_id for c in store.extraction_candidates(new_ids)
-                  if c.source_full_text or looks_like_teaser(c.text)]
-        if wanted:
-            store.mark_extraction_pending(wanted, self._clock())
 
 
 @dataclass

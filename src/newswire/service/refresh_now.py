@@ -3,12 +3,11 @@
     web admin "Follow" ─► RefreshRequests.refresh(source_id) ─┐ (any thread, any event loop)
     Scheduler.run: wakes, takes the ids ─► refresh in flight ◄─┘ result handed back
 
-Why through the scheduler rather than a ``Refresher`` of the caller's own: copy detection and
-story clustering keep their indexes in memory on the scheduler's enrichment thread. A second
-Refresher would have to rebuild them from the database (seconds for a busy week) or, without
-them, store the new source's first batch with no copies marked, no story and no full-text
-marking. Thread-safe, because the web server may run on its own event loop (in tests) or share
-the scheduler's (``newswire run``).
+Why through the scheduler rather than a ``Refresher`` of the caller's own: the scheduler never
+refreshes a source twice at once (a request joins the refresh in flight), and its fetcher keeps
+the per-host limits of every other refresh. Either way copy detection and story clustering are
+the enricher lock holder's, which follows every article stored. Thread-safe, because the web
+server may run on its own event loop (in tests) or share the scheduler's (``newswire run``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from newswire.fetch import Fetcher
 from newswire.models import ParsedFeed, Source
 from newswire.parse import parse_feed
 from newswire.service.decide import failure_reason
-from newswire.service.enrichment import default_enrichers
 from newswire.service.refresh_now import NotServed, RefreshRequests
 from newswire.service.update import Refresher, UpdateResult
 from newswire.sources.discover import find_feed_links
@@ -55,10 +54,10 @@ async def follow(store: Store, fetcher: Fetcher, url: str, *, name: str | None =
 async def follow_and_fetch(store: Store, settings: Settings, url: str, *, name: str | None = None,
                            full_text: bool = False, category: str | None = None,
                            requests: RefreshRequests | None = None) -> tuple[Source, UpdateResult]:
-    """``follow`` the feed, then fetch it at once through the same enrichers as every other
-    refresh (full-text marking, syndicated copies, stories): by the running scheduler when
-    ``requests`` reaches one (it keeps the copy and story indexes), else by a Refresher of its
-    own with fresh ``default_enrichers()`` (``newswire serve`` schedules nothing).
+    """``follow`` the feed, then fetch it at once (``refresh_now``): by the running scheduler
+    when ``requests`` reaches one, else by a Refresher of its own (``newswire serve`` schedules
+    nothing). Its teasers are marked for full text by the write; syndicated copies and stories
+    come from the process holding the enricher lock, which follows every article stored.
 
     Raises what ``follow`` raises. The first fetch never raises: its failure comes back as a
     failed ``UpdateResult``, and the source stays followed for the scheduler to retry."""
@@ -70,16 +69,22 @@ async def follow_and_fetch(store: Store, settings: Settings, url: str, *, name: 
 async def refresh_now(store: Store, source: Source, *, settings: Settings, fetcher: Fetcher | None = None,
                       requests: RefreshRequests | None = None) -> UpdateResult:
     """Fetch ``source`` now, as the scheduler would: by the running scheduler when ``requests``
-    reaches one, else by a Refresher of its own (``fetcher``, or one of its own) with fresh
-    ``default_enrichers()``. Never
-    raises for the feed's failure: it comes back as a failed ``UpdateResult``."""
+    reaches one, else by a Refresher of its own (``fetcher``, or one of its own). Never raises
+    for the feed's failure: it comes back as a failed ``UpdateResult``.
+
+    The Refresher of its own runs no copy or story step: those keep an index of recent articles
+    that takes seconds to build from the database, and one process in a deployment keeps it (the
+    enricher lock's holder: ``newswire run`` or ``worker --enrich``), following every article
+    stored, these included. Building one here cost that on every click, and made a second
+    enricher beside the holder, its index blind to what other processes stored since. Teasers
+    are marked for full text by the write itself."""
     try:
         if requests is not None:
             try:
                 return await requests.refresh(source.id)
             except NotServed:  # no scheduler runs here after all: fetch it ourselves
                 pass
-        async with Refresher(store, fetcher, settings=settings, enrichers=default_enrichers()) as refresher:
+        async with Refresher(store, fetcher, settings=settings) as refresher:
             return await refresher.refresh(source)
     except NewswireError as error:
         return UpdateResult(source.id, "failed", failure_reason(error), str(error))

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from newswire import metrics
 from newswire.config import DEFAULTS, Settings
+from newswire.enrich.extract import looks_like_teaser
 from newswire.errors import FetchError, NewswireError, NotFound, ParseError, StorageError
 from newswire.fetch import Fetcher
 from newswire.models import Entry, FetchResult, ParsedFeed, Source, SourceUpdate, StoreResult
@@ -260,8 +261,10 @@ class _Writer:
                     future.set_result(result)
 
     def _write(self, batch: list) -> list[StoreResult | Exception]:
-        """Runs on the writer thread. A permanent redirect to a URL another source already
-        follows keeps the old URL rather than breaking the unique constraint. An unexpected
+        """Runs on the writer thread. New teasers (and a full-text source's new articles) are
+        written pending extraction in the same transaction (``Store.save_refreshes``' ``teaser``),
+        so no crash between the write and a later step can leave one behind. A permanent
+        redirect to a URL another source already follows keeps the old URL rather than breaking the unique constraint. An unexpected
         error (a bug, not a ``NewswireError``) in a batch sends each refresh again on its own, so
         that it fails only the refresh that causes it."""
         refreshes = []
@@ -274,7 +277,7 @@ class _Writer:
                     update = replace(update, feed_url=None)
             refreshes.append((source.id, update, entries))
         try:
-            results: list[StoreResult | Exception] = list(self._store.save_refreshes(refreshes))
+            results: list[StoreResult | Exception] = list(self._store.save_refreshes(refreshes, teaser=looks_like_teaser))
         except NewswireError:
             raise
         except Exception:
@@ -290,7 +293,7 @@ class _Writer:
 
     def _write_alone(self, refresh: tuple[int, SourceUpdate, Sequence[Entry]]) -> StoreResult | Exception:
         try:
-            return self._store.save_refreshes([refresh])[0]
+            return self._store.save_refreshes([refresh], teaser=looks_like_teaser)[0]
         except Exception as error:  # noqa: BLE001 - this refresh's alone
             return error
 

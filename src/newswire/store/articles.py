@@ -8,6 +8,10 @@ The write path of a refresh, in order:
               CONFLICT DO NOTHING + SELECT; on PostgreSQL ``create_names`` made them already,
               in a transaction of their own)──► executemany link rows
 
+A new article that wants its page fetched (a full-text source's, or one whose feed text the
+caller's ``teaser`` test calls a teaser) is written already "pending" for extraction, in the same
+INSERT: a process killed after the commit leaves no teaser unmarked, whoever else runs.
+
 Everything runs on the caller's connection, inside the caller's transaction. Authors and
 categories are never deleted, so an id seen in a committed transaction stays valid; ``NameIds``
 keeps those, and ids found in a transaction are only added to it after that transaction commits.
@@ -19,7 +23,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,7 +34,7 @@ from newswire.parse.authors import normalise_author_name
 
 from .id_lists import in_ids
 from .search import strip_markers
-from .tables import article_authors, article_categories, articles, authors, categories
+from .tables import article_authors, article_categories, articles, authors, categories, sources
 
 CHUNK = 500  # bound on IN (…) lists and parameters per statement
 
@@ -145,15 +149,21 @@ def _row(entry: Entry, digest: str) -> dict[str, Any]:
     }
 
 
+Teaser = Callable[[str], bool]  # "this feed text is only a teaser": its page is worth fetching
+
+
 def upsert_entries(conn: Connection, source_id: int, entries: Sequence[Entry], now: datetime,
-                   known: NameIds, found: NameIds) -> StoreResult:
-    """Insert new entries and update changed ones; ids learnt go into ``found``."""
+                   known: NameIds, found: NameIds, teaser: Teaser | None = None) -> StoreResult:
+    """Insert new entries and update changed ones; ids learnt go into ``found``. New articles
+    with a URL are marked pending for extraction, due ``now``, when the source is ``full_text``
+    or ``teaser`` says their text is a teaser (see ``mark_wanted``)."""
     if not entries:
         return StoreResult()
     stored = _stored(conn, source_id, list({e.guid for e in entries}))
     plan = decide(entries, stored, now, source_id)
     ids: dict[str, int] = {}
     if plan.new:
+        mark_wanted(plan.new, _full_text(conn, source_id), teaser, now)
         # A plain executemany is one driver call; INSERT … RETURNING would be one per row on
         # SQLite. The new ids are then read back in one query.
         conn.execute(sa.insert(articles), plan.new)
@@ -170,6 +180,21 @@ def upsert_entries(conn: Connection, source_id: int, entries: Sequence[Entry], n
     return StoreResult(new=len(plan.new), updated=len(plan.changed), unchanged=plan.unchanged,
                        new_ids=tuple(sorted(ids[g] for g in new_guids)),
                        updated_ids=tuple(sorted(ids[g] for g in plan.links if g not in new_guids)))
+
+
+def mark_wanted(rows: list[dict[str, Any]], full_text: bool, teaser: Teaser | None, now: datetime) -> None:
+    """Set each new row's extraction columns: pending and due ``now`` when it has a URL and its
+    source is ``full_text`` or ``teaser`` calls its text a teaser; else undecided (None). Every
+    row gets both keys: one executemany INSERT needs the same columns in every row."""
+    for row in rows:
+        wanted = bool(row["url"]) and (full_text or (teaser is not None and teaser(row["text"] or "")))
+        row["extraction_status"] = "pending" if wanted else None
+        row["extraction_due_at"] = now if wanted else None
+
+
+def _full_text(conn: Connection, source_id: int) -> bool:
+    """The source's switch as this transaction sees it (extraction may have just turned it on)."""
+    return bool(conn.execute(sa.select(sources.c.full_text).where(sources.c.id == source_id)).scalar())
 
 
 def _stored(conn: Connection, source_id: int, guids: list[str]) -> dict[str, Stored]:

@@ -1,6 +1,7 @@
 """SQL for full-text extraction: which articles want their page fetched, and what came of it.
 
-    new article ids ─► candidates() ─► (the enricher decides) ─► mark_pending()
+    new article of a full-text source, or a teaser ─► written "pending" (articles.mark_wanted)
+    ``newswire extract`` ─► requeue_ids() ─► mark_pending(reset=True)
     claim(now) ─► ExtractionJob ─► (fetch + extract, in service.fulltext) ─► save_done() | save_failure()
 
 An article's ``extraction_status`` is None (not wanted), "pending" (due at
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .articles import NameIds, _chunks, _ids, author_key, clean_names
+from .search import strip_markers
 from .tables import article_authors, articles, authors, sources
 
 
@@ -31,24 +33,6 @@ class ExtractionJob:
     feed_text: str
     attempts: int
     source_full_text: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    article_id: int
-    source_full_text: bool
-    text: str
-
-
-def candidates(conn: Connection, article_ids: Sequence[int]) -> list[Candidate]:
-    """New articles with a URL and no extraction decided yet, with their source's switch."""
-    c = articles.c
-    out: list[Candidate] = []
-    for chunk in _chunks(list(article_ids)):
-        query = (sa.select(c.id, sources.c.full_text, c.text).join(sources, sources.c.id == c.source_id)
-                 .where(c.id.in_(chunk), c.extraction_status.is_(None), c.url.is_not(None), c.url != ""))
-        out.extend(Candidate(row.id, bool(row.full_text), row.text or "") for row in conn.execute(query))
-    return out
 
 
 def mark_pending(conn: Connection, article_ids: Sequence[int], due_at: datetime, *,
@@ -106,13 +90,14 @@ def next_due_at(conn: Connection) -> datetime | None:
 def save_done(conn: Connection, article_id: int, page_html: str, page_text: str,
               page_authors: Sequence[str], published: datetime | None, known: NameIds,
               found: NameIds) -> bool:
-    """Store the page's text; fill authors and the publication time only where the feed had
+    """Store the page's text (indexed for search by the engine as it is written: see
+    ``search``, whose snippet markers it must not hold); fill authors and the publication time only where the feed had
     none (no authors; an estimated time). False when the article is gone."""
     c = articles.c
     row = conn.execute(sa.select(c.authors_text, c.published_estimated).where(c.id == article_id)).first()
     if row is None:
         return False
-    values: dict = {"page_html": page_html, "page_text": page_text, "extraction_status": "done",
+    values: dict = {"page_html": page_html, "page_text": strip_markers(page_text), "extraction_status": "done",
                     "extraction_error": None, "extraction_due_at": None}
     names = clean_names(page_authors, author_key)
     has_authors = bool(row.authors_text) or conn.execute(

@@ -80,13 +80,13 @@ def newest_ids(conn: Connection, fts_query: str, limit: int, *, before: tuple[da
 
 
 def ranked_ids(conn: Connection, fts_query: str, limit: int,
-               weights: tuple[float, float, float], *, originals_only: bool = False) -> list[tuple[int, float]]:
-    """(id, score) of the best ``limit`` matches by bm25 among the ``RANK_POOL`` most recently
+               weights: tuple[float, ...], *, originals_only: bool = False) -> list[tuple[int, float]]:
+    """(id, score) of the best ``limit`` matches by bm25 (``weights``: one per indexed column)
+    among the ``RANK_POOL`` most recently
     stored, best first; higher scores are better. ``originals_only``: syndicated copies are
     left out (see ``_originals``), so the page is still ``limit`` long."""
-    title, authors, text = weights
     rows = conn.execute(sa.text(
-        f"SELECT rowid, bm25(articles_fts, {title}, {authors}, {text}) AS score FROM articles_fts "
+        f"SELECT rowid, bm25(articles_fts, {', '.join(map(str, weights))}) AS score FROM articles_fts "
         "WHERE articles_fts MATCH :q ORDER BY rowid DESC LIMIT :n"), {"q": fts_query, "n": RANK_POOL}).all()
     rows.sort(key=lambda r: (r.score, -r.rowid))  # bm25: lower is better
     ranked = [(r.rowid, -r.score) for r in rows]

@@ -6,6 +6,12 @@
 The parser keeps only words, "quoted phrases" and prefix* terms made of letters and digits, so
 nothing a user types can be query syntax: no error, no injection. Terms are ANDed.
 
+An article is found by its title, authors and feed text, and by the first ``PAGE_INDEX_CHARS``
+characters of the text extracted from its page (migration 0016): indexed by the engine in the
+transaction that stores the article or saves its page, so it is searchable as soon as the wire
+shows it and found by its full text as soon as that arrives. Its snippet comes from the feed's
+text when the match is there, else from the page's.
+
 Snippets come back from the engine with matches between two control characters that the store
 strips from article text on write (``strip_markers``), so they cannot be confused with article
 text; the snippet is then HTML-escaped and only then are the markers replaced by <mark>.
@@ -33,7 +39,8 @@ MARK_START = "\x02"
 MARK_END = "\x03"
 MAX_TERMS = 16
 MIN_PREFIX = 3  # "a*" would read most of the index; shorter prefixes are searched as words
-TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT = 10.0, 5.0, 1.0
+TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT, PAGE_WEIGHT = 10.0, 5.0, 1.0, 0.5
+PAGE_INDEX_CHARS = 20_000  # of a page's text, indexed (migration 0016 holds the same figure)
 
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
@@ -128,17 +135,26 @@ def render_snippet(raw: str | None) -> str:
 # The chosen hits with their snippets. No bm25 here: FTS5 would count the whole doclist again.
 _SQLITE_HITS = sa.text("""
     SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
-           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet, 0.0 AS rank
+           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet, 0.0 AS rank,
+           a.page_text IS NOT NULL AS has_page
     FROM articles_fts
     JOIN articles a ON a.id = articles_fts.rowid
     JOIN sources s ON s.id = a.source_id
     WHERE articles_fts MATCH :query AND articles_fts.rowid IN (SELECT value FROM json_each(:ids))
 """).bindparams(sa.bindparam("ids", type_=IdList()))
 
+# The page's snippet, for the hits matched by their page's text alone (asked for only then).
+_SQLITE_PAGE_SNIPPETS = sa.text("""
+    SELECT rowid AS id, snippet(articles_fts, 3, :start, :end, '…', 32) AS snippet
+    FROM articles_fts WHERE articles_fts MATCH :query AND rowid IN :ids
+""").bindparams(sa.bindparam("ids", expanding=True))
+
+
 def _postgres_search(*, newest: bool, originals_only: bool = False) -> sa.TextClause:
     """Best first, or newest first after a keyset; syndicated copies left out with
     ``originals_only``. Either way rank and limit first, then build headlines for the few rows
-    kept: ts_headline is costly."""
+    kept: ts_headline is costly. The page's headline is built only for a hit whose feed text
+    holds no match (it was found by its page alone)."""
     keyset = "AND (a.published_at, a.id) < (:before_at, :before_id)" if newest else ""
     if originals_only:
         keyset += " AND a.duplicate_of IS NULL"
@@ -153,8 +169,12 @@ def _postgres_search(*, newest: bool, originals_only: bool = False) -> sa.TextCl
         LIMIT :limit
     )
     SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
-           ts_headline('english'::regconfig, a.text, q.query, :options) AS snippet, hits.rank
-    FROM hits JOIN articles a ON a.id = hits.id JOIN sources s ON s.id = a.source_id, q
+           CASE WHEN a.page_text IS NULL OR strpos(head.feed, :start) > 0 THEN head.feed
+                ELSE ts_headline('english'::regconfig, left(a.page_text, {PAGE_INDEX_CHARS}), q.query, :options)
+           END AS snippet, hits.rank
+    FROM hits JOIN articles a ON a.id = hits.id JOIN sources s ON s.id = a.source_id, q,
+         LATERAL (SELECT ts_headline('english'::regconfig, a.text, q.query, :options) AS feed
+                  OFFSET 0) head  -- a fence: not pulled up, so built once, not once per use
     ORDER BY {outer}a.published_at DESC, a.id DESC
     """)
 
@@ -192,7 +212,7 @@ def search(conn: Connection, query: str, limit: int, order: Literal["rank", "new
             before_at, before_id = before or (datetime.max.replace(tzinfo=timezone.utc), 2**62)
             statement = _POSTGRES[True, originals_only].bindparams(
                 sa.bindparam("before_at", before_at, type_=UTCDateTime), before_id=before_id, limit=limit)
-        statement = statement.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS)
+        statement = statement.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS, start=MARK_START)
         rows = [dict(r._mapping) for r in conn.execute(statement.columns(published_at=UTCDateTime))]
     return [SearchHit(article_id=r["id"], title=r["title"], url=r["url"], source_id=r["source_id"],
                       source_name=r["source_name"], authors=(), published_at=r["published_at"],
@@ -203,7 +223,7 @@ def _sqlite_hits(conn: Connection, fts_query: str, limit: int, order: str,
                  before: tuple[datetime, int] | None, originals_only: bool) -> list[dict[str, Any]]:
     """Choose the ids first (see ``recent``), then build snippets for those few rows only."""
     if order == "rank":
-        scored = recent.ranked_ids(conn, fts_query, limit, (TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT),
+        scored = recent.ranked_ids(conn, fts_query, limit, (TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT, PAGE_WEIGHT),
                                    originals_only=originals_only)
     else:
         originals = [ORIGINALS] if originals_only else []
@@ -212,6 +232,11 @@ def _sqlite_hits(conn: Connection, fts_query: str, limit: int, order: str,
     if not scored:
         return []
     statement = _SQLITE_HITS.columns(published_at=UTCDateTime)
-    rows = {row.id: row for row in conn.execute(statement, {
-        "query": fts_query, "start": MARK_START, "end": MARK_END, "ids": [id_ for id_, _ in scored]})}
-    return [{**rows[id_]._mapping, "rank": score} for id_, score in scored if id_ in rows]
+    marks = {"query": fts_query, "start": MARK_START, "end": MARK_END}
+    rows = {row.id: dict(row._mapping) for row in conn.execute(statement, {**marks, "ids": [id_ for id_, _ in scored]})}
+    by_page = [id_ for id_, row in rows.items() if row.pop("has_page") and MARK_START not in (row["snippet"] or "")]
+    if by_page:  # found by their page's text alone: its snippet shows why
+        for id_, snippet in conn.execute(_SQLITE_PAGE_SNIPPETS, {**marks, "ids": by_page}):
+            if snippet and MARK_START in snippet:
+                rows[id_]["snippet"] = snippet
+    return [{**rows[id_], "rank": score} for id_, score in scored if id_ in rows]

@@ -251,25 +251,28 @@ class Store(ReaderStateMethods):
     # the one write of a refresh
 
     def save_refresh(self, source_id: int, update: SourceUpdate,
-                     entries: Sequence[Entry] = ()) -> StoreResult:
+                     entries: Sequence[Entry] = (), *, teaser: articles.Teaser | None = None) -> StoreResult:
         """One transaction: upsert the entries and record the fetch outcome on the source.
 
         Either all of it is stored or none of it. Entries are keyed by guid within the source;
-        see ``articles.decide`` for what counts as new, changed and unchanged. Raises NotFound
-        if there is no such source, StorageError if the database refuses any part."""
+        see ``articles.decide`` for what counts as new, changed and unchanged. New articles of a
+        full-text source, and those ``teaser`` calls teasers, are written pending extraction
+        (``articles.mark_wanted``). Raises NotFound if there is no such source, StorageError if
+        the database refuses any part."""
         self._create_names(entries)
         found = articles.NameIds()
         with self._write() as conn:
-            result = self._save(conn, source_id, update, entries, self._names, found)
+            result = self._save(conn, source_id, update, entries, self._names, found, teaser)
         self._names.merge(found)  # only now committed
         return result
 
-    def save_refreshes(self, refreshes: Sequence[tuple[int, SourceUpdate, Sequence[Entry]]],
-                       ) -> list[StoreResult | NewswireError]:
+    def save_refreshes(self, refreshes: Sequence[tuple[int, SourceUpdate, Sequence[Entry]]], *,
+                       teaser: articles.Teaser | None = None) -> list[StoreResult | NewswireError]:
         """Several refreshes in one transaction, each in a savepoint of its own: one refresh's
         failure rolls back only that refresh and comes back in its place as the error
         (NotFound or StorageError); the others are stored. One commit for many feeds is what
-        keeps SQLite's full-text index fast. Raises StorageError only if the commit fails (or
+        keeps SQLite's full-text index fast. ``teaser``: as for ``save_refresh``. Raises
+        StorageError only if the commit fails (or
         creating the authors and categories beforehand, see ``_create_names``)."""
         self._create_names([entry for _, _, entries in refreshes for entry in entries])
         found = articles.NameIds()  # ids from savepoints that were released, not rolled back
@@ -281,7 +284,7 @@ class Store(ReaderStateMethods):
                 found_here = articles.NameIds()
                 try:
                     with translate_errors(), conn.begin_nested():
-                        results.append(self._save(conn, source_id, update, entries, known, found_here))
+                        results.append(self._save(conn, source_id, update, entries, known, found_here, teaser))
                 except (StorageError, NotFound) as error:
                     results.append(error)
                 else:
@@ -305,10 +308,10 @@ class Store(ReaderStateMethods):
 
     @staticmethod
     def _save(conn: Connection, source_id: int, update: SourceUpdate, entries: Sequence[Entry],
-              known: articles.NameIds, found: articles.NameIds) -> StoreResult:
+              known: articles.NameIds, found: articles.NameIds, teaser: articles.Teaser | None) -> StoreResult:
         if not sources.update(conn, source_id, sources.update_values(update)):
             raise NotFound(f"store: no source {source_id}")
-        return articles.upsert_entries(conn, source_id, entries, update.fetched_at, known, found)
+        return articles.upsert_entries(conn, source_id, entries, update.fetched_at, known, found, teaser)
 
     # reading
 
@@ -391,12 +394,6 @@ class Store(ReaderStateMethods):
             return reading.author_name(conn, name)
 
     # -- full-text extraction (SQL in extraction.py) ----------------------------------------
-
-    def extraction_candidates(self, article_ids: Sequence[int]) -> list[extraction.Candidate]:
-        """Of ``article_ids``, those with a URL and no extraction decided yet, with their
-        source's ``full_text`` switch and feed text. Raises StorageError."""
-        with self._read() as conn:
-            return extraction.candidates(conn, article_ids)
 
     def mark_extraction_pending(self, article_ids: Sequence[int], due_at: datetime, *,
                                 reset: bool = False) -> int:

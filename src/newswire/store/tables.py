@@ -3,7 +3,8 @@
 The migration in ``migrations/versions`` creates the same tables (a test compares them). Two
 engine-specific pieces live only in the migration, because Core cannot describe them portably:
 the SQLite FTS5 index ``articles_fts`` with its triggers, and the PostgreSQL generated
-``articles.search_vector`` column with its GIN index (see ``search.py``).
+``articles.search_vector`` column with its GIN index (see ``search.py``; migration 0016 added the
+page text to both).
 """
 
 from __future__ import annotations

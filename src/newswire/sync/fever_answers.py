@@ -111,7 +111,7 @@ def item(article: Article, read: bool, saved: bool) -> dict[str, Any]:
 
 
 def body_html(article: Article) -> str:
-    if article.page_html or article.content_html:  # both already sanitised when stored
-        return article.page_html or article.content_html
+    if article.best_html:  # already sanitised when stored
+        return article.best_html
     text = article.text or article.summary or article.snippet
     return f"<p>{html.escape(text)}</p>" if text else ""

@@ -36,10 +36,8 @@ def usec(moment: datetime) -> int:
 def body_html(article: Article) -> str:
     """The fullest sanitised HTML we have: the publisher's page when extracted, else the feed's
     content, else its text or summary, escaped."""
-    if article.page_html:
-        return article.page_html
-    if article.content_html:
-        return article.content_html
+    if article.best_html:
+        return article.best_html
     text = article.text or article.summary or article.snippet
     return f"<p>{html.escape(text)}</p>" if text else ""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Sequence
+from typing import Annotated, Any, Literal, Sequence
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse
@@ -83,9 +83,11 @@ class ArticleSummaryOut(BaseModel):
 
 
 class ArticleOut(ArticleSummaryOut):
-    """One article with its sanitised content."""
+    """One article with its sanitised content: the text extracted from the publisher's page when
+    the feed gave a teaser (``content_source`` "page"), else the feed's own ("feed")."""
 
     content_html: str
+    content_source: Literal["feed", "page"]
     categories: list[str]
     enclosures: list[EnclosureOut]
 
@@ -139,7 +141,8 @@ def article_summary_out(a: Article, also_in: Sequence[tuple[int, str]] = ()) -> 
 
 
 def article_out(a: Article) -> ArticleOut:
-    return ArticleOut(**_summary_fields(a), content_html=a.content_html, categories=list(a.categories),
+    return ArticleOut(**_summary_fields(a), content_html=a.best_html, content_source=a.content_source,
+                      categories=list(a.categories),
                       enclosures=[EnclosureOut(url=e.url, type=e.type, length=e.length) for e in a.enclosures])
 
 

@@ -9,7 +9,9 @@
     request ─► title, links, filters ─► Store.list_articles ─► Store.get_articles ─► Feed
             ─► render_atom / render_rss / render_json ─► bytes ─► ETag / 304
 
-Entries without a byline carry their outlet as the author of their ``atom:source``, so the feed
+Each item's content is the article's best text (``Article.best_html``): the text extracted from
+the publisher's page when the feed gave a teaser, else the feed's own; JSON Feed items say which
+in ``_newswire.content_source``. Entries without a byline carry their outlet as the author of their ``atom:source``, so the feed
 itself needs no made-up author. XML is built with lxml, never by pasting strings, and every text is first stripped of the
 characters XML 1.0 forbids. Each response carries a strong ETag (a hash of the body) and
 Last-Modified (never later than now, whatever dates the items carry), and answers 304 to a
@@ -148,7 +150,7 @@ def atom_entry(feed: Feed, article: Article) -> etree._Element:
     for category in article.categories:
         _sub(entry, a + "category", term=category)
     _sub(entry, a + "summary", article.summary or article.snippet, type="text")
-    _sub(entry, a + "content", article.content_html, type="html")
+    _sub(entry, a + "content", article.best_html, type="html")
     source = _sub(entry, a + "source")
     _sub(source, a + "id", f"{feed.base_url}sources/{article.source_id}")
     _sub(source, a + "title", article.source_name)
@@ -178,7 +180,7 @@ def render_rss(feed: Feed) -> bytes:
         for category in article.categories:
             _sub(item, "category", category)
         _sub(item, "description", article.summary or article.snippet)
-        _sub(item, "{%s}encoded" % CONTENT_NS, article.content_html)
+        _sub(item, "{%s}encoded" % CONTENT_NS, article.best_html)
         if article.enclosures:  # RSS 2.0 allows one
             first = article.enclosures[0]
             _sub(item, "enclosure", url=first.url, length=str(first.length or 0),
@@ -191,12 +193,13 @@ def render_json(feed: Feed) -> bytes:
     def item(article: Article) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": feed.item_id(article), "url": feed.item_link(article), "title": article.title,
-            "content_html": article.content_html, "summary": article.summary or article.snippet,
+            "content_html": article.best_html, "summary": article.summary or article.snippet,
             "date_published": utc_iso(article.published_at), "date_modified": utc_iso(_updated(article)),
             "authors": [{"name": name} for name in article.authors],
             "tags": list(article.categories),
             "_newswire": {"source": {"id": article.source_id, "name": article.source_name},
-                          "published_estimated": article.published_estimated},
+                          "published_estimated": article.published_estimated,
+                          "content_source": article.content_source},
         }
         if article.language:
             out["language"] = article.language

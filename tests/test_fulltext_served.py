@@ -1,0 +1,127 @@
+"""Extracted page text is searched and served, on both engines, against a real teaser feed and
+its pages on 127.0.0.1: a teaser is found by its title as soon as it is stored, by the words of
+its page once the page is extracted (and not by words past the indexed prefix); the API's
+``content_html`` and the feeds out carry the page's text, with ``content_source`` saying so."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import httpx
+import sqlalchemy as sa
+from alembic import command
+
+from newswire.store import Store
+from newswire.store.engine import alembic_config, create_engine
+from newswire.store.search import PAGE_INDEX_CHARS
+from newswire.testing import LOOPBACK, samples
+from newswire.testing.webserver import WebServer
+from newswire.web.app import create_app
+from test_fulltext import _path, extract, refresh, stored
+
+PAGE_WORD = "quillframe"  # only on the page, in its second paragraph
+FAR_WORD = "zephyrquank"  # only on the page, past the indexed prefix
+FILLER = "The harbour board met again on Tuesday to discuss the ferry timetable. "
+
+
+def publish_teasers(server, n: int = 2):
+    """A feed whose items are one sentence and "…", and each item's page: the feed's sentence,
+    a paragraph with ``PAGE_WORD``, filler past ``PAGE_INDEX_CHARS``, then ``FAR_WORD``."""
+    outlet = samples.make_outlets(1, seed=5, base_url=server.base_url)[0]
+    articles = samples.make_articles(outlet, n, seed=7, body_bytes=1500)
+    filler = "".join(f"<p>{i} {FILLER * 20}</p>" for i in range(PAGE_INDEX_CHARS // (len(FILLER) * 20) + 2))
+    for a in articles:
+        lede = a.summary.split(".")[0]
+        body = f"<p>{lede}.</p><p>The {PAGE_WORD} was found at the pier.</p>{filler}<p>Last, the {FAR_WORD}.</p>"
+        server.add(_path(a.url), samples.article_page(a, outlet, body_html=body), "text/html; charset=utf-8")
+    teasers = [replace(a, content_html=f"<p>{a.summary.split('.')[0]}…</p>", summary=a.summary.split(".")[0] + "…")
+               for a in articles]
+    return articles, server.add(f"/{outlet.slug}/feed", samples.rss(outlet, teasers))
+
+
+async def test_a_teaser_is_found_by_its_title_at_once_and_by_its_page_once_extracted(store, feed_server):
+    articles, url = publish_teasers(feed_server)
+    source = store.add_source(url)
+    await refresh(store, [source])
+    title_word = articles[0].title.split()[0]
+    assert store.search(title_word, limit=10), "found as soon as it is stored"
+    assert store.search(PAGE_WORD, limit=10) == []
+    assert (await extract(store)).done == 2
+
+    hits = store.search(PAGE_WORD, limit=10)
+    assert len(hits) == 2 and all(f"<mark>{PAGE_WORD}</mark>" in hit.snippet for hit in hits), hits
+    assert len(store.search(PAGE_WORD, limit=10, order="newest")) == 2
+    assert len(store.list_articles(query=PAGE_WORD).items) == 2
+    assert len(store.list_articles(query=PAGE_WORD[:5] + "*").items) == 2  # a prefix too
+    assert store.search(FAR_WORD, limit=10) == []  # past the indexed prefix
+    assert all(FAR_WORD in a.page_html for a in stored(store, source.id))  # but served whole
+    assert store.search(title_word, limit=10)  # the title still finds it
+
+    # A page extracted again is indexed again: the old words go, the new ones come.
+    article = stored(store, source.id)[0]
+    store.save_extraction(article.id, "<p>A new lighthouse keeper.</p>", "A new lighthouse keeper.")
+    assert [h.article_id for h in store.search("lighthouse", limit=10)] == [article.id]
+    assert len(store.search(PAGE_WORD, limit=10)) == 1
+
+
+async def test_the_api_and_the_feeds_out_carry_the_page_text(store, feed_server):
+    articles, url = publish_teasers(feed_server, n=1)
+    teaser_source = store.add_source(url)
+    outlet = samples.make_outlets(2, seed=5, base_url=feed_server.base_url)[1]
+    full = samples.make_articles(outlet, 1, seed=8, body_bytes=1500)
+    full_source = store.add_source(feed_server.add(f"/{outlet.slug}/feed", samples.rss(outlet, full)))
+    await refresh(store, [teaser_source, full_source])
+    teaser_before = stored(store, teaser_source.id)[0]
+    await extract(store)
+    teaser, whole = stored(store, teaser_source.id)[0], stored(store, full_source.id)[0]
+    assert teaser.page_html and not whole.page_html
+
+    with WebServer(create_app(store, LOOPBACK)) as web:
+        async with httpx.AsyncClient(base_url=web.base_url, timeout=20) as client:
+            one = (await client.get(f"/api/v1/articles/{teaser.id}")).json()
+            other = (await client.get(f"/api/v1/articles/{whole.id}")).json()
+            found = (await client.get("/api/v1/articles", params={"q": PAGE_WORD})).json()
+            atom = (await client.get("/feed.atom")).text
+            rss = (await client.get("/feed.rss")).text
+            feed = json.loads((await client.get("/feed.json")).text)
+            newest = (await client.get("/search", params={"q": PAGE_WORD})).text
+            best = (await client.get("/search", params={"q": PAGE_WORD, "order": "rank"})).text
+    assert one["content_html"] == teaser.page_html and one["content_source"] == "page"
+    assert other["content_html"] == whole.content_html and other["content_source"] == "feed"
+    assert one["summary"] == teaser_before.summary  # the other fields are the feed's, as before
+    assert [item["id"] for item in found["items"]] == [teaser.id]
+    assert PAGE_WORD in atom and PAGE_WORD in rss and FAR_WORD in atom
+    by_title = {item["title"]: item for item in feed["items"]}
+    assert PAGE_WORD in by_title[teaser.title]["content_html"]
+    assert by_title[teaser.title]["_newswire"]["content_source"] == "page"
+    assert by_title[whole.title]["_newswire"]["content_source"] == "feed"
+    assert f"/articles/{teaser.id}" in newest and f"/articles/{whole.id}" not in newest
+    assert f"<mark>{PAGE_WORD}</mark>" in best  # the page's snippet shows why it matched
+
+
+def test_the_upgrade_indexes_pages_extracted_before_it(database_url):
+    """A database at 0014 with a page already extracted: after the upgrade it is found by it."""
+    from newswire.models import Entry, SourceUpdate
+    from datetime import datetime, timezone
+
+    url = database_url
+    now = datetime(2025, 9, 17, tzinfo=timezone.utc)
+    with Store(url) as store:
+        source = store.add_source("http://example.test/feed")
+        store.save_refresh(source.id, SourceUpdate(fetched_at=now, status="ok", next_due_at=now),
+                           [Entry(guid="a", url="http://example.test/a", title="Ferry news", published=now,
+                                  text="The ferry…")])
+        article_id = store.list_articles().items[0].id
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0014")
+            conn.execute(sa.text("UPDATE articles SET page_text = :t, page_html = :h WHERE id = :i"),
+                         {"t": f"The {PAGE_WORD} sailed.", "h": f"<p>The {PAGE_WORD} sailed.</p>", "i": article_id})
+    finally:
+        engine.dispose()
+    with Store(url) as store:  # opening upgrades
+        assert [h.article_id for h in store.search(PAGE_WORD)] == [article_id]
+        store.remove_source(source.id)  # the delete trigger hands FTS5 what it indexed
+        assert store.search(PAGE_WORD) == [] and store.search("ferry") == []
