@@ -110,7 +110,7 @@ def add(url: str, database: Database = DEFAULT_DB,
     store = _open(database)
 
     async def go() -> tuple[Source, UpdateResult | None]:
-        async with Fetcher(_settings(database)) as fetcher:
+        async with Fetcher(_settings(database), host_gate=store.host_gate()) as fetcher:
             source = await subscribe.follow(store, fetcher, url, name=name, full_text=full_text, category=category)
             if no_merge_stories:  # before the first articles are clustered
                 await asyncio.to_thread(store.set_merge_stories, source.id, False)
@@ -280,7 +280,7 @@ def extract(database: Database = DEFAULT_DB,
     async def go() -> fulltext.ExtractionSummary:
         with progress:
             task = progress.add_task("extract", total=None)
-            async with Fetcher(_settings(database)) as fetcher:
+            async with Fetcher(_settings(database), host_gate=store.host_gate()) as fetcher:
                 return await fulltext.reextract(
                     store, fetcher, now=datetime.now(timezone.utc), source_id=source,
                     on_queued=lambda n: progress.update(task, total=n),
