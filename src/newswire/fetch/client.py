@@ -2,8 +2,8 @@
 
     fetch(url)
       └─ translate_errors            third-party exceptions → FetchError, in one place
-         └─ per hop: RequestLimits.slot(host)  per-host slots and spacing, shared through the
-              │                                  database's HostGate when one is given
+         └─ per hop: RequestLimits.slot(host)   per-host slots and spacing (limits.py), shared
+              │                                 through the database's HostGate when given one
               └─ asyncio.timeout_at(deadline)   the total timeout, from the first slot granted,
                  │                              redirects included
                  ├─ GET via httpx (never follows redirects itself); the address guard runs in
