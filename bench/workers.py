@@ -155,7 +155,10 @@ def run_workers(server_url: str, plain: int, opml: Path, expected: int, env: dic
     fetch it all, and time until ``expected`` articles are stored and enriched."""
     newswire = [sys.executable, "-m", "newswire.cli"]
     with scratch_database(server_url, "newswire_bench") as url, tempfile.TemporaryDirectory(prefix="newswire-workers-") as logs:
-        env = {**env, "NEWSWIRE_DATABASE_URL": url}
+        # Per-host limits are shared by every worker on the database: keep each process's share of
+        # the one loopback server what it was alone, so this measures scaling out, not politeness.
+        per_host = int(env.get("NEWSWIRE_PER_HOST_CONCURRENCY", "2")) * (plain + 1)
+        env = {**env, "NEWSWIRE_DATABASE_URL": url, "NEWSWIRE_PER_HOST_CONCURRENCY": str(per_host)}
         subprocess.run(newswire + ["import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
         with article_counts(url) as counts:
             start = time.perf_counter()

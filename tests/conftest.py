@@ -28,8 +28,11 @@ def feed_server() -> Iterator[FeedServer]:
 
 @pytest.fixture(autouse=True)
 def _allow_loopback_feeds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests serve feeds on 127.0.0.1; the address-guard tests switch this off themselves."""
+    """Tests serve feeds on 127.0.0.1; the address-guard tests switch this off themselves. One
+    loopback server stands in for many publishers, so requests to it are not spaced out (the
+    politeness tests, tests/test_host_gate.py, set an interval of their own)."""
     monkeypatch.setenv("NEWSWIRE_ALLOW_PRIVATE_ADDRESSES", "1")
+    monkeypatch.setenv("NEWSWIRE_HOST_INTERVAL", "0")
 
 
 def _sqlalchemy_pg_url(url: str) -> str:

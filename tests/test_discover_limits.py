@@ -34,7 +34,7 @@ async def test_a_page_with_500_broken_feed_links_makes_a_bounded_number_of_reque
         feed_server.route(f"/f{i}", lambda r: Response(404, b"gone", {"Content-Type": "text/plain"}))
     page = feed_server.route("/", lambda r: Response(
         200, _page([_link(f"/f{i}") for i in range(500)]), {"Content-Type": "text/html"}))
-    async with Fetcher(allow_private_addresses=True) as fetcher:
+    async with Fetcher(allow_private_addresses=True, host_interval=0) as fetcher:
         with pytest.raises(ParseError, match="none of the advertised feeds"):
             await follow(sqlite_store, fetcher, page)
     feed_requests = [r for r in feed_server.requests if r.path != "/"]
@@ -52,7 +52,7 @@ async def test_a_same_host_feed_listed_after_many_others_is_still_found(
     feed_server.add("/own.xml", RSS)
     page = feed_server.route("/", lambda r: Response(
         200, _page(others + [_link("/own.xml")]), {"Content-Type": "text/html"}))
-    async with Fetcher(allow_private_addresses=True) as fetcher:
+    async with Fetcher(allow_private_addresses=True, host_interval=0) as fetcher:
         source = await follow(sqlite_store, fetcher, page)
     assert source.feed_url == feed_server.url("/own.xml")
     assert [r.path for r in feed_server.requests] == ["/", "/own.xml"]

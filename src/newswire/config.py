@@ -56,6 +56,19 @@ def _positive_float(value: str) -> float:
     return number
 
 
+MAX_HOST_INTERVAL = 60.0  # longer would hold a whole pass up behind one host
+
+
+def _host_interval(value: str) -> float:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
+    if not 0 <= number <= MAX_HOST_INTERVAL:
+        raise ValueError(f"expected a number of seconds from 0 to {MAX_HOST_INTERVAL:g} (0: no spacing)")
+    return number
+
+
 MIN_RETENTION_DAYS = 7  # copy detection and story clustering look back this far
 
 
@@ -122,7 +135,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("max_response_bytes", _positive_int, 10 * 1024 * 1024,
                 "Largest feed body read, after decompression."),
         Setting("concurrency", _positive_int, 32, "Feeds fetched at once, in all."),
-        Setting("per_host_concurrency", _positive_int, 2, "Feeds fetched at once from one host."),
+        Setting("per_host_concurrency", _positive_int, 2,
+                "Requests at once to one host, by every process fetching into the database together."),
+        Setting("host_interval", _host_interval, 0.25,
+                "Shortest time in seconds between the starts of two requests to one host, across every "
+                "process fetching into the database (0 to 60; 0: no spacing)."),
         Setting("connect_timeout", _positive_float, 10.0, "Seconds to open a connection."),
         Setting("read_timeout", _positive_float, 20.0, "Seconds to wait for the next bytes of a response."),
         Setting("total_timeout", _positive_float, 60.0, "Seconds one fetch may take from start to end."),
@@ -167,6 +184,7 @@ class Settings:
     max_response_bytes: int = SETTINGS["max_response_bytes"].default
     concurrency: int = 32
     per_host_concurrency: int = 2
+    host_interval: float = 0.25
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     total_timeout: float = 60.0

@@ -2,7 +2,8 @@
 
     fetch(url)
       └─ translate_errors            third-party exceptions → FetchError, in one place
-         └─ per hop: RequestLimits.slot(host)
+         └─ per hop: RequestLimits.slot(host)   per-host slots and spacing (limits.py), shared
+              │                                 through the database's HostGate when given one
               └─ asyncio.timeout_at(deadline)   the total timeout, from the first slot granted,
                  │                              redirects included
                  ├─ GET via httpx (never follows redirects itself); the address guard runs in
@@ -31,7 +32,7 @@ from newswire.fetch.caching import retry_after_seconds
 from newswire.fetch.decoding import BodyDecoder
 from newswire.fetch.errors import http_error, translate_errors
 from newswire.fetch.guard import AddressGuard, AddressPolicy, Resolver, is_public_address
-from newswire.fetch.limits import RequestLimits
+from newswire.fetch.limits import HostGate, RequestLimits
 from newswire.fetch.redirects import REDIRECT_STATUSES, RedirectChain, validate_url
 from newswire.fetch.transport import GuardedTransport
 from newswire.models import FetchResult
@@ -53,7 +54,9 @@ class Fetcher:
     (tests: ``httpx.MockTransport``); ``resolver`` replaces DNS for the address guard and, with
     the built-in transport, for the connection too. ``address_policy`` decides which resolved
     addresses may be contacted (default: globally routable only, or any address when
-    ``allow_private_addresses``) — a home network might allow one LAN range, say.
+    ``allow_private_addresses``) — a home network might allow one LAN range, say. ``host_gate``
+    shares the per-host slots and request spacing with the other processes fetching into one
+    database (``Store.host_gate()``); without one, this fetcher keeps to them on its own.
     """
 
     def __init__(self, settings: Settings = DEFAULTS, *, allow_private_addresses: bool | None = None, max_bytes: int | None = None,
@@ -61,14 +64,16 @@ class Fetcher:
                  connect_timeout: float | None = None, read_timeout: float | None = None,
                  total_timeout: float | None = None, user_agent: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver | None = None,
-                 address_policy: AddressPolicy | None = None):
+                 address_policy: AddressPolicy | None = None, host_gate: HostGate | None = None,
+                 host_interval: float | None = None):
         allow_private = _either(allow_private_addresses, settings.allow_private_addresses)
         policy = address_policy or (None if allow_private else is_public_address)
         self._guard = AddressGuard(policy, resolver)
         self.settings = settings
         self.max_bytes = _either(max_bytes, settings.max_response_bytes)
         limit = _either(concurrency, settings.concurrency)
-        self._limits = RequestLimits(limit, _either(per_host_concurrency, settings.per_host_concurrency))
+        self._limits = RequestLimits(limit, _either(per_host_concurrency, settings.per_host_concurrency),
+                                     interval=_either(host_interval, settings.host_interval), gate=host_gate)
         self.total_timeout = _either(total_timeout, settings.total_timeout)
         read = _either(read_timeout, settings.read_timeout)
         timeout = httpx.Timeout(connect=_either(connect_timeout, settings.connect_timeout),

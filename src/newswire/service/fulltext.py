@@ -173,7 +173,7 @@ async def run_extraction(store: Store, stop: asyncio.Event, *, fetcher: Fetcher 
     (at most ``LOOP_MAX_SLEEP``). Its own Fetcher unless one is given. A page claimed and not
     saved (this process died) is due again after ``claim_seconds``."""
     own = fetcher is None
-    fetcher = fetcher or Fetcher(settings)
+    fetcher = fetcher or Fetcher(settings, host_gate=store.host_gate())
     try:
         while not stop.is_set():
             wait = LOOP_ERROR_SLEEP

@@ -61,7 +61,7 @@ async def follow_and_fetch(store: Store, settings: Settings, url: str, *, name: 
 
     Raises what ``follow`` raises. The first fetch never raises: its failure comes back as a
     failed ``UpdateResult``, and the source stays followed for the scheduler to retry."""
-    async with Fetcher(settings) as fetcher:
+    async with Fetcher(settings, host_gate=store.host_gate()) as fetcher:
         source = await follow(store, fetcher, url, name=name, full_text=full_text, category=category)
         return source, await refresh_now(store, source, settings=settings, fetcher=fetcher, requests=requests)
 

@@ -92,7 +92,8 @@ class Refresher:
                  enrichers: Sequence[Enricher] = ()):
         self._store = store
         self._settings = settings or (fetcher.settings if fetcher is not None else DEFAULTS)
-        self._fetcher = fetcher or Fetcher(self._settings)
+        # Its own fetcher shares the per-host slots and spacing with every process on the store's database.
+        self._fetcher = fetcher or Fetcher(self._settings, host_gate=store.host_gate())
         self._owns_fetcher = fetcher is None
         self._clock = clock
         self._writer = _Writer(store, enrichers)

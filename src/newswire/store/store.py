@@ -27,7 +27,7 @@ from newswire.models import Article, ArticlePage, Entry, SearchHit, Source, Sour
 from newswire.models import ApiToken, Story, User
 from newswire.metrics import Snapshot
 
-from . import accounts, articles, copies, extraction, locks, process_metrics, reading, retention, search, server_values, sources
+from . import accounts, articles, copies, extraction, host_gate, locks, process_metrics, reading, retention, search, server_values, sources
 from . import stories as story_rows
 from .locks import RoleLock
 from .engine import WRITE_OPTION, create_engine, translate_errors, upgrade
@@ -56,11 +56,19 @@ class Store(ReaderStateMethods):
         self._source_newest = SourceNewest()
         self._categories: tuple[str | None, Mapping[int, str | None]] | None = None
         self._local = threading.local()  # the snapshot connection of each thread, if any
+        self._host_gate: host_gate.FileHostGate | host_gate.AdvisoryHostGate | None = None
+        self._host_gate_made = False
+        self._host_gate_lock = threading.Lock()
         if migrate:
             self.optimize()
 
     def close(self) -> None:
-        """Close all pooled connections, after ``optimize`` as SQLite recommends."""
+        """Close all pooled connections, after ``optimize`` as SQLite recommends; give back
+        the host slots this store's gate holds."""
+        with self._host_gate_lock:
+            if self._host_gate is not None:
+                self._host_gate.close()
+            self._host_gate, self._host_gate_made = None, False
         self.optimize()
         self._engine.dispose()
 
@@ -212,6 +220,16 @@ class Store(ReaderStateMethods):
         ``locks``): an advisory lock on a connection of its own on PostgreSQL, a file lock
         beside the database on SQLite. Freed when the holder dies, however it dies."""
         return locks.role_lock(self._engine, name)
+
+    def host_gate(self) -> host_gate.FileHostGate | host_gate.AdvisoryHostGate | None:
+        """The per-host slots and request spacing every process fetching into this database
+        shares (``fetch.limits.HostGate``; see ``host_gate``): one per store, made when first
+        asked for, closed with the store. None for an in-memory SQLite database, whose one
+        process paces itself. Never raises."""
+        with self._host_gate_lock:
+            if not self._host_gate_made:
+                self._host_gate, self._host_gate_made = host_gate.host_gate(self._engine), True
+            return self._host_gate
 
     def share_metrics(self, owner: str, now: datetime, snapshot: Snapshot) -> None:
         """Write the fetch counters of the process ``owner`` (cumulative since it started) for

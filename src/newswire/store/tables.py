@@ -271,3 +271,14 @@ process_metrics = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("counters", sa.Text, nullable=False),
 )
+
+
+# The last start of a request to each host, on the database server's clock (epoch seconds), so
+# that every fetching process spaces its requests to one host by NEWSWIRE_HOST_INTERVAL
+# (store/host_gate.py). Used on PostgreSQL, where it is UNLOGGED; SQLite keeps these starts in a
+# file beside the database instead, out of its one writer's way, and leaves this table empty.
+host_pace = sa.Table(
+    "host_pace", metadata,
+    sa.Column("host", sa.Text, primary_key=True),
+    sa.Column("last_start", sa.Float(precision=53), nullable=False),
+)

@@ -1,0 +1,41 @@
+"""The short commands stay short: `newswire fetch` on a database at the head imports neither the
+web server (uvicorn, the web app) nor Alembic. Those are imported by the long-running commands
+(cli_serve) when a server starts, and by a migration when one is needed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from newswire.store import Store
+
+PROBE = """
+import json, sys
+from newswire.cli import app
+try:
+    app(["fetch", "--database", sys.argv[1]])
+except SystemExit as stop:
+    code = stop.code
+heavy = ("uvicorn", "alembic", "fastapi", "starlette", "newswire.web")
+print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def test_fetch_imports_no_server_and_no_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wire.db'}"
+    Store(url).close()  # migrated to the head here, so the command has nothing to migrate
+    done = subprocess.run([sys.executable, "-c", PROBE, url], capture_output=True, text=True, timeout=60)
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["code"] in (0, None)
+    assert outcome["loaded"] == []
+
+
+def test_the_server_commands_are_registered_from_their_own_module():
+    from typer.main import get_command
+
+    from newswire.cli import app
+
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    for name in ("serve", "run", "demo", "worker"):
+        assert commands[name].callback.__module__ == "newswire.cli_serve"
