@@ -80,3 +80,24 @@ def test_the_other_processes_end_with_a_killed_parent(served) -> None:
     assert not still_running(children)
     with socket.socket() as s:  # and the port is free again
         s.bind(("127.0.0.1", port))
+
+
+def test_a_server_leaves_its_start_up_heap_out_of_full_collections_but_no_garbage() -> None:
+    import gc
+    import weakref
+
+    from newswire.cli_serve import _freeze_heap
+
+    class Node:
+        pass
+
+    cycle = Node()
+    cycle.me = cycle  # garbage only a collection can free
+    gone = weakref.ref(cycle)
+    del cycle
+    try:
+        _freeze_heap()
+        assert gone() is None  # collected, not kept for good
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -441,12 +441,16 @@ def visit(conn: Connection, user_id: int, now: datetime) -> tuple[int, bool]:
     previous visit (a visit ends after ``VISIT_GAP`` without a wire page; on the first visit
     ever nothing is new), and whether to note it (``note_visit``): at most once a minute, so
     a reader's wire is a read, not a write, nearly always."""
-    row = conn.execute(sa.select(readers).where(readers.c.user_id == user_id)).first()
+    row = conn.execute(_VISIT, {"user": user_id}).first()
     if row is None or row.last_seen_at is None:
         return last_article_id(conn), True
     if now - row.last_seen_at > VISIT_GAP:
         return row.seen_up_to_id, True
     return row.new_after_id, now - row.last_seen_at >= VISIT_NOTE_EVERY
+
+
+_VISIT = (sa.select(readers.c.last_seen_at, readers.c.seen_up_to_id, readers.c.new_after_id)
+          .where(readers.c.user_id == sa.bindparam("user")))  # built once: every wire page asks
 
 
 def note_visit(conn: Connection, user_id: int, now: datetime, new_after: int) -> None:
