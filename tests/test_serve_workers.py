@@ -15,7 +15,8 @@ from newswire.store import Store
 from newswire.testing.processes import descendants, still_running
 from newswire.testing.signin import sign_in
 from test_pages import _flash
-from test_run import DEADLINE, Process, free_port, wait_until, web_answers
+from test_run import (DEADLINE, FEEDS, PER_FEED, Process, article_counts, followed, free_port,  # noqa: F401
+                      wait_until, web_answers)
 
 
 @contextlib.contextmanager
@@ -28,6 +29,14 @@ def paused(pid: int):
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def all_gone(processes: list) -> bool:
+    """Whether ``processes`` have all ended, waiting up to ``DEADLINE`` for them."""
+    deadline = time.monotonic() + DEADLINE
+    while still_running(processes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not still_running(processes)
 
 
 @pytest.fixture
@@ -66,7 +75,7 @@ def test_two_processes_each_answer_and_a_form_s_notice_reaches_the_other(served)
     assert process.stop(signal.SIGTERM) == 0
     assert process.output.count("Stopped cleanly.") == 1, process.output
     assert "with 2 processes" in process.output
-    assert not still_running(children)
+    assert all_gone(children)
 
 
 def test_the_other_processes_end_with_a_killed_parent(served) -> None:
@@ -74,10 +83,7 @@ def test_the_other_processes_end_with_a_killed_parent(served) -> None:
     children = descendants(process.proc.pid)
     assert children
     process.kill()  # SIGKILL: no clean-up of its own
-    deadline = time.monotonic() + DEADLINE
-    while still_running(children) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not still_running(children)
+    assert all_gone(children)
     with socket.socket() as s:  # and the port is free again
         s.bind(("127.0.0.1", port))
 
@@ -101,3 +107,22 @@ def test_a_server_leaves_its_start_up_heap_out_of_full_collections_but_no_garbag
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_run_with_two_web_processes_fetches_each_feed_once_and_both_serve_it(followed) -> None:  # noqa: F811
+    port = free_port()
+    process = Process("run", "--port", str(port), "--database", f"sqlite:///{followed}", "--workers", "2")
+    try:
+        wait_until(lambda: web_answers(port), "the web server", process)
+        wait_until(lambda: sum(article_counts(followed).values()) == FEEDS * PER_FEED, "every article", process)
+        everyone = descendants(process.proc.pid)
+        with paused(process.proc.pid), httpx.Client(timeout=DEADLINE) as client:  # the scheduler's own process
+            page = client.get(f"http://127.0.0.1:{port}/")  # answered by the other one
+        assert page.status_code == 200 and page.text.count('href="/articles/') >= PER_FEED
+        assert process.stop(signal.SIGTERM) == 0
+    finally:
+        process.kill()
+    assert process.output.count("Stopped cleanly.") == 1, process.output
+    assert "2 web server processes" in process.output
+    assert all_gone(everyone)  # the parse pool's forkserver ends a moment after its parent
+    assert set(article_counts(followed).values()) == {PER_FEED}  # fetched by the scheduler alone, once

@@ -46,6 +46,10 @@ Host = Annotated[str, typer.Option("--host", help="Address to listen on")]
 Port = Annotated[int, typer.Option("--port", help="Port to listen on")]
 AccessLog = Annotated[bool, typer.Option(
     "--access-log", help="Log one line per HTTP request (also NEWSWIRE_ACCESS_LOG=1)")]
+Workers = Annotated[int, typer.Option(
+    help="Web server processes sharing the port, about one per core (a process runs one page's Python "
+         "at a time); with `run`, the first also schedules and enriches, the others only serve",
+    min=1, max=64)]
 
 
 def _server_settings(database: str, access_log: bool) -> Settings:
@@ -56,9 +60,7 @@ def _server_settings(database: str, access_log: bool) -> Settings:
 @app.command()
 def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT,
           access_log: AccessLog = False,
-          workers: Annotated[int, typer.Option(
-              help="Web server processes sharing the port (about one per core: a process runs one "
-                   "page's Python at a time)", min=1, max=64)] = 1) -> None:
+          workers: Workers = 1) -> None:
     """Serve the web reader and the API only; another process keeps the sources fresh."""
     store = _open(database)
     listener = _listen(host, port)
@@ -105,7 +107,7 @@ def worker(database: Database = DEFAULT_DB,
 
 @app.command()
 def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port = DEFAULT_PORT,
-        access_log: AccessLog = False) -> None:
+        access_log: AccessLog = False, workers: Workers = 1) -> None:
     """Keep every source fresh on its own schedule and serve the newswire, until Ctrl-C or SIGTERM."""
     store = _open(database)
     listener = _listen(host, port)
@@ -115,8 +117,10 @@ def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port =
     if not count:
         console.print("Add one with [bold]newswire add URL[/], [bold]newswire import-opml --starter[/], "
                       "or try [bold]newswire demo[/].", soft_wrap=True)
-    console.print(f"Open {_url(listener)} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
-    _run_until_stopped(store, listener, _server_settings(database, access_log), host, schedule=True)
+    processes = f" ({workers} web server processes)" if workers > 1 else ""
+    console.print(f"Open {_url(listener)}{processes} ; press Ctrl-C to stop.", highlight=False, soft_wrap=True)
+    _run_until_stopped(store, listener, _server_settings(database, access_log), host, schedule=True,
+                       workers=workers)
 
 
 @app.command()
