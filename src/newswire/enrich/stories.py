@@ -144,10 +144,12 @@ class StoryClusterer:
 
     def __init__(self, *, window: timedelta = timedelta(hours=72),
                  join_probability: float = story_score.JOIN_PROBABILITY,
+                 merge_probability: float = story_score.MERGE_PROBABILITY,
                  weights: story_score.Weights = story_score.WEIGHTS,
                  merge_weights: story_score.Weights = story_score.MERGE_WEIGHTS):
         self.window = window
         self.join_probability = join_probability
+        self.merge_probability = merge_probability
         self.weights = weights
         self.merge_weights = merge_weights
         self._df: Counter[str] = Counter()
@@ -356,7 +358,7 @@ class StoryClusterer:
         features = self.pair_features(a, b)
         if self.observe_pair is not None:
             self.observe_pair(features, a, b)
-        return story_score.merge_probability(features, self.merge_weights) >= story_score.MERGE_PROBABILITY
+        return story_score.merge_probability(features, self.merge_weights) >= self.merge_probability
 
     # stories
 
