@@ -230,3 +230,16 @@ def test_statistics_are_kept_current_while_running(store, monkeypatch):
 
     asyncio.run(main())
     assert len(calls) >= 3
+
+
+def test_run_claims_its_sources_as_workers_do_on_postgresql(store):
+    from newswire.scheduler import claiming_pick
+
+    source = store.add_source("http://127.0.0.1:9/feed.xml")
+    pick = claiming_pick(store)
+    if store.dialect != "postgresql":
+        assert pick is None  # alone on its database: it reads what is due, with no write per pick
+        return
+    now = datetime.now(timezone.utc)
+    assert [s.id for s in pick(now, 10)] == [source.id]
+    assert store.lease_due_sources("another-worker", now, limit=10) == []  # claimed: fetched once

@@ -212,6 +212,22 @@ async def keep_statistics(store: Store, stop: asyncio.Event, every: float = STAT
             await asyncio.to_thread(store.optimize)
 
 
+RUN_LEASE_SECONDS = 600  # as a worker's default: a source claimed by a `run` that died is free again after this
+
+
+def claiming_pick(store: Store) -> Pick | None:
+    """How ``newswire run`` picks due sources. On PostgreSQL it may run beside ``newswire
+    worker`` processes, so it claims sources as they do (``Store.lease_due_sources``): a source
+    is fetched by one process at a time. On SQLite it runs alone and reads the due sources
+    (None: the scheduler's default), with no write per pick."""
+    if store.dialect != "postgresql":
+        return None
+    from newswire.worker import worker_name
+
+    owner = worker_name()
+    return lambda now, room: store.lease_due_sources(owner, now, limit=room, lease_seconds=RUN_LEASE_SECONDS)
+
+
 async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,
                         on_pass: Callable[[list[UpdateResult]], None] | None = None,
                         requests: RefreshRequests | None = None,
@@ -240,7 +256,8 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
                                                            on_role=on_role), name="enricher"),
                   asyncio.create_task(keep_statistics(store, stop), name="statistics")]
         try:
-            await Scheduler(store, refresher, on_pass=on_pass, requests=requests).run(stop)
+            await Scheduler(store, refresher, on_pass=on_pass, requests=requests,
+                            pick=claiming_pick(store)).run(stop)
         finally:
             stop.set()
             await asyncio.gather(*beside)
