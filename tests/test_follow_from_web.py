@@ -116,14 +116,19 @@ async def test_followed_without_a_scheduler_is_left_to_the_enricher_and_builds_n
     stop = asyncio.Event()
     follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
     try:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + DEADLINE
-        while not await asyncio.to_thread(enriched, store, papers[1]) and loop.time() < end:
-            await asyncio.sleep(0.05)
+        await until_enriched(store, papers[1])
     finally:
         stop.set()
         await asyncio.wait_for(follower, DEADLINE)
     assert_enriched_like_any_refresh(store, papers[1])
+
+
+async def until_enriched(store, feed_url: str) -> None:
+    """Wait (up to DEADLINE) until the enricher has seen the articles of ``feed_url``."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + DEADLINE
+    while not await asyncio.to_thread(enriched, store, feed_url) and loop.time() < end:
+        await asyncio.sleep(0.05)
 
 
 async def test_followed_beside_a_running_scheduler_is_refreshed_by_it(store, papers, builds):
@@ -138,10 +143,7 @@ async def test_followed_beside_a_running_scheduler_is_refreshed_by_it(store, pap
             await asyncio.to_thread(sign_in, client, store)  # off the loop: the scheduler starts meanwhile
             page = await asyncio.wait_for(asyncio.to_thread(add_from_the_web, client, papers[1]), DEADLINE)
         assert "articles stored." in page
-        loop = asyncio.get_running_loop()
-        end = loop.time() + DEADLINE
-        while not await asyncio.to_thread(enriched, store, papers[1]) and loop.time() < end:
-            await asyncio.sleep(0.05)
+        await until_enriched(store, papers[1])
     finally:
         stop.set()
         await asyncio.wait_for(scheduler, DEADLINE)
