@@ -50,17 +50,17 @@ order, same stories.
 Memory is one window of articles, kept small: a member is kept as what is read again after it
 joins (its id, headline, whether it is a copy, and its vector as a tuple of terms beside an
 array of float64 weights: the same numbers, in the same order, as the dict it was made from,
-so every cosine sums the same products in the same order); its headline vector, names and index
-keys go into the story's sums and are let go. A story keeps only its first and latest
-``KEPT_MEMBERS`` members (the only ones ``NEAREST_MEMBERS`` and ``CENTRAL_MEMBERS`` read) and
-the ids of the rest, so a story that runs for weeks holds a few dozen vectors, not thousands.
+so a cosine sums the same products; see ``_dot_kept`` for the one sum taken in another order);
+its headline vector, names and index keys go into the story's sums and are let go. A story
+keeps only its first and latest ``KEPT_MEMBERS`` members (the only ones ``NEAREST_MEMBERS`` and
+``CENTRAL_MEMBERS`` read) and the ids of the rest, so a story that runs for weeks holds a few
+dozen vectors, not thousands.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-import sys
 from array import array
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field, replace
@@ -169,8 +169,8 @@ def _dot(small: dict[str, float], big: dict[str, float]) -> float:
 def _dot_kept(vector: dict[str, float], kept: _Kept) -> float:
     """``_dot(vector, kept's vector)``: the same products, summed in the kept member's order
     (where ``_dot`` would follow the shorter vector's): a dict of the kept member's weights
-    would cost more than the sum. The order moves the sum by an ulp at most, and a
-    decision's threshold is never that close (``bench/memory.py --check``: the same decisions)."""
+    would cost more than the sum. The order can move the sum by a few ulps, far closer than
+    any decision is taken (``bench/memory.py --check``: the same decisions as before)."""
     return sum([w * vector[t] for t, w in zip(kept.terms, kept.weights) if t in vector])
 
 
@@ -304,7 +304,7 @@ class StoryClusterer:
         for word in title_words:
             terms[word] += TITLE_WEIGHT
         for entity in entities:
-            terms[sys.intern("@" + entity)] += 1.0  # one string for a name however many members have it
+            terms["@" + entity] += 1.0
         self._docs += 1
         self._df.update(terms)
         term_keys = tuple(terms)
