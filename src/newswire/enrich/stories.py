@@ -160,6 +160,14 @@ def _add_into(target: dict[str, float], vector: dict[str, float]) -> float:
     return change
 
 
+def _squares(vector: dict[str, float]) -> float:
+    """What ``_add_into`` returns for an empty target, summed the same way (0.0 + w is w)."""
+    change = 0.0
+    for weight in vector.values():
+        change += weight * weight
+    return change
+
+
 def _dot(small: dict[str, float], big: dict[str, float]) -> float:
     if len(small) > len(big):
         small, big = big, small
@@ -413,8 +421,13 @@ class StoryClusterer:
         story.size += 1
         if story.size > 2 * KEPT_MEMBERS:  # the oldest of the latest is no longer read
             del story.members[KEPT_MEMBERS]
-        story.norm_sq += _add_into(story.centroid, member.vector)
-        story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
+        if story.centroid:
+            story.norm_sq += _add_into(story.centroid, member.vector)
+            story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
+        else:  # a first member's vectors are the sums: adopted (the member is done with them), not copied
+            story.centroid, story.title_centroid = member.vector, member.title_vector
+            story.norm_sq += _squares(member.vector)
+            story.title_norm_sq += _squares(member.title_vector)
         story.entity_counts.update(member.entities)
         story.texts += bool(member.text_entities)
         story.log_terms += math.log(1 + member.terms)
