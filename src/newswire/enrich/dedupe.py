@@ -5,7 +5,7 @@
          ─► Boilerplate.clean: drop units that recur in ≥ 3 of the source's recent articles
             (footers like "The Post — Our website is the place for…", "Canadian Wire staff")
          ─► word 5-shingles within each unit ─► 32-bit hashes ─► MinHash (datasketch, fixed seed)
-         ─► MinHashLSH query (a low Jaccard bar, so trimmed copies are candidates)
+         ─► LSH query (``lsh.BandIndex``: a low Jaccard bar, so trimmed copies are candidates)
          ─► confirm: containment |A∩B| / min(|A|, |B|) ≥ threshold on the exact shingle sets
          ─► CopyDecision: the earliest copy is canonical; the others point to it
 
@@ -35,13 +35,16 @@ import heapq
 import itertools
 import re
 import zlib
+from array import array
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
+
+from newswire.enrich.lsh import BandIndex
 
 MIN_WORDS = 40  # shorter texts are never copies
 CANDIDATE_JACCARD = 0.3  # LSH bar for candidates; confirmation is by exact containment
@@ -74,12 +77,13 @@ def units(text: str) -> list[str]:
 class Boilerplate:
     """Per source, the units (lines or sentences) seen in at least ``min_articles`` of its last
     ``history`` articles: footers, staff bylines, newsletter pitches. Units are kept as 64-bit
-    hashes, so memory is a few kilobytes per source."""
+    hashes (an article's as one array of 64-bit values, not a set of int objects), so memory is a
+    few kilobytes per source."""
 
     def __init__(self, *, min_articles: int = 3, history: int = 50):
         self.min_articles = min_articles
         self.history = history
-        self._recent: dict[int, OrderedDict[int, frozenset[int]]] = {}
+        self._recent: dict[int, OrderedDict[int, array]] = {}  # an article's distinct unit keys
         self._counts: dict[int, Counter[int]] = {}
 
     def learn(self, source_id: int, doc_id: int, doc_units: Iterable[str]) -> None:
@@ -101,7 +105,7 @@ class Boilerplate:
         counts = self._counts.setdefault(source_id, Counter())
         if doc_id in recent:
             self._forget(counts, recent.pop(doc_id))
-        seen = frozenset(keys)
+        seen = array("Q", set(keys))
         recent[doc_id] = seen
         counts.update(seen)
         while len(recent) > self.history:
@@ -109,11 +113,21 @@ class Boilerplate:
         return counts
 
     @staticmethod
-    def _forget(counts: Counter[int], keys: frozenset[int]) -> None:
+    def _forget(counts: Counter[int], keys: array) -> None:
         counts.subtract(keys)
         for key in keys:
             if counts[key] <= 0:
                 del counts[key]
+
+    @property
+    def sources(self) -> int:
+        """Sources with articles remembered."""
+        return len(self._recent)
+
+    @property
+    def units(self) -> int:
+        """Distinct units counted, over all sources."""
+        return sum(map(len, self._counts.values()))
 
     def is_boilerplate(self, source_id: int, unit: str) -> bool:
         counts = self._counts.get(source_id)
@@ -294,7 +308,7 @@ class CopyDetector:
         self.window = window
         self.min_words = min_words
         self.boilerplate = Boilerplate()
-        self._lsh = MinHashLSH(threshold=CANDIDATE_JACCARD, num_perm=num_perm, weights=CANDIDATE_WEIGHTS)
+        self._lsh = BandIndex(threshold=CANDIDATE_JACCARD, num_perm=num_perm, weights=CANDIDATE_WEIGHTS)
         self._template = MinHash(num_perm=num_perm, seed=MINHASH_SEED, hashfunc=_identity)
         self._docs: dict[int, _Doc] = {}
         self._canonical_of: dict[int, int] = {}  # member → its group's canonical
@@ -347,6 +361,12 @@ class CopyDetector:
             if not self._leave_group(doc_id) and doc_id in self._groups and not self._groups[doc_id].members:
                 del self._groups[doc_id]
 
+    def memory_counts(self) -> dict[str, int]:
+        """What the detector holds, by count: flat over a long run (``bench/memory.py``, tests)."""
+        return {"docs": len(self._docs), "lsh_docs": len(self._lsh), "lsh_entries": self._lsh.entries,
+                "groups": len(self._groups), "copies": len(self._canonical_of), "expiry": len(self._expiry),
+                "boilerplate_sources": self.boilerplate.sources, "boilerplate_units": self.boilerplate.units}
+
     def canonical_of(self, doc_id: int) -> int | None:
         """The canonical an indexed document copies, or None."""
         return self._canonical_of.get(doc_id)
@@ -361,7 +381,7 @@ class CopyDetector:
     def _best_group(self, doc: _Doc, minhash: MinHash) -> int | None:
         """The canonical of the group the document overlaps most (ties: the earliest group)."""
         best: tuple[float, datetime, int] | None = None
-        for other_id in self._lsh.query(minhash):
+        for other_id in self._lsh.query(minhash.hashvalues):
             other = self._docs[other_id]
             if other.source_id == doc.source_id:
                 continue
@@ -399,7 +419,7 @@ class CopyDetector:
         if self._newest is not None and doc.published_at < self._newest - self.window:
             return  # already outside the window: looked up, not kept
         self._docs[doc_id] = doc
-        self._lsh.insert(doc_id, minhash)
+        self._lsh.insert(doc_id, minhash.hashvalues)
         heapq.heappush(self._expiry, (doc.published_at, doc_id))
 
     def _leave_group(self, doc_id: int) -> bool:

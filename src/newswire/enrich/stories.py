@@ -46,12 +46,22 @@ Document frequencies are counted incrementally over the articles still in the wi
 memory stays flat: ``forget_before`` (called by ``add`` as time moves on) drops old stories,
 their index entries and their document frequencies. Everything is deterministic: same input
 order, same stories.
+
+Memory is one window of articles, kept small: a member is kept as what is read again after it
+joins (its id, headline, whether it is a copy, and its vector as a tuple of terms beside an
+array of float64 weights: the same numbers, in the same order, as the dict it was made from,
+so a cosine sums the same products; see ``_dot_kept`` for the one sum taken in another order);
+its headline vector, names and index keys go into the story's sums and are let go. A story
+keeps only its first and latest ``KEPT_MEMBERS`` members (the only ones ``NEAREST_MEMBERS`` and
+``CENTRAL_MEMBERS`` read) and the ids of the rest, so a story that runs for weeks holds a few
+dozen vectors, not thousands.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -74,6 +84,7 @@ NEAREST_MEMBERS = 16  # the nearest member is looked for among a story's first a
 CENTRAL_MEMBERS = 60  # the central headline is chosen among the first and latest members
 RETITLE_GROWTH = 2  # a story's title is chosen again when the story has doubled since ...
 RETITLE_MIN = 4  # ... and has at least this many articles: a second report does not retitle
+KEPT_MEMBERS = max(NEAREST_MEMBERS, CENTRAL_MEMBERS) // 2  # a big story keeps its first and latest this many
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,8 @@ class StoryDecision:
 
 @dataclass(slots=True)
 class _Member:
+    """An arriving article, as it is scored; what a story keeps of it is a ``_Kept``."""
+
     doc_id: Hashable
     title: str
     vector: dict[str, float]
@@ -101,6 +114,18 @@ class _Member:
     keys: frozenset[str]
     terms: int
     copy: bool
+    term_keys: tuple[str, ...] = ()  # ``vector``'s keys in its order (shared with the df bookkeeping)
+
+
+@dataclass(slots=True)
+class _Kept:
+    """What a story keeps of a member: what its nearest-member and title choices read again."""
+
+    doc_id: Hashable
+    title: str
+    terms: tuple[str, ...]  # the vector's terms, in the order the vector was made in
+    weights: array  # their weights (float64: the dict's very values)
+    copy: bool
 
 
 @dataclass(slots=True)
@@ -109,7 +134,9 @@ class _Story:
     key: Hashable
     mergeable: bool
     last_at: datetime
-    members: list[_Member] = field(default_factory=list)
+    members: list[_Kept] = field(default_factory=list)  # all, or the first and latest KEPT_MEMBERS
+    size: int = 0  # members joined, kept or not
+    doc_ids: list[Hashable] = field(default_factory=list)  # every member's, for forgetting them
     centroid: dict[str, float] = field(default_factory=dict)  # sum of member vectors
     norm_sq: float = 0.0  # |centroid|², kept up to date as members join
     title_centroid: dict[str, float] = field(default_factory=dict)
@@ -119,7 +146,7 @@ class _Story:
     log_terms: float = 0.0  # the sum of members' log(1 + distinct terms)
     seconds: float = 0.0  # the sum of members' publication times (POSIX seconds): their mean
     index_keys: set[str] = field(default_factory=set)
-    title: _Member | None = None
+    title: _Kept | None = None
     titled_at_size: int = 0
 
 
@@ -133,10 +160,35 @@ def _add_into(target: dict[str, float], vector: dict[str, float]) -> float:
     return change
 
 
+def _squares(vector: dict[str, float]) -> float:
+    """What ``_add_into`` returns for an empty target, summed the same way (0.0 + w is w)."""
+    change = 0.0
+    for weight in vector.values():
+        change += weight * weight
+    return change
+
+
 def _dot(small: dict[str, float], big: dict[str, float]) -> float:
     if len(small) > len(big):
         small, big = big, small
     return sum([w * big[t] for t, w in small.items() if t in big])  # the same sum, in the same order, faster
+
+
+def _dot_kept(vector: dict[str, float], kept: _Kept) -> float:
+    """``_dot(vector, kept's vector)``: the same products, summed in the kept member's order
+    (where ``_dot`` would follow the shorter vector's): a dict of the kept member's weights
+    would cost more than the sum. The order can move the sum by a few ulps, far closer than
+    any decision is taken (``bench/memory.py --check``: the same decisions as before)."""
+    return sum([w * vector[t] for t, w in zip(kept.terms, kept.weights) if t in vector])
+
+
+def _kept_dot(kept: _Kept, vector: dict[str, float]) -> float:
+    """``_dot(kept's vector, vector)``: the same products summed in the same order."""
+    terms = kept.terms
+    if len(terms) > len(vector):
+        big = dict(zip(terms, kept.weights))
+        return sum([w * big[t] for t, w in vector.items() if t in big])
+    return sum([w * vector[t] for t, w in zip(terms, kept.weights) if t in vector])
 
 
 class StoryClusterer:
@@ -205,7 +257,7 @@ class StoryClusterer:
                 self._absorb(story, other)
         self._retitle(story)
         assert story.title is not None
-        return StoryDecision(story.key, created, story.title.title, story.title.doc_id, len(story.members),
+        return StoryDecision(story.key, created, story.title.title, story.title.doc_id, story.size,
                              tuple(other.key for other in merged))
 
     def rename(self, key: Hashable, new_key: Hashable) -> None:
@@ -265,10 +317,11 @@ class StoryClusterer:
             terms["@" + entity] += 1.0
         self._docs += 1
         self._df.update(terms)
-        self._seen.append((at, tuple(terms)))
+        term_keys = tuple(terms)
+        self._seen.append((at, term_keys))
         keys = frozenset(title_words) | {"@" + e for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
-                       text_entities, keys, len(terms), copy)
+                       text_entities, keys, len(terms), copy, term_keys)
 
     def _candidates(self, keys: Iterable[str]) -> list[_Story]:
         hits: Counter[int] = Counter()
@@ -289,11 +342,11 @@ class StoryClusterer:
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
             names, named = self._shared_names(((entity, 1.0) for entity in member.text_entities), story)
         features = story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
-                                        math.log(1 + len(story.members)), hours / 24,
-                                        math.sqrt(story.norm_sq) / len(story.members))
+                                        math.log(1 + story.size), hours / 24,
+                                        math.sqrt(story.norm_sq) / story.size)
         if not story_score.plausible(features):  # vetoed: the members need not be looked at
             return features
-        nearest = max(_dot(member.vector, other.vector) for other in _sample(story.members, NEAREST_MEMBERS))
+        nearest = max(_dot_kept(member.vector, other) for other in _sample(story, NEAREST_MEMBERS))
         return replace(features, nearest=nearest)
 
     def _best_story(self, member: _Member, at: datetime) -> tuple[_Story | None, list[_Story]]:
@@ -332,7 +385,7 @@ class StoryClusterer:
             weight = self._idf("@" + entity) * share
             total += weight
             if entity in story.entity_counts:
-                shared += weight * min(1.0, story.entity_counts[entity] / len(story.members) * 2)
+                shared += weight * min(1.0, story.entity_counts[entity] / story.size * 2)
         return (shared / total, 1.0) if total else (0.0, 0.0)
 
     def pair_features(self, a: _Story, b: _Story) -> story_score.PairFeatures:
@@ -341,15 +394,15 @@ class StoryClusterer:
         cosine = _dot(a.centroid, b.centroid) / ((math.sqrt(a.norm_sq) or 1.0) * (math.sqrt(b.norm_sq) or 1.0))
         title_cosine = _dot(a.title_centroid, b.title_centroid) / (
             (math.sqrt(a.title_norm_sq) or 1.0) * (math.sqrt(b.title_norm_sq) or 1.0))
-        terms = (a.log_terms / len(a.members) + b.log_terms / len(b.members)) / 2
-        small, big = sorted((a, b), key=lambda story: len(story.members))
+        terms = (a.log_terms / a.size + b.log_terms / b.size) / 2
+        small, big = sorted((a, b), key=lambda story: story.size)
         names = named = 0.0
         if small.texts and big.texts:
             names, named = self._shared_names(
-                ((entity, min(1.0, count / len(small.members) * 2)) for entity, count in small.entity_counts.items()),
+                ((entity, min(1.0, count / small.size * 2)) for entity, count in small.entity_counts.items()),
                 big)
-        days = abs(a.seconds / len(a.members) - b.seconds / len(b.members)) / 86400
-        return story_score.PairFeatures(cosine, title_cosine, terms, math.log(1 + len(small.members)),
+        days = abs(a.seconds / a.size - b.seconds / b.size) / 86400
+        return story_score.PairFeatures(cosine, title_cosine, terms, math.log(1 + small.size),
                                         names, named, days)
 
     def _same_story(self, a: _Story, b: _Story) -> bool:
@@ -363,9 +416,20 @@ class StoryClusterer:
     # stories
 
     def _join(self, story: _Story, member: _Member, at: datetime) -> None:
-        story.members.append(member)
-        story.norm_sq += _add_into(story.centroid, member.vector)
-        story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
+        """Add ``member`` to ``story``'s sums and index; the story keeps a ``_Kept`` of it."""
+        story.members.append(_Kept(member.doc_id, member.title, member.term_keys or tuple(member.vector),
+                                   array("d", member.vector.values()), member.copy))
+        story.doc_ids.append(member.doc_id)
+        story.size += 1
+        if story.size > 2 * KEPT_MEMBERS:  # the oldest of the latest is no longer read
+            del story.members[KEPT_MEMBERS]
+        if story.centroid:
+            story.norm_sq += _add_into(story.centroid, member.vector)
+            story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
+        else:  # a first member's vectors are the sums: adopted (the member is done with them), not copied
+            story.centroid, story.title_centroid = member.vector, member.title_vector
+            story.norm_sq += _squares(member.vector)
+            story.title_norm_sq += _squares(member.title_vector)
         story.entity_counts.update(member.entities)
         story.texts += bool(member.text_entities)
         story.log_terms += math.log(1 + member.terms)
@@ -382,7 +446,11 @@ class StoryClusterer:
     def _absorb(self, story: _Story, other: _Story) -> None:
         """Merge ``other`` into ``story``: its members, centroid and index entries move over."""
         self._drop(other)
-        story.members.extend(other.members)
+        story.members.extend(other.members)  # each list holds its story's first and latest: so does the sum
+        story.size += other.size
+        if story.size > 2 * KEPT_MEMBERS:
+            story.members[KEPT_MEMBERS:-KEPT_MEMBERS] = []
+        story.doc_ids.extend(other.doc_ids)
         story.norm_sq += _add_into(story.centroid, other.centroid)
         story.title_norm_sq += _add_into(story.title_centroid, other.title_centroid)
         story.entity_counts.update(other.entity_counts)
@@ -390,8 +458,8 @@ class StoryClusterer:
         story.log_terms += other.log_terms
         story.seconds += other.seconds
         story.last_at = max(story.last_at, other.last_at)
-        for member in other.members:
-            self._doc_story[member.doc_id] = story
+        for doc_id in other.doc_ids:
+            self._doc_story[doc_id] = story
         for key in other.index_keys - story.index_keys:
             self._index.setdefault(key, set()).add(story.number)
             story.index_keys.add(key)
@@ -400,9 +468,9 @@ class StoryClusterer:
         del self._stories[story.number]
         if self._by_key.get(story.key) is story:
             del self._by_key[story.key]
-        for member in story.members:
-            if self._doc_story.get(member.doc_id) is story:
-                del self._doc_story[member.doc_id]
+        for doc_id in story.doc_ids:
+            if self._doc_story.get(doc_id) is story:
+                del self._doc_story[doc_id]
         for key in story.index_keys:
             bucket = self._index.get(key)
             if bucket is not None:
@@ -414,18 +482,26 @@ class StoryClusterer:
         """Keep the title until the story has grown ``RETITLE_GROWTH`` times (and to at least
         ``RETITLE_MIN`` articles); then take the
         most central original headline (a copy's only when the story has nothing else)."""
-        size = len(story.members)
+        size = story.size
         if story.title is not None and (size < RETITLE_GROWTH * story.titled_at_size or size < RETITLE_MIN):
             return
-        pool = [m for m in _sample(story.members, CENTRAL_MEMBERS) if not m.copy] or story.members[:1]
-        story.title = max(pool, key=lambda m: _dot(m.vector, story.centroid))  # ties: the earliest
-        story.titled_at_size = len(story.members)
+        pool = [m for m in _sample(story, CENTRAL_MEMBERS) if not m.copy] or story.members[:1]
+        story.title = max(pool, key=lambda m: _kept_dot(m, story.centroid))  # ties: the earliest
+        story.titled_at_size = size
+
+    def memory_counts(self) -> dict[str, int]:
+        """What the clusterer holds, by count: flat over a long run (``bench/memory.py``, tests)."""
+        return {"stories": len(self._stories), "members_kept": sum(len(s.members) for s in self._stories.values()),
+                "members": sum(s.size for s in self._stories.values()), "docs_seen": len(self._seen),
+                "terms": len(self._df), "index_keys": len(self._index), "doc_story": len(self._doc_story),
+                "boilerplate_sources": self._boilerplate.sources}
 
 
-def _sample(members: list[_Member], limit: int) -> list[_Member]:
+def _sample(story: _Story, limit: int) -> list[_Kept]:
     """A big story's first members and its latest ones, so the work per article stays bounded
-    however large a story grows."""
-    if len(members) <= limit:
+    however large a story grows (``limit`` ≤ 2 × ``KEPT_MEMBERS``: what the story keeps)."""
+    members = story.members
+    if story.size <= limit:
         return members
     half = limit // 2
     return members[:half] + members[-half:]

@@ -1,0 +1,116 @@
+"""The enrichment state holds one window, however long the run: counts, not timings.
+
+Copy detection (its LSH index included) and story clustering are fed generated articles that
+span several windows; what they hold is then what the last window has, and a story that runs
+for weeks keeps a bounded number of member vectors. The compact LSH index finds the candidates
+datasketch's index finds.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from newswire.enrich import lsh
+from newswire.enrich.dedupe import CANDIDATE_JACCARD, CANDIDATE_WEIGHTS, CopyDetector
+from newswire.enrich.lsh import BandIndex
+from newswire.enrich.stories import KEPT_MEMBERS, StoryClusterer
+
+T0 = datetime(2025, 9, 17, 8, 0, tzinfo=timezone.utc)
+WORDS = [f"w{n}" for n in range(3000)]
+
+
+def text(rng: random.Random, words: int = 120) -> str:
+    return "\n".join(" ".join(rng.choices(WORDS, k=20)) for _ in range(words // 20))
+
+
+def minhash(values: list[int]) -> MinHash:
+    found = MinHash(num_perm=128, seed=1, hashfunc=lambda v: v)
+    found.update_batch(values)
+    return found
+
+
+def test_the_band_index_finds_what_datasketch_finds():
+    rng = random.Random(3)
+    ours = BandIndex(threshold=CANDIDATE_JACCARD, num_perm=128, weights=CANDIDATE_WEIGHTS)
+    theirs = MinHashLSH(threshold=CANDIDATE_JACCARD, num_perm=128, weights=CANDIDATE_WEIGHTS)
+    assert (ours.bands, ours.rows) == (theirs.b, theirs.r)
+    bases = [[rng.getrandbits(32) for _ in range(200)] for _ in range(40)]
+    signatures = {}
+    for doc in range(2500):  # near-copies of 40 texts, so that bands are shared
+        base = bases[doc % 40]
+        kept = [v for v in base if rng.random() < rng.choice((0.3, 0.6, 0.95))]
+        signatures[doc] = minhash(kept + [rng.getrandbits(32) for _ in range(rng.randint(0, 60))])
+        ours.insert(doc, signatures[doc].hashvalues)
+        theirs.insert(doc, signatures[doc])
+    for doc in range(0, 2500, 3):  # removals before and after merges
+        ours.remove(doc)
+        theirs.remove(doc)
+    for doc in list(signatures)[::7]:
+        assert ours.query(signatures[doc].hashvalues) == set(theirs.query(signatures[doc]))
+    assert len(ours) == len(theirs.keys)
+
+
+def test_the_band_index_holds_the_live_documents_entries_only():
+    index = BandIndex(threshold=CANDIDATE_JACCARD, num_perm=128, weights=CANDIDATE_WEIGHTS)
+    rng = np.random.default_rng(5)
+    live = 400
+    most = 0
+    for doc in range(6000):  # a sliding window of 400 documents over 6,000
+        index.insert(doc, rng.integers(0, 2**32, size=128, dtype=np.uint64))
+        if doc >= live:
+            index.remove(doc - live)
+        most = max(most, index.entries)
+    assert len(index) == live
+    # the live documents' bands, plus at most one merge's worth of removed or recent ones
+    assert most <= index.bands * (live + 2 * lsh.MERGE_MIN)
+    assert index.entries <= index.bands * (live + lsh.MERGE_MIN)
+
+
+def test_copy_detection_holds_one_window():
+    rng = random.Random(7)
+    detector = CopyDetector(window=timedelta(days=1))
+    originals: list[str] = []
+    for hour in range(24 * 5):  # five days, ten articles an hour, a fifth of them copies
+        at = T0 + timedelta(hours=hour)
+        for k in range(10):
+            if originals and k < 2:
+                body = rng.choice(originals[-20:])
+            else:
+                body = text(rng)
+                originals.append(body)
+            detector.index(hour * 10 + k, k, body, at + timedelta(minutes=k))
+    counts = detector.memory_counts()
+    in_window = 25 * 10  # the last day's articles, and the hour at its edge
+    assert counts["docs"] == counts["lsh_docs"] == counts["expiry"] <= in_window
+    assert counts["docs"] >= 24 * 10
+    assert counts["lsh_entries"] <= detector._lsh.bands * (counts["docs"] + lsh.MERGE_MIN)
+    assert counts["copies"] <= counts["docs"] and counts["groups"] <= counts["docs"]
+    assert counts["copies"] > 0  # copies were found: the index was in use
+    assert counts["boilerplate_sources"] == 10
+
+
+def test_story_clustering_holds_one_window_and_a_bounded_story():
+    rng = random.Random(11)
+    clusterer = StoryClusterer(window=timedelta(hours=72))
+    hours = 24 * 12
+    for hour in range(hours):  # twelve days: one story every hour, and three unrelated articles
+        at = T0 + timedelta(hours=hour)
+        clusterer.add(4 * hour, hour % 7, "Maple Harbour ferry strike enters another day",
+                      "Ferry workers in Maple Harbour stayed on strike. Union leader Ada Moreau said talks "
+                      "with the Maple Harbour Ferry Company would resume.", at)
+        for k in range(1, 4):
+            words = " ".join(rng.choices(WORDS, k=12))
+            clusterer.add(4 * hour + k, 10 + k, f"{words.split()[0]} {words.split()[1]} report",
+                          words, at + timedelta(minutes=k))
+    counts = clusterer.memory_counts()
+    assert counts["docs_seen"] <= 73 * 4  # document frequencies: the last 72 hours' articles only
+    assert counts["stories"] <= 73 * 3 + 1
+    assert counts["members_kept"] <= 73 * 3 + 2 * KEPT_MEMBERS
+    strike = max(clusterer._stories.values(), key=lambda story: story.size)
+    assert strike.size == hours  # one story all along, never dropped while it is updated ...
+    assert len(strike.members) == 2 * KEPT_MEMBERS  # ... keeping its first and latest members' vectors
+    assert strike.members[0].doc_id == 0 and strike.members[-1].doc_id == 4 * (hours - 1)
