@@ -87,7 +87,7 @@ def test_no_route_calls_the_store_on_the_event_loop(guarded):
         feed_url = feeds.add("/outlet7/feed.xml", samples.rss(outlet, samples.make_articles(outlet, 3)))
         assert client.post("/sources", data={"url": feed_url}).status_code == 303
         source = guarded.list_sources()[0]
-        for action in ("pause", "resume", "stories/off", "remove"):
+        for action in ("refresh", "pause", "resume", "stories/off", "remove"):
             assert client.post(f"/sources/{source.id}/{action}").status_code == 303, action
     assert guarded.calls > 30
     assert guarded.on_loop == []

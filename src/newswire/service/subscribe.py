@@ -61,7 +61,8 @@ async def follow_and_fetch(store: Store, settings: Settings, url: str, *, name: 
 
     Raises what ``follow`` raises. The first fetch never raises: its failure comes back as a
     failed ``UpdateResult``, and the source stays followed for the scheduler to retry."""
-    async with Fetcher(settings, host_gate=store.host_gate()) as fetcher:
+    gate = await asyncio.to_thread(store.host_gate)  # the first ask opens it: not on the event loop
+    async with Fetcher(settings, host_gate=gate) as fetcher:
         source = await follow(store, fetcher, url, name=name, full_text=full_text, category=category)
         return source, await refresh_now(store, source, settings=settings, fetcher=fetcher, requests=requests)
 
@@ -84,6 +85,9 @@ async def refresh_now(store: Store, source: Source, *, settings: Settings, fetch
                 return await requests.refresh(source.id)
             except NotServed:  # no scheduler runs here after all: fetch it ourselves
                 pass
+        if fetcher is None:  # one of its own, with the shared host gate opened off the event loop
+            async with Fetcher(settings, host_gate=await asyncio.to_thread(store.host_gate)) as own:
+                return await refresh_now(store, source, settings=settings, fetcher=own)
         async with Refresher(store, fetcher, settings=settings) as refresher:
             return await refresher.refresh(source)
     except NewswireError as error:
