@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from newswire.models import User
 from newswire.web.errors import WebError, wants_json
-from newswire.web.identity import current_user
+from newswire.web.identity import identified
 from newswire.web.state import settings_of, store_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -38,10 +38,11 @@ def sign_in_needed(request: Request) -> WebError:
 
 
 async def require_user(request: Request) -> User:
-    """The signed-in user, or the refusal ``sign_in_needed`` makes. No I/O, so it runs on the
+    """The signed-in user, or the refusal ``sign_in_needed`` makes. An ``async def`` on the
     event loop: FastAPI runs a plain ``def`` dependency on a worker thread, a hand-over that
-    cost each page more than this check."""
-    user = current_user(request)
+    cost each page more than this check; a GET's pending identity is looked up off the loop
+    (``identified``)."""
+    user = await identified(request)
     if user is None:
         raise sign_in_needed(request)
     return user
@@ -49,7 +50,7 @@ async def require_user(request: Request) -> User:
 
 async def require_admin(request: Request) -> User:
     """A signed-in admin; 401/redirect when anonymous, 403 otherwise."""
-    user = current_user(request)
+    user = await identified(request)
     if user is not None and user.is_admin:
         return user
     if not await run_in_threadpool(store_of(request).has_admin):
@@ -60,10 +61,10 @@ async def require_admin(request: Request) -> User:
 
 
 async def read_access(request: Request) -> User | None:
-    """Reading is open on a public newswire; otherwise it needs a signed-in user. No I/O (see
-    ``require_user``)."""
+    """Reading is open on a public newswire (None: nobody needs to be looked up); otherwise it
+    needs a signed-in user (``require_user``)."""
     if settings_of(request).public:
-        return current_user(request)
+        return None  # open to all: who asks is looked up only where a page shows it
     return await require_user(request)
 
 

@@ -133,8 +133,17 @@ def validation_message(error: RequestValidationError) -> str:
     return "invalid parameters: " + ("; ".join(parts) or "invalid request")
 
 
-async def _handle(request: Request, exc: Exception) -> Response:
+async def respond_later(request: Request, exc: BaseException) -> Response:
+    """``respond`` from the event loop: the error page greets who asks, and a GET's pending
+    identity is looked up off the loop first (``identity.identified``)."""
+    from newswire.web.identity import identified
+
+    await identified(request)
     return respond(request, exc)
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
+    return await respond_later(request, exc)
 
 
 class ErrorBoundary:
@@ -160,7 +169,8 @@ class ErrorBoundary:
         except Exception as exc:
             if started:
                 raise
-            await respond(Request(scope, receive), exc)(scope, receive, send)
+            request = Request(scope, receive)
+            await (await respond_later(request, exc))(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

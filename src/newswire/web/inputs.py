@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from newswire.store.tables import MAX_ID
-from newswire.web.errors import BadRequest, WebError, respond
+from newswire.web.errors import BadRequest, WebError, respond_later
 
 MAX_AUTHOR = 200
 MAX_QUERY = 500
@@ -69,6 +69,6 @@ class RefuseNul:
         fields = nul_fields(scope) if scope["type"] == "http" else []
         if fields:
             refusal = BadRequest(f"invalid parameters: {', '.join(fields)} must not contain NUL")
-            await respond(Request(scope, receive), refusal)(scope, receive, send)
+            await (await respond_later(Request(scope, receive), refusal))(scope, receive, send)
             return
         await self.app(scope, receive, send)
