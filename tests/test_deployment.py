@@ -29,6 +29,16 @@ def scrape(port: int) -> dict:
     return parse_exposition(response.text) if response.status_code == 200 else {}
 
 
+def store_two_more(store: Store, source_id: int, guid: str, title: str, word: str) -> None:
+    """Two articles stored by another process five minutes ago, for the enricher to follow."""
+    recent = datetime.now(timezone.utc) - timedelta(minutes=5)
+    body = " ".join(f"{word}{i}" for i in range(80))
+    later = [Entry(guid=f"{guid}-{i}", url=None, title=f"{title} story {i}", published=recent,
+                   content_html=f"<p>{body}</p>", text=body, snippet=body[:80]) for i in range(2)]
+    store.save_refresh(source_id, SourceUpdate(fetched_at=recent, status="ok",
+                                               next_due_at=recent + timedelta(hours=1)), later)
+
+
 def test_workers_extract_report_their_fetches_and_hand_over_enrichment(feed_server):
     from conftest import throwaway_postgres_database
 
@@ -64,12 +74,7 @@ def test_workers_extract_report_their_fetches_and_hand_over_enrichment(feed_serv
                 enricher.proc.send_signal(signal.SIGKILL)
                 enricher.proc.wait()
                 wait_until(lambda: ENRICHING in waiter.output, "the waiting worker to take over", waiter)
-                recent = datetime.now(timezone.utc) - timedelta(minutes=5)
-                body = " ".join(f"harbour{i}" for i in range(80))
-                later = [Entry(guid=f"later-{i}", url=None, title=f"Later story {i}", published=recent,
-                               content_html=f"<p>{body}</p>", text=body, snippet=body[:80]) for i in range(2)]
-                store.save_refresh(source.id, SourceUpdate(fetched_at=recent, status="ok",
-                                                           next_due_at=recent + timedelta(hours=1)), later)
+                store_two_more(store, source.id, "later", "Later", "harbour")
 
                 def enriched():
                     items = store.list_articles(include_copies=True, limit=50).items
@@ -110,12 +115,7 @@ def test_run_leaves_enrichment_to_the_enrich_worker_and_takes_over_when_it_dies(
                 enricher.proc.send_signal(signal.SIGKILL)
                 enricher.proc.wait()
                 wait_until(lambda: ENRICHING in run.output, "run to take the enricher's role", run)
-                recent = datetime.now(timezone.utc) - timedelta(minutes=5)
-                body = " ".join(f"quay{i}" for i in range(80))
-                later = [Entry(guid=f"after-{i}", url=None, title=f"After story {i}", published=recent,
-                               content_html=f"<p>{body}</p>", text=body, snippet=body[:80]) for i in range(2)]
-                store.save_refresh(source.id, SourceUpdate(fetched_at=recent, status="ok",
-                                                           next_due_at=recent + timedelta(hours=1)), later)
+                store_two_more(store, source.id, "after", "After", "quay")
 
                 def enriched():
                     new = [a for a in store.list_articles(include_copies=True, limit=50).items
