@@ -119,6 +119,15 @@ def test_run_with_two_web_processes_fetches_each_feed_once_and_both_serve_it(fol
         with paused(process.proc.pid), httpx.Client(timeout=DEADLINE) as client:  # the scheduler's own process
             page = client.get(f"http://127.0.0.1:{port}/")  # answered by the other one
         assert page.status_code == 200 and page.text.count('href="/articles/') >= PER_FEED
+
+        def fetched_in_metrics_of_the_other() -> bool:  # the scheduler's counters, shared through the database
+            with paused(process.proc.pid), httpx.Client(timeout=DEADLINE) as client:
+                text = client.get(f"http://127.0.0.1:{port}/metrics").text
+            fetched = [line for line in text.splitlines()
+                       if line.startswith('newswire_fetches_total{outcome="fetched"')]
+            return bool(fetched) and float(fetched[0].rsplit(" ", 1)[1]) == FEEDS
+
+        wait_until(fetched_in_metrics_of_the_other, "the fetches in the other process's /metrics", process)
         assert process.stop(signal.SIGTERM) == 0
     finally:
         process.kill()

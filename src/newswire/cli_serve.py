@@ -221,7 +221,8 @@ def _run_until_stopped(store: Store, listener: socket.socket, settings: Settings
 
     try:
         with web_processes.forked(workers - 1, serve_too):
-            asyncio.run(_serve(store, listener, settings, host, schedule=schedule, setup_token=setup_token))
+            asyncio.run(_serve(store, listener, settings, host, schedule=schedule, setup_token=setup_token,
+                               share_metrics=workers > 1))
     except NewswireError as error:
         _fail(error)
     finally:
@@ -276,7 +277,7 @@ def _freeze_heap() -> None:
 
 
 async def _serve(store: Store, listener: socket.socket, settings: Settings, host: str, *,
-                 schedule: bool, setup_token: str | None = None) -> None:
+                 schedule: bool, setup_token: str | None = None, share_metrics: bool = False) -> None:
     """The web server and, with ``schedule``, the scheduler, as two tasks on one event loop.
     SIGINT/SIGTERM stop both: the server stops accepting and closes its connections (5 s
     grace), the scheduler's pass in flight finishes its writes. Another signal a second later
@@ -314,7 +315,7 @@ async def _serve(store: Store, listener: socket.socket, settings: Settings, host
     if schedule:
         tasks.append(asyncio.create_task(run_scheduler(store, stop, settings=settings, on_pass=_report_pass,
                                                        requests=requests, on_purge=_report_purge,
-                                                       on_role=_report_role),
+                                                       on_role=_report_role, share_metrics=share_metrics),
                                          name="scheduler"))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -20,11 +20,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+
+
+def process_name() -> str:
+    """This process as the rows of shared counters name it: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 T = TypeVar("T")
 

@@ -232,7 +232,7 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
                         on_pass: Callable[[list[UpdateResult]], None] | None = None,
                         requests: RefreshRequests | None = None,
                         on_purge: Callable[[PurgeSummary], None] | None = None,
-                        on_role: Callable[[str], None] | None = None) -> None:
+                        on_role: Callable[[str], None] | None = None, share_metrics: bool = False) -> None:
     """Run a ``Scheduler`` over ``store`` with its own ``Refresher`` until ``stop`` is set, and
     beside it the full-text extraction loop (its own task and Fetcher: a slow page never delays
     a refresh) and the enricher's role (``worker.enrich_while_elected``). It serves ``requests``
@@ -246,7 +246,8 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
     The holder also purges articles older than ``settings.retention_days`` (small batches: it
     never holds the wire's writes up for long). ``on_role`` hears "waiting" and "enriching"."""
     from newswire.service.fulltext import run_extraction
-    from newswire.worker import enrich_while_elected
+    from newswire.worker import enrich_while_elected, worker_name
+    from newswire.worker import share_metrics as share_worker_metrics
 
     followed = len(await asyncio.to_thread(store.list_sources))
     async with Refresher(store, settings=settings, parse_processes=default_parse_processes(followed),
@@ -255,6 +256,8 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
                   asyncio.create_task(enrich_while_elected(store, stop, settings=settings, on_purge=on_purge,
                                                            on_role=on_role), name="enricher"),
                   asyncio.create_task(keep_statistics(store, stop), name="statistics")]
+        if share_metrics:  # other web processes answer /metrics too (``run --workers``): they read these
+            beside.append(asyncio.create_task(share_worker_metrics(store, stop, worker_name()), name="metrics"))
         try:
             await Scheduler(store, refresher, on_pass=on_pass, requests=requests,
                             pick=claiming_pick(store)).run(stop)

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections import deque
 from datetime import datetime, timezone
 from typing import Callable
@@ -58,7 +56,7 @@ Role = Callable[[str], None]
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return metrics.process_name()
 
 
 async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = None, batch: int = 20,

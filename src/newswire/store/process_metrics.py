@@ -46,10 +46,13 @@ def save(conn: Connection, owner: str, now: datetime, snapshot: Snapshot) -> Non
         conn.execute(sa.update(t).where(t.c.owner == RETIRED).values(**values))
 
 
-def total(conn: Connection, now: datetime) -> tuple[Snapshot, int]:
-    """Every row's counters added up, and how many processes wrote theirs recently."""
+def total(conn: Connection, now: datetime, excluding: str | None = None) -> tuple[Snapshot, int]:
+    """Every row's counters added up, and how many processes wrote theirs recently; but the row
+    of ``excluding`` (the asking process, which adds its own live counters instead)."""
     summed, live = Snapshot(), 0
     for row in conn.execute(sa.select(process_metrics)):
+        if row.owner == excluding:
+            continue
         summed = summed + Snapshot.from_json(row.counters)
         live += row.owner != RETIRED and row.updated_at >= now - LIVE_WITHIN
     return summed, live

@@ -237,11 +237,11 @@ class Store(ReaderStateMethods):
         with self._write() as conn:
             process_metrics.save(conn, owner, now, snapshot)
 
-    def shared_metrics(self, now: datetime) -> tuple[Snapshot, int]:
+    def shared_metrics(self, now: datetime, *, excluding: str | None = None) -> tuple[Snapshot, int]:
         """Every fetching process's counters added up, and how many of them reported in the
-        last two minutes. Raises StorageError."""
+        last two minutes; ``excluding``: a process whose row is left out. Raises StorageError."""
         with self._read() as conn:
-            return process_metrics.total(conn, now)
+            return process_metrics.total(conn, now, excluding)
 
     def next_due_at(self, *, excluding: Collection[int] = ()) -> datetime | None:
         """When the earliest enabled source (but those in ``excluding``, e.g. refreshes in flight)

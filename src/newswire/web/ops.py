@@ -59,7 +59,8 @@ class MetricsResponse(Response):
                              "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics_endpoint(request: Request) -> Response:
     store = store_of(request)
-    shared, reporting = store.shared_metrics(datetime.now(timezone.utc))
+    # This process's own counters are live in REGISTRY; its row (``run --workers``) would count them twice.
+    shared, reporting = store.shared_metrics(datetime.now(timezone.utc), excluding=metrics.process_name())
     return MetricsResponse((metrics.REGISTRY.snapshot() + shared).render() + workers_gauge(reporting)
                            + store_gauges(store.article_count(), store.list_sources()) + build_info())
 
