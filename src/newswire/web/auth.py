@@ -20,10 +20,9 @@ from starlette.concurrency import run_in_threadpool
 
 from newswire.models import User
 from newswire.web.errors import WebError, wants_json
-from newswire.web.identity import identified
+from newswire.web.identity import SAFE_METHODS, identified
 from newswire.web.state import settings_of, store_of
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_ADMIN_YET = ("Nothing can be changed here until an admin account exists: open the one-time link "
                 "that `newswire run` printed, or run `newswire user add NAME --admin`.")
 

@@ -18,10 +18,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newswire.web.errors import WebError, respond
-from newswire.web.identity import CSRF_FIELD, CSRF_HEADER, csrf_matches
+from newswire.web.identity import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, csrf_matches
 from newswire.web.uploads import MAX_UPLOAD_BYTES, MULTIPART_TYPE, form_parts
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES = 65536
 FORM_TYPE = "application/x-www-form-urlencoded"
 

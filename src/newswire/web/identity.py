@@ -44,6 +44,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 Via = Literal["bearer", "session"]
+# Requests that change nothing. Their identity is resolved lazily, so the checks that read
+# ``via`` from the scope (``csrf``, ``origin``) must skip exactly these: they import this set.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PENDING = "identity_pending"
 

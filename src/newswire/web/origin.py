@@ -26,8 +26,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from newswire.config import Settings
 from newswire.web.errors import WebError, respond
 from newswire.web.hosts import HostPolicy, parse_host
+from newswire.web.identity import SAFE_METHODS
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SAME_ORIGIN_FETCHES = frozenset({"same-origin", "none"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
