@@ -8,6 +8,7 @@ on one signing key.
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Callable
 
 import sqlalchemy as sa
@@ -63,13 +64,15 @@ def notice_key(token: str) -> str | None:
     return f"{NOTICE_PREFIX}{made[1]}:{made[2]}" if made else None
 
 
-def put_notice(conn: Connection, token: str, value: str, now: int) -> None:
-    """Keep ``value`` under ``token`` (from ``notice_token``), dropping notices older than
-    ``NOTICE_LIFETIME``."""
+def put_notice(conn: Connection, value: str, now: int) -> str:
+    """Keep ``value`` under a new random token, dropping notices older than ``NOTICE_LIFETIME``;
+    the token, as the URL carries it."""
     conn.execute(_PRUNE, {"before": f"{NOTICE_PREFIX}{now - NOTICE_LIFETIME:010d}"})
+    token = f"{now:010d}-{secrets.token_urlsafe(9)}"
     key = notice_key(token)
-    assert key is not None
+    assert key is not None  # a token made here always reads back
     put(conn, key, value)
+    return token
 
 
 def take_notice(conn: Connection, token: str) -> str | None:

@@ -845,11 +845,8 @@ class Store(ReaderStateMethods):
     def put_notice(self, kind: str, text: str) -> str:
         """Keep a one-shot notice for the page a redirect opens, in whichever web process
         serves it; the token for its URL. Raises StorageError."""
-        now = int(time.time())
-        token = f"{now:010d}-{secrets.token_urlsafe(9)}"
         with self._write() as conn:
-            server_values.put_notice(conn, token, json.dumps([kind, text]), now)
-        return token
+            return server_values.put_notice(conn, json.dumps([kind, text]), int(time.time()))
 
     def take_notice(self, token: str | None) -> tuple[str, str] | None:
         """The notice kept under ``token`` as (kind, text), removed as it is read; None when
