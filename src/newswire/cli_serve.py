@@ -82,10 +82,11 @@ def worker(database: Database = DEFAULT_DB,
            ) -> None:
     """A fetch worker for the PostgreSQL deployment: claims due sources (one worker each at a
     time), refreshes them, and stops cleanly on SIGINT/SIGTERM."""
-    from newswire.worker import run_worker, worker_name
+    from newswire.metrics import process_name
+    from newswire.worker import run_worker
 
     store = _open(database)
-    owner = worker_name()
+    owner = process_name()
     role = " (--enrich: enriches while no other worker does)" if enrich else ""
     console.print(f"Worker {owner} on {_shown_url(database)}{role}; press Ctrl-C to stop.", highlight=False)
 

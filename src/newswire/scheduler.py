@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Collection
 
+from newswire import metrics
 from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.service.enrichment import default_enrichers
@@ -222,9 +223,7 @@ def claiming_pick(store: Store) -> Pick | None:
     (None: the scheduler's default), with no write per pick."""
     if store.dialect != "postgresql":
         return None
-    from newswire.worker import worker_name
-
-    owner = worker_name()
+    owner = metrics.process_name()
     return lambda now, room: store.lease_due_sources(owner, now, limit=room, lease_seconds=RUN_LEASE_SECONDS)
 
 
@@ -246,7 +245,7 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
     The holder also purges articles older than ``settings.retention_days`` (small batches: it
     never holds the wire's writes up for long). ``on_role`` hears "waiting" and "enriching"."""
     from newswire.service.fulltext import run_extraction
-    from newswire.worker import enrich_while_elected, worker_name
+    from newswire.worker import enrich_while_elected
     from newswire.worker import share_metrics as share_worker_metrics
 
     followed = len(await asyncio.to_thread(store.list_sources))
@@ -257,7 +256,7 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
                                                            on_role=on_role), name="enricher"),
                   asyncio.create_task(keep_statistics(store, stop), name="statistics")]
         if share_metrics:  # other web processes answer /metrics too (``run --workers``): they read these
-            beside.append(asyncio.create_task(share_worker_metrics(store, stop, worker_name()), name="metrics"))
+            beside.append(asyncio.create_task(share_worker_metrics(store, stop, metrics.process_name()), name="metrics"))
         try:
             await Scheduler(store, refresher, on_pass=on_pass, requests=requests,
                             pick=claiming_pick(store)).run(stop)

@@ -55,10 +55,6 @@ LOCK_RETRY = 5.0  # seconds between two asks for the lock, and between two check
 Role = Callable[[str], None]
 
 
-def worker_name() -> str:
-    return metrics.process_name()
-
-
 async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = None, batch: int = 20,
                      lease_seconds: int = 600, enrich: bool = False, settings: Settings = DEFAULTS,
                      on_pass: Callable[[list[UpdateResult]], None] | None = None,
@@ -70,7 +66,7 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
     purge articles older than ``settings.retention_days`` every hour."""
     from newswire.service.fulltext import run_extraction
 
-    owner = owner or worker_name()
+    owner = owner or metrics.process_name()
 
     def pick(now, room):
         return store.lease_due_sources(owner, now, limit=room, lease_seconds=lease_seconds)
