@@ -136,6 +136,9 @@ def test_the_merge_score_weighs_the_names_two_stories_share_and_the_time_between
     assert round(later.days, 2) == 5.0 and same.days < 0.1
     merge = story_score.merge_probability
     assert merge(same) >= story_score.MERGE_PROBABILITY > max(merge(other), merge(later))
+    # names in both texts, none shared: vetoed whatever the score (weekly meetings of one council)
+    assert story_score.plausible_merge(same) and not story_score.plausible_merge(other)
+    assert clusterer._same_story(story["a"], story["b"]) and not clusterer._same_story(story["a"], story["c"])
 
 
 def test_features():
