@@ -450,7 +450,7 @@ class Store(ReaderStateMethods):
         found = articles.NameIds()
         with self._write() as conn:
             saved = extraction.save_done(conn, article_id, page_html, page_text, authors, published,
-                                         self._names, found)
+                                         self._names, found, _now())
         self._names.merge(found)
         return saved
 
