@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
-from newswire.service.enrichment import default_enrichers
+from newswire.service.enrichment import index_enrichers
 from newswire.service.update import Refresher
 from newswire.store import Store
 from newswire.testing import LOOPBACK
@@ -113,7 +113,7 @@ async def _stream(store: Store, server: FeedServer, items: list[Item], shift: ti
     published: dict[str, list[Item]] = {feed: [] for feed in feeds}
     moment = items[0].published
     position = 0
-    async with Refresher(store, settings=LOOPBACK, enrichers=default_enrichers()) as refresher:
+    async with Refresher(store, settings=LOOPBACK, enrichers=index_enrichers()) as refresher:
         while position < len(items):
             moment += ROUND
             changed = []

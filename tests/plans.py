@@ -25,11 +25,12 @@ ARTICLE_INDEXES = ("ix_articles_", "pk_articles", "uq_articles_")
 
 @contextmanager
 def captured() -> Iterator[list[tuple[str, Any]]]:
-    """The SQL statements (with parameters) run on any engine meanwhile."""
+    """The SQL statements that read (SELECT, and WITH … SELECT: the search on PostgreSQL), with
+    their parameters, run on any engine meanwhile."""
     statements: list[tuple[str, Any]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if not executemany and statement.lstrip().upper().startswith("SELECT"):
+        if not executemany and statement.lstrip().upper().startswith(("SELECT", "WITH")):
             statements.append((statement, parameters))
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)

@@ -14,7 +14,7 @@ import pytest
 from newswire.testing import LOOPBACK
 from newswire.demo import DemoFeeds
 from newswire.fetch import Fetcher
-from newswire.service.enrichment import default_enrichers
+from newswire.service.enrichment import index_enrichers
 from newswire.service.update import Refresher
 from newswire.sources.opml import read_opml
 from newswire.store import Store
@@ -36,7 +36,7 @@ def store(tmp_path_factory) -> Iterator[Store]:
 
         async def refresh() -> None:
             async with Fetcher(LOOPBACK) as fetcher:
-                async with Refresher(store, fetcher, enrichers=default_enrichers()) as refresher:
+                async with Refresher(store, fetcher, enrichers=index_enrichers()) as refresher:
                     await refresher.refresh_many(sources)
 
         # Playwright's sync API may already run an event loop on this thread.

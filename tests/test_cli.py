@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from typer.testing import CliRunner
 
 from newswire.cli import app
@@ -145,22 +146,59 @@ def test_process_killed_mid_write_loses_nothing_committed(tmp_path, feed_server)
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == feeds * per_feed
 
 
-def test_fetch_without_enrichment_leaves_copies_for_the_next_enriching_pass(sqlite_url, tmp_path):
+@pytest.mark.parametrize("why", ["--no-enrich", "another process enriches"])
+def test_fetch_without_enrichment_leaves_copies_for_the_next_enriching_pass(sqlite_url, tmp_path, why):
+    """``--no-enrich``, or another process holding the enricher lock (a ``run``, which follows
+    what this one stores): ``fetch`` stores without copy or story steps of its own, and the
+    next ``fetch`` that takes the lock catches up."""
     from newswire.demo import DemoFeeds
+    from newswire.service.enrichment import ENRICHER_LOCK
     from newswire.store import Store
 
     opml = tmp_path / "demo.opml"
     with DemoFeeds(seed=3, interval=3600) as feeds:  # the demo's papers republish wire copy
         opml.write_bytes(feeds.opml_bytes())
         cli(sqlite_url, "import-opml", str(opml))
-        code, out = cli(sqlite_url, "fetch", "--no-enrich")
-        assert code == 0 and "failed: 0" in out
         store = Store(sqlite_url)
+        holder = store.role_lock(ENRICHER_LOCK)
         try:
+            if why == "--no-enrich":
+                code, out = cli(sqlite_url, "fetch", "--no-enrich")
+            else:
+                assert holder.try_acquire()
+                code, out = cli(sqlite_url, "fetch")
+                holder.release()
+            assert code == 0 and "failed: 0" in out
             every = lambda: store.list_articles(include_copies=True, limit=200).items  # noqa: E731
             assert every() and all(a.duplicate_of is None and a.story_id is None for a in every())
             # The next pass that enriches rebuilds from the database and catches up.
             assert cli(sqlite_url, "fetch", "--all")[0] == 0
             assert any(a.duplicate_of for a in every()) and all(a.story_id for a in every())
         finally:
+            holder.release()
+            store.close()
+
+
+def test_add_enriches_only_while_no_other_process_does(sqlite_url):
+    """``add`` asks for the enricher lock as ``fetch`` does: held elsewhere, its first fetch is
+    left to the holder; free, it enriches, catching up on what was stored without it."""
+    from newswire.demo import DemoFeeds
+    from newswire.service.enrichment import ENRICHER_LOCK
+    from newswire.store import Store
+    from newswire.sources.opml import read_opml
+
+    with DemoFeeds(seed=3, interval=3600) as feeds:
+        first, second = [f.feed_url for f in read_opml(feeds.opml_bytes())][:2]
+        store = Store(sqlite_url)
+        holder = store.role_lock(ENRICHER_LOCK)
+        try:
+            assert holder.try_acquire()
+            assert cli(sqlite_url, "add", first)[0] == 0
+            holder.release()
+            every = lambda: store.list_articles(include_copies=True, limit=200).items  # noqa: E731
+            assert every() and all(a.story_id is None for a in every())
+            assert cli(sqlite_url, "add", second)[0] == 0
+            assert {a.source_id for a in every()} == {1, 2} and all(a.story_id for a in every())
+        finally:
+            holder.release()
             store.close()

@@ -235,3 +235,19 @@ def test_a_changed_article_shows_in_the_next_feed(store, client):
     store.save_refresh(source.id, ok(T0_LATER), [entry("c1", 1, text="second version", title="Story c1 (updated)")])
     body = client.get("/feed.atom").text
     assert "second version" in body and "first version" not in body
+
+
+def test_a_changed_article_moves_last_modified_whatever_updated_time_its_feed_gives(store, client):
+    """A feed that changes an entry and gives it an ``updated`` time from before it was first
+    seen: the feed out is served again to a client asking If-Modified-Since, and its entry's
+    ``updated`` is still the feed's."""
+    source = store.add_source("http://example.test/c.xml", name="C")
+    store.save_refresh(source.id, ok(), [entry("c1", 1, text="first version")])
+    modified = client.get("/feed.atom").headers["last-modified"]
+    assert client.get("/feed.atom", headers={"If-Modified-Since": modified}).status_code == 304
+    claimed = datetime(2025, 9, 1, tzinfo=timezone.utc)
+    store.save_refresh(source.id, ok(T0_LATER), [entry("c1", 1, text="second version", updated=claimed)])
+    again = client.get("/feed.atom", headers={"If-Modified-Since": modified})
+    assert again.status_code == 200 and "second version" in again.text
+    assert parsedate_to_datetime(again.headers["last-modified"]) == T0_LATER
+    assert etree.fromstring(again.content).find(f"{ATOM}entry/{ATOM}updated").text.startswith("2025-09-17")

@@ -20,7 +20,7 @@ from newswire.demo.newsroom import Newsroom
 from newswire.fetch import Fetcher
 from newswire.scheduler import run_scheduler
 from newswire.service import copies
-from newswire.service.enrichment import default_enrichers
+from newswire.service.enrichment import index_enrichers
 from newswire.service.refresh_now import RefreshRequests
 from newswire.service.update import Refresher
 from newswire.testing import LOOPBACK
@@ -63,7 +63,7 @@ def builds(monkeypatch):
 
 async def follow_first_paper(store, url):
     source = store.add_source(url)
-    async with Fetcher(LOOPBACK) as fetcher, Refresher(store, fetcher, enrichers=default_enrichers()) as refresher:
+    async with Fetcher(LOOPBACK) as fetcher, Refresher(store, fetcher, enrichers=index_enrichers()) as refresher:
         (result,) = await refresher.refresh_many([source])
     assert result.outcome == "fetched"
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from newswire.testing import LOOPBACK
 from newswire.cli import app as cli_app
 from newswire.fetch import Fetcher
-from newswire.service.enrichment import default_enrichers
+from newswire.service.enrichment import index_enrichers
 from newswire.service.fulltext import MAX_ATTEMPTS, extract_due, retry_delay, run_extraction
 from newswire.service.update import Refresher
 from newswire.store import Store
@@ -88,10 +88,10 @@ async def test_full_text_source_gets_its_pages_fetched_and_stored(store, feed_se
     assert (await extract(store, NOW + timedelta(days=1))).attempted == 0  # done is done
 
 
-async def test_default_enrichers_mark_full_text_articles(store, feed_server):
+async def test_articles_refreshed_with_the_copy_and_story_steps_are_marked_for_full_text(store, feed_server):
     _, _, url = publish(feed_server, n=2)
     source = store.add_source(url, full_text=True)
-    await refresh(store, [source], enrichers=default_enrichers())
+    await refresh(store, [source], enrichers=index_enrichers())
     assert {a.extraction_status for a in stored(store, source.id)} == {"pending"}
 
 

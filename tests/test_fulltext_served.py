@@ -6,6 +6,7 @@ its page once the page is extracted (and not by words past the indexed prefix); 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import httpx
@@ -125,3 +126,77 @@ def test_the_upgrade_indexes_pages_extracted_before_it(database_url):
         assert [h.article_id for h in store.search(PAGE_WORD)] == [article_id]
         store.remove_source(source.id)  # the delete trigger hands FTS5 what it indexed
         assert store.search(PAGE_WORD) == [] and store.search("ferry") == []
+
+
+
+async def test_a_feed_out_whose_item_gains_its_page_text_is_no_longer_not_modified(store, feed_server):
+    """A client polling a feed out with the validators of its last copy gets the feed again
+    once an item's page text is stored (Last-Modified moves, not only the ETag), while the
+    item's ``updated`` as readers see it stays the feed's."""
+    _, url = publish_teasers(feed_server, n=1)
+    source = store.add_source(url)
+    await refresh(store, [source])  # first seen at test_fulltext.NOW, in the past
+    teaser = stored(store, source.id)[0]
+
+    def shown_updated(feed_json: str, api: dict) -> tuple[str, str | None]:
+        return json.loads(feed_json)["items"][0]["date_modified"], api["updated_at"]
+
+    with WebServer(create_app(store, LOOPBACK)) as web:
+        async with httpx.AsyncClient(base_url=web.base_url, timeout=20) as client:
+            before = {fmt: await client.get(f"/feed.{fmt}") for fmt in ("atom", "rss", "json")}
+            updated_before = shown_updated(before["json"].text, (await client.get(f"/api/v1/articles/{teaser.id}")).json())
+            for fmt, response in before.items():
+                assert response.status_code == 200 and PAGE_WORD not in response.text, fmt
+                unchanged = await client.get(f"/feed.{fmt}",
+                                             headers={"If-Modified-Since": response.headers["last-modified"]})
+                assert unchanged.status_code == 304, fmt  # nothing has changed yet
+
+            assert (await extract(store)).done == 1
+
+            for fmt, response in before.items():
+                for name, header in (("If-Modified-Since", "last-modified"), ("If-None-Match", "etag")):
+                    again = await client.get(f"/feed.{fmt}", headers={name: response.headers[header]})
+                    assert again.status_code == 200 and PAGE_WORD in again.text, (fmt, name)
+                    assert again.headers[header] != response.headers[header], (fmt, name)
+                both = {"If-Modified-Since": again.headers["last-modified"], "If-None-Match": again.headers["etag"]}
+                assert (await client.get(f"/feed.{fmt}", headers=both)).status_code == 304, fmt
+            updated_after = shown_updated((await client.get("/feed.json")).text,
+                                          (await client.get(f"/api/v1/articles/{teaser.id}")).json())
+
+    assert updated_after == updated_before  # the feed's claim, not the time its page arrived
+    extracted = store.get_article(teaser.id)
+    assert extracted.updated_at == teaser.updated_at and extracted.changed_at > teaser.first_seen_at
+
+
+def _snippets(page: str) -> dict[int, str]:
+    """Article id → the snippet HTML of each result of a search page."""
+    return {int(item_id): snippet for item_id, snippet in re.findall(
+        r'<li class="wire-item" id="item-(\d+)".*?<p class="wire-snippet">(.*?)</p>', page, flags=re.S)}
+
+
+async def test_both_orders_of_the_search_page_show_the_same_snippet(store, feed_server):
+    """Newest first and best match show an article with the same snippet: from its page's
+    text, the match marked, when only the page matches; from the feed's text when it does."""
+    articles, url = publish_teasers(feed_server, n=2)
+    source = store.add_source(url)
+    await refresh(store, [source])
+    assert (await extract(store)).done == 2
+    feed_word = articles[0].summary.split()[1].lower()  # in the feed's teaser, and on its page
+
+    for word in (PAGE_WORD, feed_word):
+        ranked = {hit.article_id: hit.snippet for hit in store.search(word, order="rank")}
+        newest = {hit.article_id: hit.snippet for hit in store.search(word, order="newest")}
+        assert ranked and ranked == newest == store.search_snippets(word, list(ranked)), word
+    first = next(a.id for a in stored(store, source.id) if a.title == articles[0].title)
+    for word in (PAGE_WORD, feed_word):  # (another article may match by its title alone: no mark)
+        assert f"<mark>{word}</mark>" in store.search_snippets(word, [first])[first].lower(), word
+    by_page = {hit.article_id: hit.snippet for hit in store.search(PAGE_WORD)}
+    assert len(by_page) == 2 and all("pier" in snippet for snippet in by_page.values())  # the page's sentence
+
+    with WebServer(create_app(store, LOOPBACK)) as web:
+        async with httpx.AsyncClient(base_url=web.base_url, timeout=20) as client:
+            for word in (PAGE_WORD, feed_word):
+                newest = _snippets((await client.get("/search", params={"q": word})).text)
+                best = _snippets((await client.get("/search", params={"q": word, "order": "rank"})).text)
+                assert newest and newest == best, (word, newest, best)
+                assert newest == store.search_snippets(word, list(newest)), word

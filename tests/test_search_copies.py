@@ -102,7 +102,7 @@ def full_scans(database_url: str, call) -> dict[str, list[str]]:
 
 def test_search_without_copies_plans_no_full_scan(store, database_url):
     """The search page's reads with copies left out, newest first (a first page and an older
-    one) and best match, and the "Also in" lookup: no full scan of ``articles``."""
+    one, and its snippets) and best match, and the "Also in" lookup: no full scan of ``articles``."""
     _plan_world(database_url)
     page = store.list_articles(query="story", limit=20)
     assert page.items and all(a.duplicate_of is None for a in page.items)
@@ -112,6 +112,7 @@ def test_search_without_copies_plans_no_full_scan(store, database_url):
         "hits": lambda: store.search("story", limit=20, order="newest", include_copies=False),
         "rank": lambda: store.search("story", limit=20, order="rank", include_copies=False),
         "also in": lambda: store.also_in([a.id for a in page.items]),
+        "newest page's snippets": lambda: store.search_snippets("story", [a.id for a in page.items]),
     }
     for name, call in calls.items():
         assert full_scans(database_url, call) == {}, name

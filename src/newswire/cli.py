@@ -26,7 +26,7 @@ from newswire.errors import NewswireError
 from newswire.sources.failures import failure_in_words
 from newswire.fetch import Fetcher
 from newswire.service import subscribe
-from newswire.service.enrichment import default_enrichers
+from newswire.service.enrichment import command_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.sources.redact import redact_text, redact_url
 from newswire.store import Store
@@ -116,7 +116,8 @@ def add(url: str, database: Database = DEFAULT_DB,
                 await asyncio.to_thread(store.set_merge_stories, source.id, False)
             if not fetch_now:
                 return source, None
-            async with Refresher(store, fetcher, enrichers=default_enrichers()) as refresher:
+            async with (command_enrichers(store) as steps,
+                        Refresher(store, fetcher, enrichers=steps) as refresher):
                 return source, await refresher.refresh(source)
 
     try:
@@ -217,8 +218,9 @@ def fetch(database: Database = DEFAULT_DB,
           all_: Annotated[bool, typer.Option("--all", help="Ignore due times")] = False,
           enrich: Annotated[bool, typer.Option(
               "--enrich/--no-enrich",
-              help="Detect syndicated copies and stories as articles are stored (--no-enrich leaves "
-                   "them to the next pass that enriches, or to `newswire run`, which catch up)")] = True) -> None:
+              help="Detect syndicated copies and stories as articles are stored, unless the process that "
+                   "enriches this database (`run`, `worker --enrich`) is running: then it does (--no-enrich "
+                   "leaves them to the next process that enriches, which catches up)")] = True) -> None:
     """Fetch due sources once, store new articles, and print a summary."""
     store = _open(database)
     try:
@@ -250,8 +252,9 @@ async def _fetch_with_progress(store: Store, targets: list, enrich: bool,
             new_so_far += result.new
             progress.update(task, advance=1, new=new_so_far)
 
-        async with Refresher(store, settings=settings, parse_processes=default_parse_processes(len(targets)),
-                             enrichers=default_enrichers(copies_and_stories=enrich)) as refresher:
+        async with (command_enrichers(store, enrich=enrich) as steps,
+                    Refresher(store, settings=settings, parse_processes=default_parse_processes(len(targets)),
+                              enrichers=steps) as refresher):
             return await refresher.refresh_many(targets, on_done=done)
 
 

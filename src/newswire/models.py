@@ -176,6 +176,7 @@ class Article:
     page_html: str = ""  # the full text extracted from the article's page, when fetched
     extraction_status: str | None = None  # None (not wanted), "pending", "done" or "failed"
     credit: str = ""  # the organisation its byline credits beside its authors
+    changed_at: datetime | None = None  # when the store last changed it (a refresh, its page); full articles only
 
     @property
     def content_source(self) -> str:

@@ -30,7 +30,6 @@ from typing import Callable, Collection
 from newswire import metrics
 from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
-from newswire.service.enrichment import default_enrichers
 from newswire.service.refresh_now import NotServed, RefreshRequests
 from newswire.service.retention import PurgeSummary
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
@@ -249,8 +248,8 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
     from newswire.worker import share_metrics as share_worker_metrics
 
     followed = len(await asyncio.to_thread(store.list_sources))
-    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(followed),
-                         enrichers=default_enrichers(copies_and_stories=False)) as refresher:
+    # No step after its writes: its own follower runs them while it holds the enricher lock.
+    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(followed)) as refresher:
         beside = [asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction"),
                   asyncio.create_task(enrich_while_elected(store, stop, settings=settings, on_purge=on_purge,
                                                            on_role=on_role), name="enricher"),

@@ -36,7 +36,7 @@ from newswire import metrics
 from newswire.config import DEFAULTS, Settings
 from newswire.errors import NewswireError
 from newswire.scheduler import Scheduler
-from newswire.service.enrichment import default_enrichers, index_enrichers
+from newswire.service.enrichment import ENRICHER_LOCK, index_enrichers
 from newswire.service.retention import PurgeSummary, run_retention
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.store import Store
@@ -48,7 +48,6 @@ FOLLOW_BATCH = 500
 # Ids come from a sequence when the row is written, but transactions commit in their own order:
 # each look goes back this many ids, so an article committed late is not stepped over.
 FOLLOW_LOOKBACK = 1000
-ENRICHER_LOCK = "enricher"
 SHARE_EVERY = 10.0  # seconds between two writes of this worker's fetch counters
 LOCK_RETRY = 5.0  # seconds between two asks for the lock, and between two checks that it is held
 
@@ -71,8 +70,8 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
     def pick(now, room):
         return store.lease_due_sources(owner, now, limit=room, lease_seconds=lease_seconds)
 
-    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch),
-                         enrichers=default_enrichers(copies_and_stories=False)) as refresher:
+    # No step after its writes: the enricher lock's holder follows them (``service.enrichment``).
+    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch)) as refresher:
         jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick, max_in_flight=batch).run(stop),
                 run_extraction(store, stop, settings=settings, claim_seconds=lease_seconds),
                 share_metrics(store, stop, owner)]

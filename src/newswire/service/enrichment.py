@@ -1,12 +1,34 @@
-"""The enrichment steps every refresh runs after storing: one list, used by the CLI, the
-scheduler and the workers alike."""
+"""The enrichment steps every command runs, and which process runs them.
+
+Copy detection and story clustering (``index_enrichers``, the one list of them) keep an index of
+recent articles in memory, so one process at a time runs them over a database: the one that
+holds the enricher lock (``ENRICHER_LOCK``, ``Store.role_lock``). Every command asks for it:
+
+    newswire run, worker --enrich   wait for the lock; while they hold it, follow the articles
+                                    table and run the steps on every process's articles
+                                    (``worker.enrich_while_elected``); their Refreshers run none
+    newswire add, fetch             ``command_enrichers``: the lock held for the command, the
+                                    steps run after each write; when another process holds it
+                                    (a ``run``), none here: that process follows these articles too
+    newswire serve, Refresh now     none (``subscribe.refresh_now``): the holder follows them
+
+``--no-enrich`` (``fetch``) runs none and takes no lock. Nothing is lost either way: the steps
+rebuild their index from the database when they are built, and catch up then on the articles
+stored without them. Which new articles want their page fetched is decided in the write itself
+(``Store.save_refreshes``' ``teaser``), not here: a step after the commit can be lost with its
+process.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import asyncio
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable, Sequence
 
 from newswire.service.update import Enricher
 from newswire.store import Store
+
+ENRICHER_LOCK = "enricher"
 
 
 class Deferred:
@@ -33,20 +55,32 @@ class Deferred:
         self._step.after_store(store, new_ids, updated_ids, **prepared)  # type: ignore[union-attr]
 
 
-def default_enrichers(*, copies_and_stories: bool = True) -> list[Enricher]:
-    """The steps to run after each write, in this order: syndicated copies (duplicate_of), then
-    stories (story_id, where a copy joins its original's story); none without
-    ``copies_and_stories`` (they catch up on the articles stored meanwhile when they are next
-    built). Which new articles want their page fetched is decided in the write itself
-    (``Store.save_refreshes``' ``teaser``), not here: a step after the commit can be lost with
-    its process."""
-    return index_enrichers() if copies_and_stories else []
-
-
 def index_enrichers() -> list[Enricher]:
-    """Syndicated copies, then stories: the steps that keep an index of recent articles in
-    memory, so exactly one process should run them over everything stored."""
+    """Syndicated copies (duplicate_of), then stories (story_id, where a copy joins its
+    original's story): the steps that keep an index of recent articles in memory, so exactly
+    one process, the enricher lock's holder, runs them over everything stored."""
     from newswire.service.copies import CopyEnricher
     from newswire.service.stories import StoryEnricher
 
     return [Deferred(CopyEnricher), Deferred(StoryEnricher)]
+
+
+@asynccontextmanager
+async def command_enrichers(store: Store, *, enrich: bool = True) -> AsyncIterator[list[Enricher]]:
+    """The steps for the Refresher of a command that refreshes once (``add``, ``fetch``): the
+    copy and story steps when ``enrich`` and the enricher lock is free, which is then held
+    until the block ends (enter it before the Refresher, so the lock outlasts its last step);
+    none when another process holds the lock (it follows these articles as it follows every
+    process's) or without ``enrich``. Never raises for the lock: a database that cannot be
+    asked is a lock not taken."""
+    if not enrich:
+        yield []
+        return
+    lock = store.role_lock(ENRICHER_LOCK)
+    if not await asyncio.to_thread(lock.try_acquire):
+        yield []
+        return
+    try:
+        yield index_enrichers()
+    finally:
+        await asyncio.to_thread(lock.release)

@@ -130,7 +130,7 @@ def decide(entries: Sequence[Entry], stored: Mapping[str, Stored], now: datetime
             plan.new.append(row)
         else:
             keep = entry.published_estimated or entry.published is None
-            row.update(b_id=old.id, updated_at=entry.updated or now,
+            row.update(b_id=old.id, updated_at=entry.updated or now, changed_at=now,
                        published_at=old.published_at if keep else entry.published,
                        published_estimated=old.published_estimated if keep else False)
             plan.changed.append(row)

@@ -89,16 +89,17 @@ def next_due_at(conn: Connection) -> datetime | None:
 
 def save_done(conn: Connection, article_id: int, page_html: str, page_text: str,
               page_authors: Sequence[str], published: datetime | None, known: NameIds,
-              found: NameIds) -> bool:
+              found: NameIds, changed_at: datetime) -> bool:
     """Store the page's text (indexed for search by the engine as it is written: see
     ``search``, whose snippet markers it must not hold); fill authors and the publication time only where the feed had
-    none (no authors; an estimated time). False when the article is gone."""
+    none (no authors; an estimated time). ``changed_at`` (the store's clock) moves the feeds
+    out's Last-Modified: their entries now carry the page. False when the article is gone."""
     c = articles.c
     row = conn.execute(sa.select(c.authors_text, c.published_estimated).where(c.id == article_id)).first()
     if row is None:
         return False
     values: dict = {"page_html": page_html, "page_text": strip_markers(page_text), "extraction_status": "done",
-                    "extraction_error": None, "extraction_due_at": None}
+                    "extraction_error": None, "extraction_due_at": None, "changed_at": changed_at}
     names = clean_names(page_authors, author_key)
     has_authors = bool(row.authors_text) or conn.execute(
         sa.select(article_authors.c.article_id).where(article_authors.c.article_id == article_id).limit(1)).first()

@@ -255,14 +255,15 @@ def get_many(conn: Connection, article_ids: Sequence[int]) -> list[Article]:
     """Full articles (content, categories, enclosures) in the order of ``article_ids``; ids
     that do not exist are left out. A handful of queries whatever the count."""
     c = articles.c
-    query = (sa.select(*_columns(), c.content_html, c.text, c.enclosures, c.page_html, c.extraction_status)
+    query = (sa.select(*_columns(), c.content_html, c.text, c.enclosures, c.page_html, c.extraction_status,
+                       c.changed_at)
              .join(sources, sources.c.id == c.source_id).where(c.id.in_(list(article_ids))))
     rows = {row.id: row for row in conn.execute(query)}
     found = [rows[i] for i in article_ids if i in rows]
     cats = categories_of(conn, [row.id for row in found])
     return [replace(article, content_html=row.content_html or "", text=row.text or "",
                     page_html=row.page_html or "", extraction_status=row.extraction_status,
-                    categories=cats.get(row.id, ()),
+                    changed_at=row.changed_at, categories=cats.get(row.id, ()),
                     enclosures=tuple(Enclosure(e["url"], e.get("type"), e.get("length"))
                                      for e in (row.enclosures or [])))
             for article, row in zip(_articles(conn, found), found)]

@@ -10,7 +10,9 @@ An article is found by its title, authors and feed text, and by the first ``PAGE
 characters of the text extracted from its page (migration 0016): indexed by the engine in the
 transaction that stores the article or saves its page, so it is searchable as soon as the wire
 shows it and found by its full text as soon as that arrives. Its snippet comes from the feed's
-text when the match is there, else from the page's.
+text when the match is there, else from the page's: built by one function (``_hit_rows``) for
+both orders of ``search`` and for a listing of matches read newest first (``snippets``), so the
+search page shows an article alike whichever order it asks for.
 
 Snippets come back from the engine with matches between two control characters that the store
 strips from article text on write (``strip_markers``), so they cannot be confused with article
@@ -24,7 +26,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -135,13 +137,13 @@ def render_snippet(raw: str | None) -> str:
 # The chosen hits with their snippets. No bm25 here: FTS5 would count the whole doclist again.
 _SQLITE_HITS = sa.text("""
     SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
-           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet, 0.0 AS rank,
+           snippet(articles_fts, 2, :start, :end, '…', 32) AS snippet,
            a.page_text IS NOT NULL AS has_page
     FROM articles_fts
     JOIN articles a ON a.id = articles_fts.rowid
     JOIN sources s ON s.id = a.source_id
     WHERE articles_fts MATCH :query AND articles_fts.rowid IN (SELECT value FROM json_each(:ids))
-""").bindparams(sa.bindparam("ids", type_=IdList()))
+""").bindparams(sa.bindparam("ids", type_=IdList())).columns(published_at=UTCDateTime)
 
 # The page's snippet, for the hits matched by their page's text alone (asked for only then).
 _SQLITE_PAGE_SNIPPETS = sa.text("""
@@ -150,37 +152,40 @@ _SQLITE_PAGE_SNIPPETS = sa.text("""
 """).bindparams(sa.bindparam("ids", expanding=True))
 
 
-def _postgres_search(*, newest: bool, originals_only: bool = False) -> sa.TextClause:
-    """Best first, or newest first after a keyset; syndicated copies left out with
-    ``originals_only``. Either way rank and limit first, then build headlines for the few rows
-    kept: ts_headline is costly. The page's headline is built only for a hit whose feed text
-    holds no match (it was found by its page alone)."""
+def _postgres_ids(*, newest: bool, originals_only: bool = False) -> sa.TextClause:
+    """(id, rank) of the hits, best first, or newest first after a keyset; syndicated copies
+    left out with ``originals_only``. Ranked and limited here; the costly headlines are built
+    by ``_POSTGRES_HITS`` for the few rows kept."""
     keyset = "AND (a.published_at, a.id) < (:before_at, :before_id)" if newest else ""
     if originals_only:
         keyset += " AND a.duplicate_of IS NULL"
-    inner, outer = ("", "") if newest else ("rank DESC, ", "hits.rank DESC, ")
+    inner = "" if newest else "rank DESC, "
     return sa.text(f"""
-    WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query),
-    hits AS (
-        SELECT a.id, ts_rank_cd(a.search_vector, q.query) AS rank
-        FROM articles a, q
-        WHERE a.search_vector @@ q.query {keyset}
-        ORDER BY {inner}a.published_at DESC, a.id DESC
-        LIMIT :limit
-    )
-    SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
-           CASE WHEN a.page_text IS NULL OR strpos(head.feed, :start) > 0 THEN head.feed
-                ELSE ts_headline('english'::regconfig, left(a.page_text, {PAGE_INDEX_CHARS}), q.query, :options)
-           END AS snippet, hits.rank
-    FROM hits JOIN articles a ON a.id = hits.id JOIN sources s ON s.id = a.source_id, q,
-         LATERAL (SELECT ts_headline('english'::regconfig, a.text, q.query, :options) AS feed
-                  OFFSET 0) head  -- a fence: not pulled up, so built once, not once per use
-    ORDER BY {outer}a.published_at DESC, a.id DESC
+    WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query)
+    SELECT a.id, ts_rank_cd(a.search_vector, q.query) AS rank
+    FROM articles a, q
+    WHERE a.search_vector @@ q.query {keyset}
+    ORDER BY {inner}a.published_at DESC, a.id DESC
+    LIMIT :limit
     """)
 
 
-_POSTGRES = {(newest, originals): _postgres_search(newest=newest, originals_only=originals)
-             for newest in (False, True) for originals in (False, True)}
+_POSTGRES_IDS = {(newest, originals): _postgres_ids(newest=newest, originals_only=originals)
+                 for newest in (False, True) for originals in (False, True)}
+
+# The hits with their headlines. The page's headline is built only for a hit whose feed text
+# holds no match (it was found by its page alone).
+_POSTGRES_HITS = sa.text(f"""
+    WITH q AS (SELECT to_tsquery('english'::regconfig, :query) AS query)
+    SELECT a.id, a.title, a.url, a.source_id, s.name AS source_name, a.published_at,
+           CASE WHEN a.page_text IS NULL OR strpos(head.feed, :start) > 0 THEN head.feed
+                ELSE ts_headline('english'::regconfig, left(a.page_text, {PAGE_INDEX_CHARS}), q.query, :options)
+           END AS snippet
+    FROM articles a JOIN sources s ON s.id = a.source_id, q,
+         LATERAL (SELECT ts_headline('english'::regconfig, a.text, q.query, :options) AS feed
+                  OFFSET 0) head  -- a fence: not pulled up, so built once, not once per use
+    WHERE a.id = ANY(:ids)
+""").bindparams(sa.bindparam("ids", type_=IdList())).columns(published_at=UTCDateTime)
 
 _HEADLINE_OPTIONS = (f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords=35, MinWords=15, '
                      'MaxFragments=2, FragmentDelimiter=" … "')
@@ -199,44 +204,70 @@ def search(conn: Connection, query: str, limit: int, order: Literal["rank", "new
            before: tuple[datetime, int] | None = None, originals_only: bool = False) -> list[SearchHit]:
     """Hits for ``query``, best first or newest first (then only those older than the keyset
     ``before``), without syndicated copies when ``originals_only`` (as the wire lists them);
-    authors are left empty for the caller to fill."""
+    authors are left empty for the caller to fill. The ids are chosen first, then
+    ``_hit_rows`` builds the snippets of those few."""
     terms = parse_query(query)
     if not terms or limit <= 0:
         return []
+    engine_query = _engine_query(conn, terms)
     if conn.dialect.name == "sqlite":
-        rows = _sqlite_hits(conn, to_fts5(expand_prefixes(conn, terms)), limit, order, before, originals_only)
+        scored = _sqlite_ids(conn, engine_query, limit, order, before, originals_only)
     else:
-        if order == "rank":
-            statement = _POSTGRES[False, originals_only].bindparams(limit=limit)
-        else:
+        statement = _POSTGRES_IDS[order == "newest", originals_only]
+        if order == "newest":
             before_at, before_id = before or (datetime.max.replace(tzinfo=timezone.utc), 2**62)
-            statement = _POSTGRES[True, originals_only].bindparams(
-                sa.bindparam("before_at", before_at, type_=UTCDateTime), before_id=before_id, limit=limit)
-        statement = statement.bindparams(query=to_tsquery(terms), options=_HEADLINE_OPTIONS, start=MARK_START)
-        rows = [dict(r._mapping) for r in conn.execute(statement.columns(published_at=UTCDateTime))]
-    return [SearchHit(article_id=r["id"], title=r["title"], url=r["url"], source_id=r["source_id"],
-                      source_name=r["source_name"], authors=(), published_at=r["published_at"],
-                      snippet=render_snippet(r["snippet"]), rank=float(r["rank"])) for r in rows]
+            statement = statement.bindparams(sa.bindparam("before_at", before_at, type_=UTCDateTime),
+                                             before_id=before_id)
+        scored = [(row.id, float(row.rank))
+                  for row in conn.execute(statement, {"query": engine_query, "limit": limit})]
+    rows = _hit_rows(conn, engine_query, [id_ for id_, _ in scored])
+    return [SearchHit(article_id=id_, title=rows[id_]["title"], url=rows[id_]["url"],
+                      source_id=rows[id_]["source_id"], source_name=rows[id_]["source_name"], authors=(),
+                      published_at=rows[id_]["published_at"], snippet=render_snippet(rows[id_]["snippet"]),
+                      rank=score) for id_, score in scored if id_ in rows]
 
 
-def _sqlite_hits(conn: Connection, fts_query: str, limit: int, order: str,
-                 before: tuple[datetime, int] | None, originals_only: bool) -> list[dict[str, Any]]:
-    """Choose the ids first (see ``recent``), then build snippets for those few rows only."""
-    if order == "rank":
-        scored = recent.ranked_ids(conn, fts_query, limit, (TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT, PAGE_WEIGHT),
-                                   originals_only=originals_only)
-    else:
-        originals = [ORIGINALS] if originals_only else []
-        scored = [(id_, 0.0) for id_ in recent.newest_ids(conn, fts_query, limit, before=before,
-                                                          conditions=originals)]
-    if not scored:
-        return []
-    statement = _SQLITE_HITS.columns(published_at=UTCDateTime)
-    marks = {"query": fts_query, "start": MARK_START, "end": MARK_END}
-    rows = {row.id: dict(row._mapping) for row in conn.execute(statement, {**marks, "ids": [id_ for id_, _ in scored]})}
+def snippets(conn: Connection, query: str, article_ids: Sequence[int]) -> dict[int, str]:
+    """The snippet ``search`` gives each of ``article_ids`` that matches ``query``, by id: what
+    a listing of matches found another way (newest first, ``reading``) shows, so both orders
+    of the search page show an article alike, a match in its page's text alone included."""
+    terms = parse_query(query)
+    if not terms or not article_ids:
+        return {}
+    rows = _hit_rows(conn, _engine_query(conn, terms), list(article_ids))
+    return {id_: render_snippet(row["snippet"]) for id_, row in rows.items()}
+
+
+def _engine_query(conn: Connection, terms: list[Term]) -> str:
+    """``terms`` in the engine's query syntax (on SQLite, prefixes expanded to indexed words)."""
+    if conn.dialect.name == "sqlite":
+        return to_fts5(expand_prefixes(conn, terms))
+    return to_tsquery(terms)
+
+
+def _hit_rows(conn: Connection, engine_query: str, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The hits among ``ids`` by id, each with its snippet: from the feed's text when the match
+    is there, else from the page's (the hit was found by its page alone)."""
+    if not ids:
+        return {}
+    marks = {"query": engine_query, "start": MARK_START, "end": MARK_END}
+    if conn.dialect.name != "sqlite":
+        return {row.id: dict(row._mapping)
+                for row in conn.execute(_POSTGRES_HITS, {**marks, "options": _HEADLINE_OPTIONS, "ids": ids})}
+    rows = {row.id: dict(row._mapping) for row in conn.execute(_SQLITE_HITS, {**marks, "ids": ids})}
     by_page = [id_ for id_, row in rows.items() if row.pop("has_page") and MARK_START not in (row["snippet"] or "")]
     if by_page:  # found by their page's text alone: its snippet shows why
         for id_, snippet in conn.execute(_SQLITE_PAGE_SNIPPETS, {**marks, "ids": by_page}):
             if snippet and MARK_START in snippet:
                 rows[id_]["snippet"] = snippet
-    return [{**rows[id_], "rank": score} for id_, score in scored if id_ in rows]
+    return rows
+
+
+def _sqlite_ids(conn: Connection, fts_query: str, limit: int, order: str,
+                before: tuple[datetime, int] | None, originals_only: bool) -> list[tuple[int, float]]:
+    """(id, score) of the hits, chosen by ``recent``: best first or newest first."""
+    if order == "rank":
+        return recent.ranked_ids(conn, fts_query, limit, (TITLE_WEIGHT, AUTHORS_WEIGHT, TEXT_WEIGHT, PAGE_WEIGHT),
+                                 originals_only=originals_only)
+    originals = [ORIGINALS] if originals_only else []
+    return [(id_, 0.0) for id_ in recent.newest_ids(conn, fts_query, limit, before=before, conditions=originals)]

@@ -352,6 +352,13 @@ class Store(ReaderStateMethods):
             names = articles.authors_of(conn, [hit.article_id for hit in hits])
         return [dataclasses.replace(hit, authors=names.get(hit.article_id, ())) for hit in hits]
 
+    def search_snippets(self, query: str, article_ids: Sequence[int]) -> dict[int, str]:
+        """The snippet ``search`` gives each of ``article_ids`` matching ``query`` (HTML, the
+        matches in <mark>; from the page's text when only that matches), for a listing of
+        matches read newest first with ``list_articles``. Raises StorageError."""
+        with self._read() as conn:
+            return search.snippets(conn, query, article_ids)
+
     @staticmethod
     def cursor_after(published_at: datetime, article_id: int) -> str:
         """The cursor of the page that follows an item, for ``list_articles`` and ``search``."""
@@ -450,7 +457,7 @@ class Store(ReaderStateMethods):
         found = articles.NameIds()
         with self._write() as conn:
             saved = extraction.save_done(conn, article_id, page_html, page_text, authors, published,
-                                         self._names, found)
+                                         self._names, found, _now())
         self._names.merge(found)
         return saved
 

@@ -107,6 +107,7 @@ articles = sa.Table(
     sa.Column("extraction_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("extraction_error", sa.Text),
     sa.Column("extraction_due_at", UTCDateTime, index=True),
+    sa.Column("changed_at", UTCDateTime),  # the store's clock: its stored content last changed (0017)
     sa.UniqueConstraint("source_id", "guid"),
     sa.Index("ix_articles_published_at_id", "published_at", "id"),
     # id too: a source's page is ordered by (published_at, id), and PostgreSQL, unlike SQLite,

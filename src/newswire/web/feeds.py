@@ -81,8 +81,12 @@ class Feed:
 
     @property
     def last_modified(self) -> datetime:
-        """When the newest change among the items was stored."""
-        return max((max(a.first_seen_at, a.updated_at or a.first_seen_at) for a in self.items), default=EPOCH)
+        """When the newest change among the items was stored: its first sight, the feed's
+        update of it, or the store's own change time (a refresh's update, its page's text
+        extracted), which moves when an entry's content does though what readers see as its
+        ``updated`` does not."""
+        return max((max(a.first_seen_at, a.updated_at or a.first_seen_at, a.changed_at or a.first_seen_at)
+                    for a in self.items), default=EPOCH)
 
     def item_id(self, article: Article) -> str:
         return f"{self.base_url}articles/{article.id}"

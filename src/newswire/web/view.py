@@ -8,7 +8,6 @@ item looks exactly like a served one. Templates live in
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from newswire.models import Article, SearchHit
-from newswire.store.search import parse_query
 from newswire.sources.redact import redact_text, redact_url
 from newswire.sources.failures import failure_detail, failure_in_words
 from newswire.web.categories import category_path
@@ -82,26 +80,6 @@ def safe_href(url: str | None) -> str | None:
     if url and urlsplit(url).scheme.lower() in ("http", "https"):
         return url
     return None
-
-
-SNIPPET_CHARS = 320
-
-
-def mark_words(text: str, query: str, limit: int = SNIPPET_CHARS) -> Markup:
-    """``text`` (plain, cut to ``limit`` characters at a space) escaped, with the words of a
-    search ``query`` (as the store's parser reads it: words, phrases, prefix*) in <mark>."""
-    if len(text) > limit:
-        text = text[:limit - 3].rsplit(" ", 1)[0] + "…"
-    words = sorted({(w, t.kind == "prefix") for t in parse_query(query) for w in t.words}, key=lambda p: -len(p[0]))
-    if not words:
-        return Markup.escape(text)
-    pattern = re.compile("|".join(rf"\b{re.escape(w)}" + (r"\w*" if prefix else r"\b") for w, prefix in words),
-                         re.IGNORECASE)
-    out, at = [], 0
-    for match in pattern.finditer(text):
-        out += [Markup.escape(text[at:match.start()]), Markup("<mark>%s</mark>") % match.group(0)]
-        at = match.end()
-    return Markup("").join([*out, Markup.escape(text[at:])])
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from newswire.errors import NotFound
 from newswire.models import Article
@@ -26,7 +27,7 @@ from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, MAX_QUERY, id_or_404, 
 from newswire.web.queries import list_page
 from newswire.web.reader_view import reader_context, reader_of
 from newswire.web.state import store_of
-from newswire.web.view import WireItem, mark_words, path_quote, render_page, safe_href
+from newswire.web.view import WireItem, path_quote, render_page, safe_href
 
 WIRE_PAGE_SIZE = 30
 SIDEBAR_SIZE = 20
@@ -259,12 +260,15 @@ def search_page(request: Request, q: str = "", order: str = "newest", before: st
 
 def _newest_matches(store: Store, q: str, before: str | None) -> tuple[list[WireItem], str | None]:
     """The page of ``/api/v1/articles?q=`` (its JSON twin: the same query, copies left out, the
-    same cursor), with the query's words marked; and the link to older matches."""
+    same cursor), each with the snippet "Best match" shows it with (the store's, from its
+    page's text when only that matches); and the link to older matches."""
     try:
         page = list_page(store, q=q, before=before, limit=SEARCH_LIMIT)
     except BadRequest:
         raise BadRequest("That link to older matches is not valid.") from None
-    items = [replace(item, snippet_html=mark_words(item.snippet, q)) for item in wire_items(store, page.items)]
+    snippets = store.search_snippets(q, [a.id for a in page.items])
+    items = [replace(item, snippet_html=Markup(snippets[item.id])) if item.id in snippets else item
+             for item in wire_items(store, page.items)]  # not in snippets: removed meanwhile
     return items, "/search?" + urlencode({"q": q, "order": "newest", "before": page.next}) if page.next else None
 
 
