@@ -71,7 +71,7 @@ class Fetcher:
         self._guard = AddressGuard(policy, resolver)
         self.settings = settings
         self.max_bytes = _either(max_bytes, settings.max_response_bytes)
-        limit = _either(concurrency, settings.concurrency)
+        limit = self.concurrency = _either(concurrency, settings.concurrency)
         self._limits = RequestLimits(limit, _either(per_host_concurrency, settings.per_host_concurrency),
                                      interval=_either(host_interval, settings.host_interval), gate=host_gate)
         self.total_timeout = _either(total_timeout, settings.total_timeout)
