@@ -7,6 +7,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 
+from sqlalchemy import event
+
 from newswire.enrich.dedupe import prepare_copy_text
 from newswire.service.copies import text_key
 from newswire.testing import LOOPBACK
@@ -46,6 +48,29 @@ async def test_three_formats_are_stored_with_bylines_and_second_pass_is_304(stor
     assert store.article_count() == 15
     last = feed_server.hits("/outlet0/feed")[-1]
     assert last.headers.get("if-none-match")
+
+
+async def test_an_unchanged_pass_costs_statements_per_write_not_per_feed(store, feed_server):
+    """All 304: each write of the pass (however many feeds it holds) sends at most a savepoint,
+    one UPDATE and its release; no other statement, no transaction without a write."""
+    urls = [outlet_feed(feed_server, i, n=1)[2] for i in range(12)]
+    await refresh_all(store, [store.add_source(u) for u in urls])
+    sources = store.list_sources()
+    statements: list[str] = []
+    transactions: list[bool] = []
+    listeners = {"before_cursor_execute": lambda conn, cursor, statement, *rest: statements.append(statement.split()[0]),
+                 "begin": lambda conn: transactions.append(True)}
+    for name, listener in listeners.items():
+        event.listen(store._engine, name, listener)
+    try:
+        again = await refresh_all(store, sources)
+    finally:
+        for name, listener in listeners.items():
+            event.remove(store._engine, name, listener)
+    assert [r.outcome for r in again] == ["not-modified"] * 12
+    writes = [s for s in statements if s.upper() not in ("BEGIN",)]  # SQLite's BEGIN IMMEDIATE
+    assert writes.count("UPDATE") <= len(transactions) and len(writes) <= 3 * len(transactions)
+    assert len(transactions) <= 12
 
 
 async def test_article_keeps_authors_source_and_time(store, feed_server):
