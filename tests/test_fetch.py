@@ -11,7 +11,8 @@ import struct
 import threading
 import time
 import zlib
-from typing import Iterator
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import brotli
 import httpcore
@@ -337,9 +338,10 @@ async def test_connection_refused() -> None:
     assert error.__cause__ is not None
 
 
-@pytest.fixture
-def resetting_server() -> Iterator[str]:
-    """Accepts, reads the request, then resets the connection (RST, not FIN)."""
+@contextmanager
+def raw_server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A server on 127.0.0.1 that reads each connection's request, then hands the connection to
+    ``answer``; the URL of a feed on it."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -351,40 +353,41 @@ def resetting_server() -> Iterator[str]:
             except OSError:
                 return
             conn.recv(65536)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
+            answer(conn)
 
     threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
-    listener.shutdown(socket.SHUT_RDWR)
-    listener.close()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+
+
+@pytest.fixture
+def resetting_server() -> Iterator[str]:
+    """Accepts, reads the request, then resets the connection (RST, not FIN)."""
+    def reset(conn: socket.socket) -> None:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    with raw_server(reset) as url:
+        yield url
 
 
 @pytest.fixture
 def closing_server() -> Iterator[tuple[str, list[int]]]:
     """Answers each connection's first request with a keep-alive 304, then closes it, as a
     server does with idle connections; one item in the list for each connection closed."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
     served: list[int] = []
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            conn.recv(65536)
-            conn.sendall(b'HTTP/1.1 304 Not Modified\r\nETag: "1"\r\nContent-Length: 0\r\n\r\n')
-            conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-            served.append(1)  # after the close: on loopback its FIN has reached the client
+    def answer_and_close(conn: socket.socket) -> None:
+        conn.sendall(b'HTTP/1.1 304 Not Modified\r\nETag: "1"\r\nContent-Length: 0\r\n\r\n')
+        conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        served.append(1)  # after the close: on loopback its FIN has reached the client
 
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed", served
-    listener.shutdown(socket.SHUT_RDWR)
-    listener.close()
+    with raw_server(answer_and_close) as url:
+        yield url, served
 
 
 async def test_a_connection_the_server_closed_while_idle_is_not_reused(closing_server) -> None:
