@@ -11,7 +11,8 @@ import struct
 import threading
 import time
 import zlib
-from typing import Iterator
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import brotli
 import httpcore
@@ -70,6 +71,17 @@ async def test_conditional_get_sends_validators_and_304_keeps_them(feed_server: 
     assert sent["if-none-match"] == first.etag
     assert sent["if-modified-since"] == first.last_modified
     assert "if-none-match" not in feed_server.hits("/feed")[0].headers
+
+
+async def test_a_304_leaves_the_connection_open_for_the_next_feed(feed_server: FeedServer) -> None:
+    """An unchanged pass over a host's feeds reuses one connection, as a pass of 200s does: a 304
+    (no body) must not make the client close it."""
+    urls = [feed_server.add(f"/feed{i}", RSS) for i in range(4)]
+    async with Fetcher(LOOPBACK, per_host_concurrency=1) as fetcher:
+        first = [await fetcher.fetch(url) for url in urls]
+        again = [await fetcher.fetch(url, etag=f.etag) for url, f in zip(urls, first)]
+    assert [r.status for r in again] == [304] * 4
+    assert len({r.peer for r in feed_server.requests}) == 1
 
 
 async def test_304_with_new_validators_replaces_the_old(feed_server: FeedServer) -> None:
@@ -326,9 +338,10 @@ async def test_connection_refused() -> None:
     assert error.__cause__ is not None
 
 
-@pytest.fixture
-def resetting_server() -> Iterator[str]:
-    """Accepts, reads the request, then resets the connection (RST, not FIN)."""
+@contextmanager
+def raw_server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A server on 127.0.0.1 that reads each connection's request, then hands the connection to
+    ``answer``; the URL of a feed on it."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -340,13 +353,53 @@ def resetting_server() -> Iterator[str]:
             except OSError:
                 return
             conn.recv(65536)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
+            answer(conn)
 
     threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
-    listener.shutdown(socket.SHUT_RDWR)
-    listener.close()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+
+
+@pytest.fixture
+def resetting_server() -> Iterator[str]:
+    """Accepts, reads the request, then resets the connection (RST, not FIN)."""
+    def reset(conn: socket.socket) -> None:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    with raw_server(reset) as url:
+        yield url
+
+
+@pytest.fixture
+def closing_server() -> Iterator[tuple[str, list[int]]]:
+    """Answers each connection's first request with a keep-alive 304, then closes it, as a
+    server does with idle connections; one item in the list for each connection closed."""
+    served: list[int] = []
+
+    def answer_and_close(conn: socket.socket) -> None:
+        conn.sendall(b'HTTP/1.1 304 Not Modified\r\nETag: "1"\r\nContent-Length: 0\r\n\r\n')
+        conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        served.append(1)  # after the close: on loopback its FIN has reached the client
+
+    with raw_server(answer_and_close) as url:
+        yield url, served
+
+
+async def test_a_connection_the_server_closed_while_idle_is_not_reused(closing_server) -> None:
+    """A kept connection that the server has closed reads as such (``transport._KeptStream``),
+    so the next request opens a new one rather than failing on the dead one."""
+    url, served = closing_server
+    async with Fetcher(LOOPBACK) as fetcher:
+        for attempt in range(3):
+            while len(served) < attempt:  # until the server has closed the last connection
+                await asyncio.sleep(0.01)
+            assert (await fetcher.fetch(url, etag='"1"')).status == 304
+    assert len(served) == 3
 
 
 async def test_connection_reset(resetting_server: str) -> None:

@@ -3,14 +3,17 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
+
+from sqlalchemy import event
 
 from newswire.enrich.dedupe import prepare_copy_text
 from newswire.service.copies import text_key
 from newswire.testing import LOOPBACK
 from newswire.fetch import Fetcher
-from newswire.service.update import Refresher
+from newswire.service.update import Refresher, _Writer
 from newswire.testing import samples
 from newswire.testing.feedserver import Response
 
@@ -45,6 +48,29 @@ async def test_three_formats_are_stored_with_bylines_and_second_pass_is_304(stor
     assert store.article_count() == 15
     last = feed_server.hits("/outlet0/feed")[-1]
     assert last.headers.get("if-none-match")
+
+
+async def test_an_unchanged_pass_costs_statements_per_write_not_per_feed(store, feed_server):
+    """All 304: each write of the pass (however many feeds it holds) sends at most a savepoint,
+    one UPDATE and its release; no other statement, no transaction without an UPDATE."""
+    urls = [outlet_feed(feed_server, i, n=1)[2] for i in range(12)]
+    await refresh_all(store, [store.add_source(u) for u in urls])
+    sources = store.list_sources()
+    statements: list[str] = []
+    transactions: list[bool] = []
+    listeners = {"before_cursor_execute": lambda conn, cursor, statement, *rest: statements.append(statement.split()[0]),
+                 "begin": lambda conn: transactions.append(True)}
+    for name, listener in listeners.items():
+        event.listen(store._engine, name, listener)
+    try:
+        again = await refresh_all(store, sources)
+    finally:
+        for name, listener in listeners.items():
+            event.remove(store._engine, name, listener)
+    assert [r.outcome for r in again] == ["not-modified"] * 12
+    writes = [s for s in statements if s.upper() not in ("BEGIN",)]  # SQLite's BEGIN IMMEDIATE
+    assert writes.count("UPDATE") == len(transactions) <= 12  # one each, as many as the writes
+    assert len(writes) <= 3 * len(transactions)
 
 
 async def test_article_keeps_authors_source_and_time(store, feed_server):
@@ -174,3 +200,43 @@ async def test_enrichers_see_new_and_changed_ids_and_cannot_break_ingest(store, 
     ids = sorted(a.id for a in store.list_articles().items)
     edited_id = store.search("edited")[0].article_id
     assert seen == [(ids, []), ([], [edited_id])]
+
+
+async def test_enrichment_falling_behind_holds_the_writer_and_the_fetchers_back(store, feed_server, monkeypatch):
+    """With a step slower than fetching, at most ``MAX_PENDING`` stored batches wait for their
+    enrichment (counted from the database: stored articles less those enriched), new refreshes
+    wait before fetching (counted from the feed server's requests), and every article stored is
+    enriched once. The first batch is held until the writer waits for it: the bound is reached,
+    not merely never crossed."""
+    monkeypatch.setattr(_Writer, "MAX_BATCH", 1)  # one feed a batch: batches are counted in feeds
+    per_feed, feeds = 2, 14
+    sources = [store.add_source(outlet_feed(feed_server, i, n=per_feed)[2]) for i in range(feeds)]
+    enriched: list[int] = []
+    seen: list[tuple[int, int]] = []  # at each batch: (stored and not enriched, feeds fetched and not enriched)
+    held: list[bool] = []
+    refresher: Refresher
+
+    def held_until(condition) -> bool:  # the deadline only turns a hang into a failure
+        deadline = time.monotonic() + 30
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return condition()
+
+    class SlowStep:
+        def after_store(self, store, new_ids, updated_ids):
+            if not enriched:
+                limit = _Writer.MAX_PENDING + refresher.in_progress_limit
+                held.append(held_until(lambda: refresher._writer.waiting_for_enrichment.is_set()
+                                       and len(feed_server.requests) >= limit))
+            seen.append((store.article_count() - len(enriched),
+                         len(feed_server.requests) - len(enriched) // per_feed))
+            enriched.extend(new_ids)
+
+    async with Fetcher(LOOPBACK, concurrency=2) as fetcher:
+        async with Refresher(store, fetcher, clock=lambda: NOW, enrichers=[SlowStep()]) as refresher:
+            assert refresher.in_progress_limit == 2 + 2 * 1 < feeds - _Writer.MAX_PENDING
+            results = await refresher.refresh_many(sources)
+    assert held == [True] and all(r.new == per_feed for r in results)
+    assert max(stored for stored, _ in seen) == _Writer.MAX_PENDING * per_feed
+    assert max(fetched for _, fetched in seen) == _Writer.MAX_PENDING + refresher.in_progress_limit
+    assert sorted(enriched) == sorted(a.id for a in store.list_articles(limit=100, include_copies=True).items)

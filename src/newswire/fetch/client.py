@@ -71,7 +71,7 @@ class Fetcher:
         self._guard = AddressGuard(policy, resolver)
         self.settings = settings
         self.max_bytes = _either(max_bytes, settings.max_response_bytes)
-        limit = _either(concurrency, settings.concurrency)
+        limit = self.concurrency = _either(concurrency, settings.concurrency)
         self._limits = RequestLimits(limit, _either(per_host_concurrency, settings.per_host_concurrency),
                                      interval=_either(host_interval, settings.host_interval), gate=host_gate)
         self.total_timeout = _either(total_timeout, settings.total_timeout)
@@ -145,6 +145,10 @@ class Fetcher:
         """The result of the final response, or the error its status means."""
         status = response.status_code
         if status == 304:
+            # A 304 has no body, but until the client has read its (empty) end, httpcore closes
+            # the connection rather than keep it for the host's next feed: a new TCP (and TLS)
+            # connection for every unchanged feed of a host.
+            await response.aread()
             return _result(chain, response, b"", etag, last_modified)
         if 200 <= status < 300:
             return _result(chain, response, await self._read_body(response, chain.url), None, None)

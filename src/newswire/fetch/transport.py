@@ -13,6 +13,7 @@ httpx ones, at the fetcher's single boundary.
 
 from __future__ import annotations
 
+import select
 import ssl
 import typing
 
@@ -37,11 +38,14 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
-                return await self._backend.connect_tcp(
+                stream = await self._backend.connect_tcp(
                     address, port, timeout=timeout, local_address=local_address,
                     socket_options=socket_options)
             except httpcore.ConnectError as exc:
                 failure = exc
+            else:
+                sock = stream.get_extra_info("socket")  # asyncio's TransportSocket, or a socket
+                return _KeptStream(stream, sock) if sock is not None else stream
         assert failure is not None  # the guard never returns an empty list
         raise failure
 
@@ -52,6 +56,43 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
+
+
+class _KeptStream(httpcore.AsyncNetworkStream):
+    """A connection's stream that answers httpcore's "is_readable" cheaply. The pool asks it of
+    every idle connection each time it hands out a request or takes one back (a readable idle
+    connection is one the server closed), so with a few dozen connections kept alive it is
+    asked thousands of times in a pass; anyio's answer rebuilds every attribute of the socket
+    each time, a ``getpeername`` call included. Here it is one ``poll`` of the socket."""
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream, sock: typing.Any):
+        self._stream = stream
+        self._sock = sock
+        self._poll = select.poll() if hasattr(select, "poll") else None
+        if self._poll is not None:
+            self._poll.register(sock.fileno(), select.POLLIN)
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        return _KeptStream(await self._stream.start_tls(ssl_context, server_hostname, timeout), self._sock)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        if info != "is_readable":
+            return self._stream.get_extra_info(info)
+        if self._sock.fileno() < 0:  # closed: as httpcore, call it readable (its next read is the end)
+            return True
+        if self._poll is None:
+            return bool(select.select([self._sock], [], [], 0)[0])
+        return bool(self._poll.poll(0))
 
 
 class _ResponseStream(httpx.AsyncByteStream):

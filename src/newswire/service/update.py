@@ -7,7 +7,11 @@
 source and the others go on. So is an error that is nobody's feed's fault (a bug in a stage, a
 parse worker killed, a malformed setting): logged with its traceback and recorded on the source
 as "internal-error"; a process pool broken by a dead worker is replaced. Writes go through one writer thread
-that batches whatever is waiting (see ``_Writer``). Nothing is parsed or written on the event
+that batches whatever is waiting (see ``_Writer``); the enrichment steps follow the writes on a
+thread of their own, at most ``_Writer.MAX_PENDING`` batches behind, and the refreshes in
+progress are bounded too (``Refresher.in_progress_limit``): when enrichment falls behind, the
+writer waits for it and new refreshes wait before fetching, so memory stays bounded however
+many sources a pass has. Nothing is parsed or written on the event
 loop, which in ``newswire run`` is also the web server's: parsing runs in worker processes when
 refreshing many feeds (so the writer thread, where SQLite does its work without the GIL, and the
 event loop keep a core to themselves), else on a parse thread.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -97,6 +102,11 @@ class Refresher:
         self._owns_fetcher = fetcher is None
         self._clock = clock
         self._writer = _Writer(store, enrichers)
+        # Refreshes hold their fetched and parsed feed until it is written: bounding how many are
+        # in progress bounds that memory when writing (or the enrichment the writer waits for)
+        # is slower than fetching. Room enough for a full fetch concurrency and two write batches.
+        self.in_progress_limit = self._fetcher.concurrency + 2 * self._writer.MAX_BATCH
+        self._in_progress = asyncio.Semaphore(self.in_progress_limit)
         self._prepare = any(getattr(step, "takes_prepared", False) for step in enrichers)
         self._parse_processes = parse_processes
         self._parser: Executor = (
@@ -134,7 +144,12 @@ class Refresher:
         return list(await asyncio.gather(*(one(s) for s in sources)))
 
     async def refresh(self, source: Source) -> UpdateResult:
-        """Fetch, parse and store one source; never raises (but may be cancelled)."""
+        """Fetch, parse and store one source; never raises (but may be cancelled). Waits first,
+        before fetching, while ``in_progress_limit`` refreshes are under way."""
+        async with self._in_progress:
+            return await self._refresh(source)
+
+    async def _refresh(self, source: Source) -> UpdateResult:
         now = self._clock()
         entries: Sequence[Entry] = ()
         prepared: Mapping[bytes, Any] = {}
@@ -214,9 +229,16 @@ class _Writer:
     """The one writer. Refreshes that arrive while a batch is being written are written together
     in the next batch, one savepoint each and one commit for all: under load the batches grow
     and commits (SQLite's costliest step with a full-text index) stay few; when idle, each
-    refresh is written at once."""
+    refresh is written at once.
+
+    Each batch written is then enriched, in storage order, on the enrichment thread. At most
+    ``MAX_PENDING`` batches are stored and not yet enriched (the one being written counted): the
+    writer waits for a slot before it writes the next, so a fast fetch cannot pile stored batches
+    (their ids and prepared texts) up in memory behind a slow enrichment. Nothing stored goes
+    unenriched: the writer only waits, and closing finishes every batch."""
 
     MAX_BATCH = 50
+    MAX_PENDING = 2  # one batch being enriched while the next is written
 
     def __init__(self, store: Store, enrichers: Sequence[Enricher] = ()):
         self._store = store
@@ -225,6 +247,8 @@ class _Writer:
         # Enrichment runs on a thread of its own, in storage order, so the next batch's writes
         # (where SQLite works without the GIL) overlap this batch's copy and story detection.
         self._enricher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-enrich")
+        self._slots = threading.BoundedSemaphore(self.MAX_PENDING)
+        self.waiting_for_enrichment = threading.Event()  # set while the writer waits for a slot
         if self._enrichers:
             self._enricher_thread.submit(self._prepare)
         self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], Mapping[bytes, Any], asyncio.Future]] = []
@@ -243,6 +267,10 @@ class _Writer:
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         while self._queue:
+            # One turn of the loop first, so that refreshes that are ready join this batch: an
+            # unchanged pass's writes take a fraction of a millisecond, and without it most batches
+            # held one or two feeds, each a handoff to the writer thread (half the batches with it).
+            await asyncio.sleep(0)
             batch, self._queue = self._queue[:self.MAX_BATCH], self._queue[self.MAX_BATCH:]
             try:
                 results = await loop.run_in_executor(self._executor, self._write, batch)
@@ -262,12 +290,35 @@ class _Writer:
                     future.set_result(result)
 
     def _write(self, batch: list) -> list[StoreResult | Exception]:
-        """Runs on the writer thread. New teasers (and a full-text source's new articles) are
-        written pending extraction in the same transaction (``Store.save_refreshes``' ``teaser``),
-        so no crash between the write and a later step can leave one behind. A permanent
-        redirect to a URL another source already follows keeps the old URL rather than breaking the unique constraint. An unexpected
-        error (a bug, not a ``NewswireError``) in a batch sends each refresh again on its own, so
-        that it fails only the refresh that causes it."""
+        """Runs on the writer thread. With enrichment steps, waits first for a slot among the
+        ``MAX_PENDING`` (see the class), then hands what it wrote to the enrichment thread,
+        which frees the slot when done."""
+        if not self._enrichers:
+            return self._write_batch(batch)[0]
+        if not self._slots.acquire(blocking=False):
+            self.waiting_for_enrichment.set()
+            self._slots.acquire()
+            self.waiting_for_enrichment.clear()
+        enriching = False
+        try:
+            results, new_ids, updated_ids, prepared = self._write_batch(batch)
+            if new_ids or updated_ids:
+                self._enricher_thread.submit(self._enrich, new_ids, updated_ids, prepared)
+                enriching = True
+            return results
+        finally:
+            if not enriching:
+                self._slots.release()
+
+    def _write_batch(self, batch: list) -> tuple[list[StoreResult | Exception], list[int], list[int],
+                                                  dict[bytes, Any]]:
+        """Write ``batch``: each refresh's result, and the ids written with their prepared texts.
+        New teasers (and a full-text source's new articles) are written pending extraction in the
+        same transaction (``Store.save_refreshes``' ``teaser``), so no crash between the write and
+        a later step can leave one behind. A permanent redirect to a URL another source already
+        follows keeps the old URL rather than breaking the unique constraint. An unexpected error
+        (a bug, not a ``NewswireError``) in a batch sends each refresh again on its own, so that
+        it fails only the refresh that causes it."""
         refreshes = []
         prepared: dict[bytes, Any] = {}
         for source, update, entries, texts, _ in batch:
@@ -288,9 +339,7 @@ class _Writer:
         stored = [r for r in results if isinstance(r, StoreResult)]
         new_ids = [i for r in stored for i in r.new_ids]
         updated_ids = [i for r in stored for i in r.updated_ids]
-        if (new_ids or updated_ids) and self._enrichers:
-            self._enricher_thread.submit(self._enrich, new_ids, updated_ids, prepared)
-        return results
+        return results, new_ids, updated_ids, prepared
 
     def _write_alone(self, refresh: tuple[int, SourceUpdate, Sequence[Entry]]) -> StoreResult | Exception:
         try:
@@ -310,6 +359,13 @@ class _Writer:
                 log.exception("enrich: %s could not start", type(enricher).__name__)
 
     def _enrich(self, new_ids: list[int], updated_ids: list[int], prepared: Mapping[bytes, Any]) -> None:
+        """Runs on the enrichment thread: one stored batch through every step, then its slot is free."""
+        try:
+            self._enrich_batch(new_ids, updated_ids, prepared)
+        finally:
+            self._slots.release()
+
+    def _enrich_batch(self, new_ids: list[int], updated_ids: list[int], prepared: Mapping[bytes, Any]) -> None:
         for enricher in self._enrichers:
             try:
                 if prepared and getattr(enricher, "takes_prepared", False):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from typing import Any, Collection
+from typing import Any, Collection, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -152,6 +152,38 @@ def delete(conn: Connection, source_id: int) -> bool:
         return False
     categories_changed(conn)
     return True
+
+
+# Fields a refresh outcome always writes, and those it may leave as stored (``_OPTIONAL``) that
+# ``update_many`` writes as COALESCE(new, stored). Not ``feed_url``: a moved feed's new URL can
+# meet the unique constraint, which a refresh must meet alone (``Store.save_refreshes``).
+_ALWAYS = ("last_fetched_at", "last_status", "last_error", "consecutive_failures", "next_due_at",
+           "lease_owner", "lease_until")
+_KEPT_UNLESS_GIVEN = tuple(name for name in _OPTIONAL if name != "feed_url")
+_UPDATE_MANY = (
+    sa.update(sources).where(sources.c.id == sa.bindparam("b_id"))
+    .values({**{name: sa.bindparam(f"b_{name}", type_=sources.c[name].type) for name in _ALWAYS},
+             **{name: sa.func.coalesce(sa.bindparam(f"b_{name}", type_=sources.c[name].type), sources.c[name])
+                for name in _KEPT_UNLESS_GIVEN}}))
+
+
+def fits_update_many(update: SourceUpdate) -> bool:
+    """Whether ``update_many`` can write this outcome: any that does not move the feed."""
+    return update.feed_url is None
+
+
+def update_many(conn: Connection, updates: Sequence[tuple[int, SourceUpdate]]) -> int:
+    """Write several refresh outcomes (each ``fits_update_many``) in one statement, in order; the
+    number of rows written, which is ``len(updates)`` unless a source is missing. An unchanged
+    pass writes one of these per batch rather than a statement (and a savepoint) per feed."""
+    if not updates:
+        return 0
+    rows = []
+    for source_id, update in updates:
+        values = update_values(update)
+        rows.append({"b_id": source_id, **{f"b_{name}": values[name] for name in _ALWAYS},
+                     **{f"b_{name}": values.get(name) for name in _KEPT_UNLESS_GIVEN}})
+    return conn.execute(_UPDATE_MANY, rows).rowcount
 
 
 def update_values(update: SourceUpdate) -> dict[str, Any]:

@@ -289,7 +289,8 @@ class Store(ReaderStateMethods):
         """Several refreshes in one transaction, each in a savepoint of its own: one refresh's
         failure rolls back only that refresh and comes back in its place as the error
         (NotFound or StorageError); the others are stored. One commit for many feeds is what
-        keeps SQLite's full-text index fast. ``teaser``: as for ``save_refresh``. Raises
+        keeps SQLite's full-text index fast. Outcomes with no entries (unchanged feeds, failures)
+        next to each other share one statement (``_update_sources``) unless one of them fails. ``teaser``: as for ``save_refresh``. Raises
         StorageError only if the commit fails (or
         creating the authors and categories beforehand, see ``_create_names``)."""
         self._create_names([entry for _, _, entries in refreshes for entry in entries])
@@ -297,8 +298,9 @@ class Store(ReaderStateMethods):
         known = articles.NameIds(ChainMap(found.authors, self._names.authors),  # type: ignore[arg-type]
                                  ChainMap(found.categories, self._names.categories))  # type: ignore[arg-type]
         results: list[StoreResult | NewswireError] = []
-        with self._write() as conn:
-            for source_id, update, entries in refreshes:
+
+        def save_each(batch: Sequence[tuple[int, SourceUpdate, Sequence[Entry]]]) -> None:
+            for source_id, update, entries in batch:
                 found_here = articles.NameIds()
                 try:
                     with translate_errors(), conn.begin_nested():
@@ -307,8 +309,40 @@ class Store(ReaderStateMethods):
                     results.append(error)
                 else:
                     found.merge(found_here)
+
+        def save_plain(plain: list[tuple[int, SourceUpdate, Sequence[Entry]]]) -> None:
+            if len(plain) > 1 and self._update_sources(conn, [(source_id, update) for source_id, update, _ in plain]):
+                results.extend(StoreResult() for _ in plain)
+            else:
+                save_each(plain)
+
+        with self._write() as conn:
+            plain: list[tuple[int, SourceUpdate, Sequence[Entry]]] = []  # outcomes without entries, held back
+            for refresh in refreshes:
+                if not refresh[2] and sources.fits_update_many(refresh[1]):
+                    plain.append(refresh)
+                    continue
+                save_plain(plain)  # first: the refreshes are written in order
+                plain = []
+                save_each([refresh])
+            save_plain(plain)
         self._names.merge(found)
         return results
+
+    @staticmethod
+    def _update_sources(conn: Connection, outcomes: list[tuple[int, SourceUpdate]]) -> bool:
+        """Outcomes with no entries to write (unchanged feeds', failures') in one statement and one
+        savepoint, rather than a statement and a savepoint each: an unchanged pass's writes. False,
+        with nothing written, when a source is missing (removed while it was fetched) or the
+        statement fails: then each is written on its own, so that the failure is its alone."""
+        try:
+            with translate_errors(), conn.begin_nested() as savepoint:
+                if sources.update_many(conn, outcomes) == len(outcomes):
+                    return True
+                savepoint.rollback()
+        except StorageError:
+            pass
+        return False
 
     def _create_names(self, entries: Sequence[Entry]) -> None:
         """PostgreSQL: commit the author and category rows a write links to before the write,
@@ -316,8 +350,9 @@ class Store(ReaderStateMethods):
         transaction for a whole batch of refreshes, two workers' writes that each created a name
         the other needed deadlocked, and PostgreSQL failed one of the refreshes (storage-error,
         the source backed off). Here a writer waits at most for another's few inserts, made in
-        the same (key) order. SQLite has one writer at a time: nothing to do."""
-        if self.dialect != "postgresql":
+        the same (key) order. SQLite has one writer at a time: nothing to do; nor with no entries
+        (an unchanged pass), which would cost a transaction for nothing."""
+        if self.dialect != "postgresql" or not entries:
             return
         found = articles.NameIds()
         with self._write() as conn:

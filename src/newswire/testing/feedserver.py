@@ -32,6 +32,7 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]
+    peer: tuple[str, int] | None = None  # the client's address and port: one per connection
 
 
 Handler = Callable[[Request], Response]
@@ -126,7 +127,8 @@ class FeedServer:
             return [r for r in self.requests if r.path == path]
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
-        request = Request(h.command, h.path, {k.lower(): v for k, v in h.headers.items()})
+        request = Request(h.command, h.path, {k.lower(): v for k, v in h.headers.items()},
+                          tuple(h.client_address[:2]))  # type: ignore[arg-type]
         with self._lock:
             if self._record:
                 self.requests.append(request)
