@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from newswire.enrich import story_score
 from newswire.enrich.stories import StoryClusterer, named_entities, significant_words
+from newswire.enrich.story_text import with_surnames
 from newswire.testing.corpus import build_corpus
 
 T0 = datetime(2025, 9, 17, 8, 0, tzinfo=timezone.utc)
@@ -145,6 +146,9 @@ def test_features():
     assert named_entities("Council in Maple Harbour voted. Maple Harbour library, said Tom Nook.") == \
         {"maple harbour", "tom nook"}
     assert named_entities("Maple Harbour Council Approves New Route", is_title=True) == set()
+    # named in full once, by surname after: both forms meet
+    assert with_surnames(named_entities("Coach Ines Quesnel resigned. Later, Quesnel said so.")) == \
+        {"coach ines quesnel", "quesnel"}
     assert significant_words("The councils delayed the votes") == ["council", "delay", "vot"]
 
 

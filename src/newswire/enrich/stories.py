@@ -70,7 +70,7 @@ from typing import Hashable, Iterable
 from newswire.enrich import story_score
 from newswire.enrich.story_text import lead_of as _lead_of
 from newswire.enrich.dedupe import Boilerplate
-from newswire.enrich.story_text import named_entities, significant_words, without_boilerplate
+from newswire.enrich.story_text import named_entities, significant_words, with_surnames, without_boilerplate
 
 TITLE_WEIGHT = 2.0  # a title word counts twice in the vector: headlines name the event
 # Two events of one kind (two arrests of one team's players, two quakes in one province) share
@@ -313,8 +313,10 @@ class StoryClusterer:
     def _member(self, doc_id: Hashable, title: str, lead_text: str, at: datetime, *, copy: bool) -> _Member:
         lead = _lead_of(lead_text, LEAD_WORDS)
         title_words = significant_words(title)
-        text_entities = frozenset(named_entities(lead))
-        entities = text_entities | named_entities(title, is_title=True)
+        # Surnames count as names of their own: ECB+ precision 0.946 -> 0.950 (fitted on one
+        # half, checked on the other: 0.963 -> 0.976 and 0.917 -> 0.934), headlines F1 0.879 -> 0.895.
+        text_entities = frozenset(with_surnames(named_entities(lead)))
+        entities = text_entities | with_surnames(named_entities(title, is_title=True))
         terms = Counter(significant_words(lead))
         for word in title_words:
             terms[word] += TITLE_WEIGHT

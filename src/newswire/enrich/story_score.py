@@ -87,8 +87,8 @@ class Weights:
     coefficients: tuple[float, ...]
 
 
-WEIGHTS = Weights(-0.88, (0.47, 0.67, 0.6, -0.14, -6.6, 4.73, -0.21, 4.5, -2.14, 3.04, -1.45, 1.48, -3.38, -10.39, 3.37))
-MERGE_WEIGHTS = Weights(-2.45, (2.3, 1.64, 1.42, -0.79, 2.0, 0.03, 3.66, -5.88, -6.02))
+WEIGHTS = Weights(-0.64, (0.21, 1.2, 0.52, -0.15, -6.68, 4.52, -0.35, 3.59, -1.7, 3.59, -1.7, 1.14, -3.47, -10.27, 3.61))
+MERGE_WEIGHTS = Weights(-2.16, (2.41, 1.49, 1.24, -0.76, 2.6, -0.23, 3.05, -5.65, -6.35))
 JOIN_PROBABILITY = 0.65
 # Merge two stories at odds of 3 to 2: a merge cannot be undone and joins whole groups. The
 # headline stream has a cliff below: at 0.55 one chain of market stories can join (precision

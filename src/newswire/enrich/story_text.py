@@ -106,6 +106,15 @@ def named_entities(text: str, *, is_title: bool = False) -> set[str]:
     return found
 
 
+def with_surnames(names: set[str]) -> set[str]:
+    """``names`` and the last word of each longer one: a report names a person in full once and
+    by surname after ("Reggie Bush ... Bush said"), and another report may use the surname only.
+    Without it, two reports of one event could share fewer names than two events of one kind
+    (see ``StoryClusterer._member`` for what it changed). A generic last word ("Act",
+    "Harbour") is in many articles, and a one-word name that common stops counting as a name."""
+    return names | {name.rsplit(" ", 1)[1] for name in names if " " in name}
+
+
 def lead_of(text: str, words: int) -> str:
     """The first ``words`` words of an article's text."""
     return " ".join(text.split()[:words])
