@@ -160,3 +160,29 @@ def test_memory_stays_flat_over_a_long_run():
         clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at)
         peak = max(peak, clusterer.active_stories)
     assert peak < len(corpus.articles) / 4  # one window's stories, not the whole month's
+
+
+def test_merge_checks_remembered_centroid_products_equal_fresh_ones():
+    # The merge checks take a pair's centroid product from the last one and the members that
+    # joined since (``_centroid_product``); it must be the product taken afresh, through joins,
+    # merges (absorbed stories void it) and long stories (only the latest members are kept).
+    from newswire.enrich.stories import _dot
+
+    corpus = build_corpus(events=120, seed=3)
+    clusterer = StoryClusterer()
+    remembered = clusterer._centroid_product
+    checks = {"calls": 0, "reused": 0}
+
+    def checked(a, b):
+        key = (min(a.number, b.number), max(a.number, b.number))
+        checks["reused"] += key in clusterer._products
+        checks["calls"] += 1
+        product = remembered(a, b)
+        assert abs(product - _dot(a.centroid, b.centroid)) < 1e-9
+        return product
+
+    clusterer._centroid_product = checked
+    merges = 0
+    for a in corpus.articles:
+        merges += bool(clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at).merged)
+    assert checks["reused"] > checks["calls"] / 2 and merges > 0
