@@ -162,12 +162,14 @@ def test_memory_stays_flat_over_a_long_run():
     assert peak < len(corpus.articles) / 4  # one window's stories, not the whole month's
 
 
-def test_merge_checks_remembered_centroid_products_equal_fresh_ones():
+def test_merge_checks_remembered_centroid_products_equal_fresh_ones(monkeypatch):
     # The merge checks take a pair's centroid product from the last one and the members that
     # joined since (``_centroid_product``); it must be the product taken afresh, through joins,
     # merges (absorbed stories void it) and long stories (only the latest members are kept).
+    from newswire.enrich import stories
     from newswire.enrich.stories import _dot
 
+    monkeypatch.setattr(stories, "PRODUCTS_KEPT", 64)  # a bounded memory of them, reached here
     corpus = build_corpus(events=120, seed=3)
     clusterer = StoryClusterer()
     remembered = clusterer._centroid_product
@@ -186,3 +188,4 @@ def test_merge_checks_remembered_centroid_products_equal_fresh_ones():
     for a in corpus.articles:
         merges += bool(clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at).merged)
     assert checks["reused"] > checks["calls"] / 2 and merges > 0
+    assert clusterer.memory_counts()["products"] == 64
