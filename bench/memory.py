@@ -5,9 +5,9 @@
 Builds ``newswire.testing.corpus`` (fictional, deterministic) sized so ``--articles`` span
 ``--days``, pads each article to a news article's length with words from a generated Zipfian
 vocabulary (real news has tens of thousands of distinct words, the corpus a few hundred), and
-feeds it in publication order through the path the service runs: ``prepare_copy_text`` (the
-parse workers' part), ``CopyDetector.index``, then ``StoryClusterer.add`` with the copy's
-canonical as ``same_as``. At each tenth it prints the process's RSS, the state's counts (what
+feeds it in publication order through the path the service runs: ``prepare_copy_text`` and
+``LeadText.of`` (the parse workers' part), ``CopyDetector.index``, then ``StoryClusterer.add``
+with the copy's canonical as ``same_as``. At each tenth it prints the process's RSS, the state's counts (what
 is held: documents, LSH entries, stories, members kept, terms) and, with ``--trace``,
 tracemalloc's largest allocations by file:line and what grew since the previous snapshot.
 RSS includes the corpus itself (printed before feeding, as "corpus"): the state is the rest.
@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from newswire.enrich.dedupe import CopyDetector, prepare_copy_text  # noqa: E402
 from newswire.enrich.stories import StoryClusterer, lead_of  # noqa: E402
+from newswire.enrich.story_text import LeadText  # noqa: E402
 from newswire.testing.corpus import CorpusArticle, build_corpus  # noqa: E402
 
 ARTICLES_PER_EVENT = 4.55  # what build_corpus makes, copies included
@@ -111,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     for n, (article, text) in enumerate(zip(articles, texts), 1):
         prepared = prepare_copy_text(text)
         decision = detector.index(article.id, article.source_id, text, article.published_at, prepared=prepared)
-        placed = clusterer.add(article.id, article.source_id, article.title, lead_of(text), article.published_at,
-                               same_as=decision.canonical_id)
+        placed = clusterer.add(article.id, article.source_id, article.title, "", article.published_at,
+                               same_as=decision.canonical_id, prepared=LeadText.of(lead_of(text)))
         if args.check:
             digest.update(repr((decision.canonical_id, decision.repoint, placed.key, placed.created,
                                 placed.title, placed.title_doc, placed.size, placed.merged)).encode())

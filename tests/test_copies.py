@@ -92,7 +92,7 @@ def test_texts_prepared_in_the_parse_workers_give_the_same_copies(store, sources
     """The enricher indexes a text prepared beforehand (``prepare_entries``, as the parse
     workers hand it over) without preparing it again, and decides as it would have."""
     from newswire.enrich import dedupe
-    from newswire.service.copies import prepare_entries
+    from newswire.service.prepared import prepare_entries
 
     enricher = CopyEnricher(store, clock=clock)
     story = [entry(f"p{i}", "Ferry vote delayed", body(1), T0 + timedelta(minutes=i), footer=f"Footer {i}.")

@@ -189,3 +189,19 @@ def test_merge_checks_remembered_centroid_products_equal_fresh_ones(monkeypatch)
         merges += bool(clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at).merged)
     assert checks["reused"] > checks["calls"] / 2 and merges > 0
     assert clusterer.memory_counts()["products"] == 64
+
+
+def test_a_lead_prepared_beforehand_gives_the_same_decisions():
+    # The parse workers make each article's LeadText (its units, their boilerplate keys and
+    # words); the clusterer given it decides as it would from the text.
+    from newswire.enrich.stories import lead_of
+    from newswire.enrich.story_text import LeadText
+
+    corpus = build_corpus(events=80, seed=4)
+    from_text, from_prepared = StoryClusterer(), StoryClusterer()
+    for a in corpus.articles:
+        lead = lead_of(a.text + f"\n\nRead more from outlet {a.source_id}. Subscribe today.")  # a footer to learn
+        one = from_text.add(a.id, a.source_id, a.title, lead, a.published_at)
+        other = from_prepared.add(a.id, a.source_id, a.title, "", a.published_at, prepared=LeadText.of(lead))
+        assert one == other
+    assert from_text.memory_counts() == from_prepared.memory_counts()

@@ -99,3 +99,24 @@ def test_merged_story_addresses_redirect_on_pages_api_and_feeds(merged):
         listed = [[a["id"] for a in client.get(f"/api/v1/articles?story={story}&copies=true").json()["items"]]
                   for story in (younger, older)]
         assert len(listed[0]) == 3 and listed[0] == listed[1]
+
+
+def test_leads_prepared_in_the_parse_workers_give_the_same_stories(store, monkeypatch):
+    """The enricher clusters a lead prepared beforehand (``service.prepared``, as the parse
+    workers hand it over) without reading it again, and places it as it would have."""
+    from newswire.enrich import story_text
+    from newswire.service.prepared import prepare_entries
+
+    sources = [store.add_source(f"http://127.0.0.1:9/{name}/feed", name=name) for name in ("one", "two")]
+    enricher = StoryEnricher(store)
+    batches = [[entry(f"ferry-{i}", *FERRY[i], NOW - timedelta(hours=3 - i))] for i in range(3)]
+    batches.append([entry("library", *LIBRARY, NOW)])
+    prepared = prepare_entries([one for batch in batches for one in batch])
+    monkeypatch.setattr(story_text.LeadText, "of", lambda *args, **kwargs: pytest.fail("prepared again"))
+    ids = []
+    for i, batch in enumerate(batches):
+        result = store.save_refresh(sources[i % 2].id, ok(), batch)
+        enricher.after_store(store, result.new_ids, (), prepared=prepared)
+        ids += result.new_ids
+    story_ids = [a.story_id for a in sorted(store.get_articles(ids), key=lambda a: a.id)]
+    assert story_ids[0] == story_ids[1] == story_ids[2] != story_ids[3] and None not in story_ids

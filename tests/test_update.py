@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import event
 
 from newswire.enrich.dedupe import prepare_copy_text
-from newswire.service.copies import text_key
+from newswire.enrich.stories import lead_of
+from newswire.enrich.story_text import LeadText
+from newswire.service.prepared import text_key
 from newswire.testing import LOOPBACK
 from newswire.fetch import Fetcher
 from newswire.service.update import Refresher, _Writer
@@ -154,8 +156,9 @@ async def test_parsing_in_worker_processes_gives_the_same_articles(store, feed_s
 
 
 async def test_parse_workers_prepare_texts_for_the_steps_that_take_them(store, feed_server):
-    """The workers also prepare each text for copy detection; a step that takes them gets them
-    by the text it reads back from the store, the same as preparing it there would give."""
+    """The workers also prepare each text for copy detection and story clustering; a step that
+    takes them gets them by the text it reads back from the store, the same as preparing it
+    there would give."""
     texts, given = set(), {}
 
     class Recorder:
@@ -172,9 +175,11 @@ async def test_parse_workers_prepare_texts_for_the_steps_that_take_them(store, f
             results = await refresher.refresh_many(sources)
     assert sum(r.new for r in results) == 15 and len(texts) == 15
     for text in texts:
-        there, here = given[text_key(text)], prepare_copy_text(text)
+        there, here = given[text_key(text)].copy, prepare_copy_text(text)
         assert (there.keys, there.words, there.ends) == (here.keys, here.words, here.ends) and len(here.keys) > 3
         assert (there.grams == here.grams).all()
+        lead = LeadText.of(lead_of(text))
+        assert given[text_key(text)].lead == lead and len(lead.words) > 3
 
 
 async def test_enrichers_see_new_and_changed_ids_and_cannot_break_ingest(store, feed_server):

@@ -5,9 +5,9 @@
                  ─► Store.set_duplicate_of (the copies found, in case they were not marked)
     each write:  new + updated ids ─► Store.get_articles ─► CopyDetector.index
                  ─► Store.set_duplicate_of (the article's own pointer, and any re-pointed copies)
-    parse:       prepare_entries (in the parse workers): each entry's text split, hashed and
-                 shingled (``dedupe.CopyText``), handed with the write to ``after_store`` by
-                 the text it is of, so the writer's process only looks the result up
+    parse:       ``service.prepared`` (in the parse workers): each entry's text split, hashed
+                 and shingled (``dedupe.CopyText``), handed with the write to ``after_store``
+                 by the text it is of, so the writer's process only looks the result up
 
 The detector (``newswire.enrich.dedupe``) holds the window's shingles in memory, so a new
 article costs an LSH lookup, not a pass over the archive; it forgets what falls out of the window.
@@ -16,15 +16,14 @@ Runs on the writer thread only: no locks.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, Sequence
 
-from newswire.enrich.dedupe import CopyDetector, CopyText, prepare_copy_text
-from newswire.models import Article, Entry
+from newswire.enrich.dedupe import CopyDetector
+from newswire.models import Article
+from newswire.service.prepared import PreparedText, text_key
 from newswire.store import Store
-from newswire.store.search import strip_markers
 
 log = logging.getLogger(__name__)
 
@@ -41,31 +40,11 @@ def copy_time(article: Article) -> datetime:
     return min(article.published_at, article.first_seen_at)
 
 
-def stored_text(entry: Entry) -> str:
-    """The text ``after_store`` will read back for an entry once stored: its text as the store
-    keeps it (without snippet markers), else its summary."""
-    return strip_markers(entry.text) or entry.summary
-
-
-def prepare_entries(entries: Sequence[Entry]) -> dict[bytes, CopyText]:
-    """Each entry's text prepared for copy detection, by ``text_key``. Runs in the parse
-    workers: the splitting, normalising and hashing, about half of copy detection, then costs
-    the writer's process (where the event loop, the writes and the enrichment share one GIL)
-    nothing. A text that comes back changed in any way simply misses and is prepared there."""
-    return {text_key(text): prepare_copy_text(text) for text in map(stored_text, entries) if text}
-
-
-def text_key(text: str) -> bytes:
-    """A text's digest: what a prepared text is found by, so that a batch waiting for its
-    enrichment does not also hold every article's text."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
 class CopyEnricher:
     """Marks syndicated copies (``duplicate_of``) as articles are stored; rebuilt from the
     database when created."""
 
-    takes_prepared = True  # after_store accepts ``prepared=`` (see ``prepare_entries``)
+    takes_prepared = True  # after_store accepts ``prepared=`` (see ``service.prepared``)
 
     def __init__(self, store: Store, *, window: timedelta = WINDOW, threshold: float = 0.7,
                  clock: Callable[[], datetime] = _utcnow):
@@ -80,14 +59,15 @@ class CopyEnricher:
         log.info("copies: indexed %d recent articles", len(self.detector))
 
     def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int], *,
-                    prepared: Mapping[bytes, CopyText] = {}) -> None:
-        """Index the articles written; ``prepared`` holds texts prepared beforehand (``prepare_entries``)."""
+                    prepared: Mapping[bytes, PreparedText] = {}) -> None:
+        """Index the articles written; ``prepared`` holds texts prepared beforehand (``service.prepared``)."""
         ids = list(dict.fromkeys([*new_ids, *updated_ids]))
         writes: list[tuple[int, int | None]] = []
         for article in store.get_articles(ids):
             text = article.text or article.summary
+            ready = prepared.get(text_key(text)) if prepared else None
             decision = self.detector.index(article.id, article.source_id, text, copy_time(article),
-                                           prepared=prepared.get(text_key(text)) if prepared else None)
+                                           prepared=ready.copy if ready is not None else None)
             if decision.canonical_id != article.duplicate_of:
                 writes.append((article.id, decision.canonical_id))
             writes.extend(decision.repoint)

@@ -4,6 +4,7 @@
                  ─► StoryClusterer.add(into=stored story_id)   (the stored assignment is kept;
                     articles without one are clustered and written, as on a write)
     each write:  new ids ─► Store.articles_for_stories, in publication order ─► StoryClusterer.add
+                 (with the lead the parse workers prepared, found by its text: ``service.prepared``)
                  ─► Store.create_stories for new stories ─► Store.merge_stories for stories the
                     clusterer found to be one (the old row redirects) ─► Store.assign_stories
 
@@ -16,9 +17,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Hashable, Sequence
+from typing import Callable, Hashable, Mapping, Sequence
 
 from newswire.enrich.stories import StoryClusterer, StoryDecision, lead_of
+from newswire.service.prepared import PreparedText, text_key
 from newswire.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,15 +47,23 @@ class StoryEnricher:
         self._write(store, pending)
         log.info("stories: %d active stories rebuilt", self.clusterer.active_stories)
 
-    def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int]) -> None:
+    takes_prepared = True  # after_store accepts ``prepared=`` (see ``service.prepared``)
+
+    def after_store(self, store: Store, new_ids: Sequence[int], updated_ids: Sequence[int], *,
+                    prepared: Mapping[bytes, PreparedText] = {}) -> None:
         rows = sorted((row for row in store.articles_for_stories(new_ids) if row.story_id is None),
                       key=lambda row: (row.published_at, row.id))  # a backlog arrives in any order
         if not rows:
             return
         pending = []
         for row in rows:
-            decision = self.clusterer.add(row.id, row.source_id, row.title, lead_of(row.text), row.published_at,
-                                          row.merge_stories, same_as=row.duplicate_of)
+            ready = prepared.get(text_key(row.text)) if prepared and row.text else None
+            if ready is not None:
+                decision = self.clusterer.add(row.id, row.source_id, row.title, "", row.published_at,
+                                              row.merge_stories, same_as=row.duplicate_of, prepared=ready.lead)
+            else:
+                decision = self.clusterer.add(row.id, row.source_id, row.title, lead_of(row.text), row.published_at,
+                                              row.merge_stories, same_as=row.duplicate_of)
             pending.append((row.id, decision, row.published_at))
         self._write(store, pending)
 

@@ -55,7 +55,7 @@ class Enricher(Protocol):
     # A step may also have ``prepare(store)``: called once on the enrichment thread before any
     # ``after_store``, to build what it needs without holding up the event loop; and
     # ``takes_prepared = True``: its ``after_store`` also takes ``prepared=``, the texts of the
-    # entries written as the parse workers prepared them (``service.copies.prepare_entries``).
+    # entries written as the parse workers prepared them (``service.prepared``).
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,13 @@ PARSE_THREADS = 2  # parsing holds the GIL for most of its work: more threads wo
 
 def _parse(content: bytes, url: str, content_type: str | None, tz: str, seen_at: datetime,
            max_items: int, prepare: bool) -> tuple[ParsedFeed, Mapping[bytes, Any]]:
-    """Parse, and with ``prepare`` also prepare the entries' texts for copy detection, here in
-    the parse worker rather than in the writer's process (see ``Enricher``)."""
+    """Parse, and with ``prepare`` also prepare the entries' texts for copy detection and story
+    clustering, here in the parse worker rather than in the writer's process (see ``Enricher``)."""
     feed = parse_feed(content, url=url, content_type=content_type, source_timezone=tz, seen_at=seen_at,
                       max_items=max_items)
     if not prepare:
         return feed, {}
-    from newswire.service.copies import prepare_entries  # numpy and datasketch: only when enriching
+    from newswire.service.prepared import prepare_entries  # numpy and datasketch: only when enriching
 
     return feed, prepare_entries(feed.entries)
 
