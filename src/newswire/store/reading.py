@@ -99,16 +99,19 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
     return _page(conn, _listed(conn, filters, keyset, limit + 1), limit)
 
 
-Stamp = tuple[int, int, str, datetime, "datetime | None", "datetime | None"]
+Stamp = tuple[Any, ...]  # see STAMP_FIELDS
+STAMP_FIELDS = ("id", "source_id", "source_name", "published_at", "first_seen_at", "updated_at", "changed_at",
+                "content_hash")
 
 
 def list_stamps(conn: Connection, filters: Filters, limit: int) -> list[Stamp]:
-    """The first page of a listing as (id, source_id, source name, published_at, updated_at,
-    changed_at) rows, newest first: which articles a page holds and when the store last changed
-    each (``changed_at`` moves with a refresh's update and with the page's text; a new, gone or
-    re-filtered article changes the ids; a renamed source its name). One query along the same
-    index as ``list_articles``, with neither the articles' text nor their authors: the feeds out
-    compare it with the one their kept rendering was made from."""
+    """The first page of a listing as ``STAMP_FIELDS`` rows, newest first: which articles a page
+    holds and which version of each. A refresh that changes an entry moves its ``content_hash``
+    and ``changed_at``, its page's text ``changed_at``; a new, gone or re-filtered article changes
+    the ids, a renamed source its name; an id SQLite hands out again (the newest article deleted,
+    another stored) comes with another first sight and, unless it is the same entry, another
+    hash. One query along the same index as ``list_articles``, with neither the articles' text
+    nor their authors: the feeds out compare it with the one their kept rendering was made from."""
     limit = max(1, min(limit, MAX_LIMIT))
     return [tuple(row) for row in _listed(conn, filters, None, limit, stamps=True)]  # type: ignore[misc]
 
@@ -137,7 +140,8 @@ def _listed(conn: Connection, filters: Filters, keyset: tuple[datetime, int] | N
 
 def _stamp_columns() -> list[Any]:
     c = articles.c
-    return [c.id, c.source_id, sources.c.name.label("source_name"), c.published_at, c.updated_at, c.changed_at]
+    return [c.id, c.source_id, sources.c.name.label("source_name"), c.published_at, c.first_seen_at, c.updated_at,
+            c.changed_at, c.content_hash]
 
 
 @lru_cache(maxsize=1)

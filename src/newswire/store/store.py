@@ -418,9 +418,9 @@ class Store(ReaderStateMethods):
     def list_stamps(self, *, source_id: int | None = None, author: str | None = None,
                     story_id: int | None = None, query: str | None = None, limit: int = 50,
                     include_copies: bool = False, category: str | None = None) -> list[reading.Stamp]:
-        """The first page ``list_articles`` gives for the same filters, as (id, source_id, source
-        name, published_at, updated_at, changed_at) rows: which articles it holds and when each
-        last changed, from one light query. Raises StorageError."""
+        """The first page ``list_articles`` gives for the same filters, as rows of
+        ``reading.STAMP_FIELDS`` (id, source and its name, times, content hash): which articles it
+        holds and which version of each, from one light query. Raises StorageError."""
         filters = reading.Filters(source_id=source_id, author=author, story_id=story_id, query=query,
                                   include_copies=include_copies, category=category)
         with self._read() as conn:

@@ -5,13 +5,14 @@
             ─► else load the full articles, render, keep
 
 A feed's body is a function of its head (format, title, description, links) and of its items;
-the items are named by their stamps: (id, source id, source name, published, updated,
-``changed_at``) of each, in order (``Store.list_stamps``). The store moves ``changed_at`` on
-every write that changes what an item renders (a refresh's update, its authors and categories
-with it; its page's text), a new, purged or re-filtered article (a copy found, a story merged)
-changes the ids, and a renamed source its name: a kept rendering is served only while all of
-them are what it was made from, compared for equality (not "newest change": clocks of several
-workers need not agree). Not covered: edits made to the database behind the store's back.
+the items are named by their stamps: id, source id and name, published, first-seen and updated
+times, ``changed_at`` and content hash of each, in order (``Store.list_stamps``). A refresh that
+changes what an item renders (its authors and categories with it) moves its hash and
+``changed_at``, storing its page's text ``changed_at``; a new, purged or re-filtered article (a
+copy found, a story merged) changes the ids, a renamed source its name. A kept rendering is
+served only while all of them are what it was made from, compared for equality (not "newest
+change": the clocks of several workers need not agree). Not covered: edits made to the
+database behind the store's back.
 
 One entry per head, least recently used out first, bounded by entries and by the bytes of the
 bodies kept (a body larger than a quarter of that is not kept). Each ``serve --workers``
