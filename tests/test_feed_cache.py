@@ -59,11 +59,16 @@ def seeded(store: Store) -> dict[str, int]:
 @pytest.mark.parametrize("path", FEED_PATHS)
 def test_a_repeated_request_reads_no_article_and_answers_the_same(store, client, path):
     path = path.format(**seeded(store))
-    first = client.get(path)
+    with statements(store) as rendering:
+        first = client.get(path)
     assert first.status_code == 200, first.text
+    assert loads_articles(rendering) != []
     with statements(store) as seen:
         again = client.get(path)
+    assert len(seen) < len(rendering)
+    with statements(store) as validated:
         not_modified = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    seen += validated
     assert again.status_code == 200 and again.content == first.content
     assert (again.headers["etag"], again.headers["last-modified"]) == (first.headers["etag"],
                                                                        first.headers["last-modified"])
