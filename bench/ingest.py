@@ -13,7 +13,9 @@ the same run times:
 Prints entries/s and peak RSS for each, `reader`'s unchanged second pass beside ours, and three
 lines scripts read: `ratio: X` (1 ÷ 2), `pipeline ratio: X` (4 ÷ 2) and `unchanged ratio: X`
 (`reader`'s unchanged pass time ÷ ours: ≥ 1 means no slower). All run as subprocesses so each
-pays its own start-up; the feed server runs in another process.
+pays its own start-up; the feed server runs in another process. Newswire's modules are compiled
+to bytecode first, as `reader`'s are in site-packages. `--unchanged-only` leaves out 4 (and its
+line); `--repeat N` times N unchanged passes of each, in turn, and compares the medians.
 
 With `--database postgresql://USER@HOST:PORT/DB` it times the scale-out path instead: for each
 worker count (`--workers 1,2,4`), a fresh database on that server, N `newswire worker`s and one
@@ -22,7 +24,7 @@ until every article has its story (see bench/workers.py), then `reader` as above
 `postgres N workers: X entries/s` (stored), `postgres N workers enriched: X entries/s`, and each
 divided by `reader`'s rate (`postgres N workers ratio: X`, `postgres N workers pipeline ratio: X`).
 
-    python bench/ingest.py [--feeds 400] [--entries 50] [--body-bytes 5000]
+    python bench/ingest.py [--feeds 400] [--entries 50] [--body-bytes 5000] [--unchanged-only] [--repeat N]
     python bench/ingest.py --database postgresql://postgres@127.0.0.1:5432/postgres [--workers 1,2,4]
 """
 
@@ -122,38 +124,61 @@ def reader_line(stored: int, first: Run) -> str:
             f"(update_feeds(), search off)")
 
 
-def compare_sqlite(work: Path, opml: Path, env: dict[str, str], feeds: int) -> None:
+def compile_newswire(env: dict[str, str]) -> None:
+    """Newswire's modules compiled to bytecode, as installing a wheel does and as `reader`'s
+    are in site-packages: run from a source tree with PYTHONDONTWRITEBYTECODE set, every
+    process compiled them again (about 90 ms of each start on this machine)."""
+    subprocess.run([sys.executable, "-c", "import compileall, os, newswire; "
+                    "compileall.compile_dir(os.path.dirname(newswire.__file__), quiet=1)"],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def compare_sqlite(work: Path, opml: Path, env: dict[str, str], feeds: int, unchanged_only: bool = False,
+                   repeat: int = 1) -> None:
     newswire = [sys.executable, "-m", "newswire.cli"]
     db = work / "newswire.db"
     env = {**env, "NEWSWIRE_DATABASE_URL": f"sqlite:///{db}"}
+    compile_newswire(env)
     subprocess.run(newswire + ["import-opml", str(opml)], env=env, check=True, stdout=subprocess.DEVNULL)
 
     first = timed(newswire + ["fetch", "--all", "--no-enrich"], env)
     stored = count(db, "articles")
-    second = timed(newswire + ["fetch", "--all", "--no-enrich"], env)
-    enriched_db = work / "enriched.db"
-    enriched_env = {**env, "NEWSWIRE_DATABASE_URL": f"sqlite:///{enriched_db}"}
-    subprocess.run(newswire + ["import-opml", str(opml)], env=enriched_env, check=True, stdout=subprocess.DEVNULL)
-    enriched = timed(newswire + ["fetch", "--all"], enriched_env)
-    enriched_stored = count(enriched_db, "articles")
-
     reader_stored, reader_first, reader_second = run_reader(work)
+    # The unchanged passes, ours and `reader`'s in turn, `repeat` times: the median of each.
+    seconds = [timed(newswire + ["fetch", "--all", "--no-enrich"], env)]
+    reader_seconds = [reader_second]
+    for _ in range(repeat - 1):
+        seconds.append(timed(newswire + ["fetch", "--all", "--no-enrich"], env))
+        reader_seconds.append(timed([sys.executable, "-c", READER_SCRIPT, str(work / "reader.sqlite"), "-"]))
+    second = sorted(seconds, key=lambda run: run.seconds)[len(seconds) // 2]
+    reader_second = sorted(reader_seconds, key=lambda run: run.seconds)[len(reader_seconds) // 2]
+    if not unchanged_only:
+        enriched_db = work / "enriched.db"
+        enriched_env = {**env, "NEWSWIRE_DATABASE_URL": f"sqlite:///{enriched_db}"}
+        subprocess.run(newswire + ["import-opml", str(opml)], env=enriched_env, check=True,
+                       stdout=subprocess.DEVNULL)
+        enriched = timed(newswire + ["fetch", "--all"], enriched_env)
+        enriched_stored = count(enriched_db, "articles")
 
     ours, theirs = stored / first.seconds, reader_stored / reader_first.seconds
-    pipeline = enriched_stored / enriched.seconds
     print("Each figure is a whole process, start-up included; `reader`'s own timer (update_feeds() "
           "alone) in brackets.")
     print(f"newswire --no-enrich: {stored} entries in {first.seconds:.2f}s = {ours:,.0f} entries/s, "
           f"peak RSS {first.peak_mb:.0f} MB (fetch, parse, store, FTS5 index)")
-    print(f"newswire (pipeline):  {enriched_stored} entries in {enriched.seconds:.2f}s = {pipeline:,.0f} "
-          f"entries/s, peak RSS {enriched.peak_mb:.0f} MB (also syndicated copies and stories); "
-          f"{pipeline / ours:.0%} of the --no-enrich rate")
+    if not unchanged_only:
+        pipeline = enriched_stored / enriched.seconds
+        print(f"newswire (pipeline):  {enriched_stored} entries in {enriched.seconds:.2f}s = {pipeline:,.0f} "
+              f"entries/s, peak RSS {enriched.peak_mb:.0f} MB (also syndicated copies and stories); "
+              f"{pipeline / ours:.0%} of the --no-enrich rate")
     print(reader_line(reader_stored, reader_first))
+    each = (f" (each: newswire {', '.join(f'{r.seconds:.2f}' for r in seconds)}; "
+            f"reader {', '.join(f'{r.seconds:.2f}' for r in reader_seconds)})" if repeat > 1 else "")
     print(f"unchanged pass (all 304), {feeds} feeds: newswire {second.seconds:.2f}s "
           f"(peak RSS {second.peak_mb:.0f} MB), reader {reader_second.seconds:.2f}s "
-          f"[{float(reader_second.stdout.split()[-1]):.2f}s]")
+          f"[{float(reader_second.stdout.split()[-1]):.2f}s]{each}")
     print(f"ratio: {ours / theirs:.2f}")
-    print(f"pipeline ratio: {pipeline / theirs:.2f}")
+    if not unchanged_only:
+        print(f"pipeline ratio: {pipeline / theirs:.2f}")
     print(f"unchanged ratio: {reader_second.seconds / second.seconds:.2f}")
 
 
@@ -195,6 +220,12 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="worker counts to time with --database (default 1,2,4)")
     parser.add_argument("--stall", type=float, default=120.0,
                         help="with --database: give up when no article is stored or enriched for this many seconds")
+    parser.add_argument("--unchanged-only", action="store_true",
+                        help="on SQLite: the first passes and the unchanged ones only, not the enriched pipeline "
+                             "(no `pipeline ratio:` line)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="on SQLite: unchanged passes of each (newswire's and reader's in turn); the medians "
+                             "are compared")
     args = parser.parse_args()
     if args.database and not args.database.startswith("postgresql://"):
         parser.error("--database takes a postgresql:// URL (SQLite is the default comparison)")
@@ -229,7 +260,7 @@ def main() -> None:
         if args.database:
             compare_postgres(work, opml, env, args.database, n_entries, worker_counts, args.stall)
         else:
-            compare_sqlite(work, opml, env, args.feeds)
+            compare_sqlite(work, opml, env, args.feeds, args.unchanged_only, max(1, args.repeat))
     finally:
         server.kill()
         shutil.rmtree(work, ignore_errors=True)

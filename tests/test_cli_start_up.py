@@ -1,6 +1,7 @@
 """The short commands stay short: `newswire fetch` on a database at the head imports neither the
-web server (uvicorn, the web app) nor Alembic. Those are imported by the long-running commands
-(cli_serve) when a server starts, and by a migration when one is needed."""
+web server (uvicorn, the web app) nor Alembic, nor, on SQLite, PostgreSQL's dialect, nor feed
+discovery (`add`'s). Those are imported by the long-running commands (cli_serve) when a server
+starts, by a migration when one is needed, by a PostgreSQL connection, by `add`."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ try:
     app(["fetch", "--database", sys.argv[1]])
 except SystemExit as stop:
     code = stop.code
-heavy = ("uvicorn", "alembic", "fastapi", "starlette", "newswire.web")
+heavy = ("uvicorn", "alembic", "fastapi", "starlette", "newswire.web", "sqlalchemy.dialects.postgresql",
+         "newswire.sources.discover", "jinja2", "trafilatura")
 print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
 """
 
@@ -29,6 +31,18 @@ def test_fetch_imports_no_server_and_no_alembic(tmp_path):
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome["code"] in (0, None)
     assert outcome["loaded"] == []
+
+
+def test_python_m_runs_the_cli_module_once(tmp_path):
+    """`python -m newswire.cli` runs the commands of the imported module; its own copy's body
+    (every import and command of it again) is not run."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "newswire.cli", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("newswire ")
+    imported_by_main = {line.rsplit("| ", 1)[-1] for line in done.stderr.splitlines()
+                        if line.startswith("import time:") and not line.rsplit("| ", 1)[-1].startswith(" ")}
+    assert "newswire.cli" in imported_by_main
+    assert not imported_by_main & {"typer", "rich.console", "asyncio"}  # newswire.cli's, not __main__'s
 
 
 def test_the_server_commands_are_registered_from_their_own_module():

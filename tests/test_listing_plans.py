@@ -57,6 +57,13 @@ def listings(store):
         "live arrivals": lambda: store.arrived_after(newest - 40, limit=50),
         "sync arrivals back": lambda: store.arrived_before(newest - 500, limit=50, include_copies=True),
         "also in": lambda: store.also_in([a.id for a in first.items]),
+        "feed stamps": lambda: store.list_stamps(limit=50),
+        "feed stamps, source": lambda: store.list_stamps(limit=50, source_id=3, include_copies=True),
+        "feed stamps, category": lambda: store.list_stamps(limit=50, category="News"),
+        "feed stamps, author": lambda: store.list_stamps(limit=50, author=f"Writer {AUTHORS // 2}"),
+        "feed stamps, story": lambda: store.list_stamps(limit=50, story_id=2, include_copies=True),
+        "feed stamps by id (saved)": lambda: store.stamps_of([a.id for a in first.items]),
+        "feed articles": lambda: store.get_articles([a.id for a in first.items], text=False),
     }
 
 
@@ -64,13 +71,14 @@ def listings(store):
 
 @pytest.mark.parametrize("name", ["wire", "wire, older page", "wire, a year back", "source", "source, older page",
                                   "copies included (API ?copies=true)", "category", "category and below, older page",
-                                  "live arrivals", "sync arrivals back"])
+                                  "live arrivals", "sync arrivals back", "feed stamps", "feed stamps, source",
+                                  "feed stamps, category", "feed stamps by id (saved)", "feed articles"])
 def test_listing_plan(loaded, name):
     store, url = loaded
     assert plan_problems(url, listings(store)[name]) == {}
 
 
-@pytest.mark.parametrize("name", ["author", "story", "also in"])
+@pytest.mark.parametrize("name", ["author", "story", "also in", "feed stamps, author", "feed stamps, story"])
 def test_a_groups_listing_seeks_the_group(loaded, name):
     """A story's articles, a page's copies and an author's articles are found through their
     index and then ordered: the sort is as large as the group (an author's page costs more for

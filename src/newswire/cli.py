@@ -4,6 +4,12 @@ exit with status 1."""
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # python -m newswire.cli: run the module as imported, where every command
+    from newswire.cli import main as _imported_main  # registered, rather than this copy's body too
+
+    _imported_main()
+    raise SystemExit(0)
+
 import asyncio
 import contextlib
 import re
@@ -25,7 +31,6 @@ from newswire.config import SETTINGS, Settings
 from newswire.errors import NewswireError
 from newswire.sources.failures import failure_in_words
 from newswire.fetch import Fetcher
-from newswire.service import subscribe
 from newswire.service.enrichment import command_enrichers
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.sources.redact import redact_text, redact_url
@@ -107,6 +112,8 @@ def add(url: str, database: Database = DEFAULT_DB,
             "--fetch/--no-fetch", help="Fetch its articles now (--no-fetch: at the next `fetch` or by `run`)")] = True,
         ) -> None:
     """Follow a feed, or discover the feed of a site from its page, and fetch it at once."""
+    from newswire.service import subscribe  # here: `fetch`, the commonest command, never loads discovery
+
     store = _open(database)
 
     async def go() -> tuple[Source, UpdateResult | None]:
@@ -145,6 +152,8 @@ def import_opml(file: Annotated[Optional[Path], typer.Argument(help="An OPML fil
                     "--starter", help="Follow the shipped starter list of major Canadian publishers")] = False,
                 ) -> None:
     """Follow every feed in an OPML file (nested outlines become categories), or the starter list."""
+    from newswire.service import subscribe
+
     if (file is None) == (not starter):
         _fail(ValueError("give an OPML FILE or --starter, not both" if starter else "give an OPML FILE or --starter"))
     with _opened(database, OSError) as store:
@@ -164,6 +173,8 @@ def import_opml(file: Annotated[Optional[Path], typer.Argument(help="An OPML fil
 def export_opml(file: Annotated[Optional[Path], typer.Argument(help="Write here instead of stdout")] = None,
                 database: Database = DEFAULT_DB) -> None:
     """Write the followed feeds as OPML, with their names and categories."""
+    from newswire.service import subscribe
+
     with _opened(database, OSError) as store:
         document = subscribe.export_opml(store)
         if file:
@@ -438,9 +449,3 @@ from newswire import cli_serve, cli_data, cli_sources  # noqa: E402,F401
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":  # python -m newswire.cli: run the imported module, where every command registered
-    from newswire.cli import main as imported_main
-
-    imported_main()

@@ -31,7 +31,6 @@ from newswire.cli import (DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT, Database, _fai
                           app, console, pass_line)
 from newswire.config import Settings
 from newswire.errors import NewswireError
-from newswire.service import subscribe
 from newswire.service.update import UpdateResult
 from newswire.store import Store
 from newswire.terminal import counted
@@ -146,6 +145,7 @@ def _interrupt(signum: int, frame: object) -> NoReturn:
 
 def _demo(database: str, host: str, port: int, interval: float, access_log: bool) -> None:
     from newswire.demo import DemoFeeds, demo_settings
+    from newswire.service import subscribe
 
     store = _open(database)
     listener = _listen(host, port)

@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any, Collection
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from newswire.models import ApiToken, User
 
+from .conflicts import insert_for
 from .tables import api_tokens, login_failures, sessions, users
 
 _USER_COLUMNS = (users.c.id, users.c.name, users.c.is_admin, users.c.created_at)
@@ -26,7 +26,7 @@ def to_user(row: Row[Any]) -> User:
 
 def insert_user(conn: Connection, values: dict[str, Any]) -> User | None:
     """Insert a user; None when the name (its casefolded key) is taken."""
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    dialect_insert = insert_for(conn)
     statement = (dialect_insert(users).values(**values)
                  .on_conflict_do_nothing(index_elements=[users.c.name_key]).returning(*_USER_COLUMNS))
     row = conn.execute(statement).first()

@@ -26,12 +26,12 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from newswire.models import Entry, StoreResult
 from newswire.parse.authors import normalise_author_name
 
+from .conflicts import insert_for
 from .id_lists import in_ids
 from .search import strip_markers
 from .tables import article_authors, article_categories, articles, authors, categories, sources
@@ -249,7 +249,7 @@ def _ids(conn: Connection, table: sa.Table, key: sa.Column[str], wanted: dict[st
     out = {k: known.get(k) or found.get(k) for k in wanted}
     missing = sorted(k for k, v in out.items() if v is None)
     if missing:
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        dialect_insert = insert_for(conn)
         conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=[key]),
                      [wanted[k] for k in missing])
         for chunk in _chunks(missing):

@@ -14,7 +14,6 @@ import json
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -27,7 +26,9 @@ class IdList(sa.types.TypeDecorator[list[int]]):
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.ARRAY(sa.Integer))
+            from sqlalchemy.dialects.postgresql import ARRAY  # only there: SQLite's processes never load it
+
+            return dialect.type_descriptor(ARRAY(sa.Integer))
         return dialect.type_descriptor(sa.Text())
 
     def process_bind_param(self, value: Iterable[int] | None, dialect: sa.Dialect) -> Any:

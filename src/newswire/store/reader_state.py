@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from .conflicts import insert_for
 from .id_lists import in_ids
 from .articles import author_key
 from .reading import below, decode_cursor, encode_cursor, in_category, last_article_id
@@ -73,7 +73,7 @@ class Scope:
 
 
 def _insert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return insert_for(conn)
 
 
 def _upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str],

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from newswire.models import Article, Enclosure
 
 from .articles import author_key, authors_of, categories_of
+from .id_lists import in_ids
 from . import recent
 from .muting import followed_in, muted_out
 from .search import expand_prefixes, match_clause, parse_query, to_fts5
@@ -95,14 +96,58 @@ def list_articles(conn: Connection, filters: Filters, before: str | None, limit:
     Raises ValueError for a bad cursor."""
     limit = max(1, min(limit, MAX_LIMIT))
     keyset = decode_cursor(before) if before else None
+    return _page(conn, _listed(conn, filters, keyset, limit + 1), limit)
+
+
+Stamp = tuple[Any, ...]  # see STAMP_FIELDS
+STAMP_FIELDS = ("id", "source_id", "source_name", "published_at", "first_seen_at", "updated_at", "changed_at",
+                "content_hash")
+
+
+def list_stamps(conn: Connection, filters: Filters, limit: int) -> list[Stamp]:
+    """The first page of a listing as ``STAMP_FIELDS`` rows, newest first: which articles a page
+    holds and which version of each. A refresh that changes an entry moves its ``content_hash``
+    and ``changed_at``, its page's text ``changed_at``; a new, gone or re-filtered article changes
+    the ids, a renamed source its name; an id SQLite hands out again (the newest article deleted,
+    another stored) comes with another first sight and, unless it is the same entry, another
+    hash. One query along the same index as ``list_articles``, with neither the articles' text
+    nor their authors: the feeds out compare it with the one their kept rendering was made from."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    return [tuple(row) for row in _listed(conn, filters, None, limit, stamps=True)]  # type: ignore[misc]
+
+
+def stamps_of(conn: Connection, article_ids: Sequence[int]) -> list[Stamp]:
+    """``list_stamps``'s rows for the given articles, in the order given; ids that do not exist
+    are left out."""
+    if not article_ids:
+        return []
+    rows = {row[0]: tuple(row) for row in conn.execute(_stamps_by_id(), {"ids": list(article_ids)})}
+    return [rows[i] for i in article_ids if i in rows]  # type: ignore[misc]
+
+
+def _listed(conn: Connection, filters: Filters, keyset: tuple[datetime, int] | None, count: int,
+            stamps: bool = False) -> Sequence[Any]:
+    """Up to ``count`` rows of a listing after ``keyset``: ``_columns()``, or with ``stamps``
+    ``_stamp_columns()``."""
     if filters.query is not None:
-        return _search_page(conn, filters, keyset, limit)
+        return _search_rows(conn, filters, keyset, count, stamps)
     values = _values(filters)
-    values["limit"] = limit + 1
+    values["limit"] = count
     if keyset:
         values["moment"], values["after_id"] = keyset
-    rows = conn.execute(_listing(_Shape.of(filters, keyset is not None)), values).all()
-    return _page(conn, rows, limit)
+    return conn.execute(_listing(_Shape.of(filters, keyset is not None), stamps), values).all()
+
+
+def _stamp_columns() -> list[Any]:
+    c = articles.c
+    return [c.id, c.source_id, sources.c.name.label("source_name"), c.published_at, c.first_seen_at, c.updated_at,
+            c.changed_at, c.content_hash]
+
+
+@lru_cache(maxsize=1)
+def _stamps_by_id() -> sa.Select[Any]:
+    return (sa.select(*_stamp_columns()).join(sources, sources.c.id == articles.c.source_id)
+            .where(in_ids(articles.c.id)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +180,11 @@ def _values(filters: Filters) -> dict[str, Any]:
             "category": category, "below_category": below(category) if category is not None else None}
 
 
-@lru_cache(maxsize=None)  # 2**8 shapes at most
-def _listing(shape: _Shape) -> sa.Select[Any]:
+@lru_cache(maxsize=None)  # 2**9 shapes at most
+def _listing(shape: _Shape, stamps: bool = False) -> sa.Select[Any]:
     c = articles.c
-    query = _filtered(sa.select(*_columns()).join(sources, sources.c.id == c.source_id), shape)
+    columns = _stamp_columns() if stamps else _columns()
+    query = _filtered(sa.select(*columns).join(sources, sources.c.id == c.source_id), shape)
     if shape.keyset:
         moment, after_id = sa.bindparam("moment", type_=c.published_at.type), sa.bindparam("after_id")
         query = query.where(sa.or_(c.published_at < moment, sa.and_(c.published_at == moment, c.id < after_id)))
@@ -173,19 +219,20 @@ def _filtered(query: sa.Select[Any], shape: _Shape, values: dict[str, Any] | Non
     return query
 
 
-def _search_page(conn: Connection, filters: Filters, keyset: tuple[datetime, int] | None,
-                 limit: int) -> tuple[list[Article], str | None]:
-    """A page of full-text matches, newest first: built for each query (its terms shape it)."""
+def _search_rows(conn: Connection, filters: Filters, keyset: tuple[datetime, int] | None,
+                 count: int, stamps: bool = False) -> Sequence[Any]:
+    """Up to ``count`` full-text matches, newest first: built for each query (its terms shape it)."""
     c = articles.c
     terms = parse_query(filters.query or "")
     if not terms:
-        return [], None
+        return []
     values = _values(filters)
     shape = _Shape.of(filters, False)
-    query = _filtered(sa.select(*_columns()).join(sources, sources.c.id == c.source_id), shape, values)
+    columns = _stamp_columns() if stamps else _columns()
+    query = _filtered(sa.select(*columns).join(sources, sources.c.id == c.source_id), shape, values)
     if conn.dialect.name == "sqlite":  # choose the page's ids without sorting every match
         conditions = query.whereclause
-        ids = recent.newest_ids(conn, to_fts5(expand_prefixes(conn, terms)), limit + 1, before=keyset,
+        ids = recent.newest_ids(conn, to_fts5(expand_prefixes(conn, terms)), count, before=keyset,
                                 conditions=[conditions] if conditions is not None else [])
         query = query.where(c.id.in_(ids))
     else:
@@ -194,8 +241,8 @@ def _search_page(conn: Connection, filters: Filters, keyset: tuple[datetime, int
         moment, article_id = keyset
         query = query.where(sa.or_(c.published_at < moment,
                                    sa.and_(c.published_at == moment, c.id < article_id)))
-    query = query.order_by(c.published_at.desc(), c.id.desc()).limit(limit + 1)
-    return _page(conn, conn.execute(query).all(), limit)
+    query = query.order_by(c.published_at.desc(), c.id.desc()).limit(count)
+    return conn.execute(query).all()
 
 
 def _page(conn: Connection, rows: Sequence[Any], limit: int) -> tuple[list[Article], str | None]:
@@ -251,22 +298,28 @@ def last_article_id(conn: Connection) -> int:
     return int(conn.execute(_LAST_ID).scalar_one())
 
 
-def get_many(conn: Connection, article_ids: Sequence[int]) -> list[Article]:
+def get_many(conn: Connection, article_ids: Sequence[int], *, text: bool = True) -> list[Article]:
     """Full articles (content, categories, enclosures) in the order of ``article_ids``; ids
-    that do not exist are left out. A handful of queries whatever the count."""
-    c = articles.c
-    query = (sa.select(*_columns(), c.content_html, c.text, c.enclosures, c.page_html, c.extraction_status,
-                       c.changed_at)
-             .join(sources, sources.c.id == c.source_id).where(c.id.in_(list(article_ids))))
-    rows = {row.id: row for row in conn.execute(query)}
+    that do not exist are left out. A handful of queries whatever the count. Without ``text``
+    the plain text is not read (``Article.text`` is empty)."""
+    rows = {row.id: row for row in conn.execute(_full(text), {"ids": list(article_ids)})}
     found = [rows[i] for i in article_ids if i in rows]
     cats = categories_of(conn, [row.id for row in found])
-    return [replace(article, content_html=row.content_html or "", text=row.text or "",
+    return [replace(article, content_html=row.content_html or "", text=(row.text or "") if text else "",
                     page_html=row.page_html or "", extraction_status=row.extraction_status,
                     changed_at=row.changed_at, categories=cats.get(row.id, ()),
                     enclosures=tuple(Enclosure(e["url"], e.get("type"), e.get("length"))
                                      for e in (row.enclosures or [])))
             for article, row in zip(_articles(conn, found), found)]
+
+
+@lru_cache(maxsize=2)
+def _full(text: bool) -> sa.Select[Any]:
+    """Built once (see ``_Shape``): full articles by id, with or without their plain text."""
+    c = articles.c
+    return (sa.select(*_columns(), c.content_html, *([c.text] if text else []), c.enclosures, c.page_html,
+                      c.extraction_status, c.changed_at)
+            .join(sources, sources.c.id == c.source_id).where(in_ids(c.id)))
 
 
 def author_name(conn: Connection, name: str) -> str | None:

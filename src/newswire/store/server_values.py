@@ -12,10 +12,9 @@ import secrets
 from typing import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from .conflicts import insert_for
 from .tables import server_values
 
 
@@ -31,7 +30,7 @@ def get_or_create(conn: Connection, key: str, make: Callable[[], str]) -> str:
     found = get(conn, key)
     if found is not None:
         return found
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(conn)
     conn.execute(insert(server_values).values(key=key, value=make()).on_conflict_do_nothing(index_elements=["key"]))
     stored = get(conn, key)
     assert stored is not None  # inserted here, or by whoever won the race
@@ -40,7 +39,7 @@ def get_or_create(conn: Connection, key: str, make: Callable[[], str]) -> str:
 
 def put(conn: Connection, key: str, value: str) -> None:
     """Store ``value`` under ``key``, replacing what was there."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(conn)
     statement = insert(server_values).values(key=key, value=value)
     conn.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": statement.excluded.value}))
 

@@ -7,12 +7,12 @@ from datetime import datetime, timezone
 from typing import Any, Collection, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from newswire.models import Source, SourceUpdate
 
 from . import server_values
+from .conflicts import insert_for
 from .tables import articles, sources
 
 _FIELDS = [name for name in Source.__dataclass_fields__ if name != "article_count"]
@@ -37,7 +37,7 @@ def categories_changed(conn: Connection) -> None:
 
 def insert(conn: Connection, values: dict[str, Any]) -> int | None:
     """Insert a source; None when its feed URL is already followed."""
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    dialect_insert = insert_for(conn)
     statement = (dialect_insert(sources).values(**values)
                  .on_conflict_do_nothing(index_elements=[sources.c.feed_url]).returning(sources.c.id))
     source_id = conn.execute(statement).scalar()

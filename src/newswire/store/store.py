@@ -408,10 +408,29 @@ class Store(ReaderStateMethods):
             raise NotFound(f"store: no article {article_id}")
         return found[0]
 
-    def get_articles(self, article_ids: Sequence[int]) -> list[Article]:
-        """Full articles in the order given, skipping ids that do not exist. Raises StorageError."""
+    def get_articles(self, article_ids: Sequence[int], *, text: bool = True) -> list[Article]:
+        """Full articles in the order given, skipping ids that do not exist; without ``text``,
+        their plain text is left unread (``Article.text`` empty: the feeds out serve HTML only).
+        Raises StorageError."""
         with self._read() as conn:
-            return reading.get_many(conn, article_ids)
+            return reading.get_many(conn, article_ids, text=text)
+
+    def list_stamps(self, *, source_id: int | None = None, author: str | None = None,
+                    story_id: int | None = None, query: str | None = None, limit: int = 50,
+                    include_copies: bool = False, category: str | None = None) -> list[reading.Stamp]:
+        """The first page ``list_articles`` gives for the same filters, as rows of
+        ``reading.STAMP_FIELDS`` (id, source and its name, times, content hash): which articles it
+        holds and which version of each, from one light query. Raises StorageError."""
+        filters = reading.Filters(source_id=source_id, author=author, story_id=story_id, query=query,
+                                  include_copies=include_copies, category=category)
+        with self._read() as conn:
+            return reading.list_stamps(conn, filters, limit)
+
+    def stamps_of(self, article_ids: Sequence[int]) -> list[reading.Stamp]:
+        """``list_stamps``'s rows for the given articles, in the order given, skipping ids that do
+        not exist. Raises StorageError."""
+        with self._read() as conn:
+            return reading.stamps_of(conn, article_ids)
 
     def list_articles(self, *, source_id: int | None = None, author: str | None = None,
                       story_id: int | None = None, query: str | None = None, before: str | None = None,

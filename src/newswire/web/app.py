@@ -17,7 +17,7 @@
     stories    story pages and story feeds
     reader     each reader's own state: read, saved, mute/follow (reader_view: its marks on pages)
     live       the live wire (SSE)
-    api, feeds, ops   JSON API, feeds out, health and metrics
+    api, feeds, ops   JSON API, feeds out, health and metrics (feed_cache: rendered feeds kept)
     sync.greader   the Google Reader API for reader apps (/api/greader, /api/greader.php)
     sync.fever     the Fever API for reader apps (/fever/, /api/fever.php)
 
@@ -42,6 +42,7 @@ from newswire.web import admin_edit, admin_opml, reader, user_admin, wire_pages
 from newswire.web.auth import ADMINS, READERS, require_admin
 from newswire.web.csrf import CsrfCheck
 from newswire.web.display import display_zone
+from newswire.web.feed_cache import FeedCache
 from newswire.web.head import HeadAsGet
 from newswire.web.headers import SecurityHeaders
 from newswire.web.hosts import HostCheck, HostPolicy
@@ -62,6 +63,7 @@ def create_app(store: Store, settings: Settings = DEFAULTS, *, timezone: ZoneInf
     app.state.store = store
     app.state.settings = settings
     app.state.zone = timezone or display_zone(settings.timezone)
+    app.state.feed_cache = FeedCache()  # this process's rendered feeds out (feed_cache)
     for router in (ops.router, account_pages.router, greader.router,
                    fever.router, reader.router):  # reader: each signed-in user's own state
         app.include_router(router)

@@ -6,8 +6,9 @@
     GET /categories/{name}/feed.{atom,rss,json}  the sources of one category and those below it; ?q=
     (the wire's feed takes ?category= too)
 
-    request ─► title, links, filters ─► Store.list_articles ─► Store.get_articles ─► Feed
-            ─► render_atom / render_rss / render_json ─► bytes ─► ETag / 304
+    request ─► title, links (FeedHead), filters ─► Store.list_stamps (ids and change times)
+            ─► kept rendering for the same head and stamps? (feed_cache) ─► bytes, ETag ─► 200 / 304
+            ─► else Store.get_articles ─► Feed ─► render_atom / render_rss / render_json ─► keep it
 
 Each item's content is the article's best text (``Article.best_html``): the text extracted from
 the publisher's page when the feed gave a teaser, else the feed's own; JSON Feed items say which
@@ -33,7 +34,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Annotated, Any, Callable, Iterable
+from typing import Annotated, Any, Callable, Iterable, Sequence
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Request, Response
@@ -43,12 +44,14 @@ from newswire import __version__
 from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.store import Store
+from newswire.store.reading import Stamp
 from newswire.web.display import as_utc, utc_iso
 from newswire.web.api import MAX_ID, AuthorParam, CategoryParam, QueryParam, SourceParam, error_responses
 from newswire.web.categories import category_path, known_category
 from newswire.web.inputs import MAX_CATEGORY
-from newswire.web.queries import list_page
-from newswire.web.state import settings_of, store_of
+from newswire.web.feed_cache import Rendered
+from newswire.web.queries import stamp_page
+from newswire.web.state import feed_cache_of, settings_of, store_of
 
 FEED_SIZE = 50
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -259,25 +262,56 @@ def links_of(request: Request) -> Links:
     return Links(base, base + request.url.path.lstrip("/") + (f"?{query}" if query else ""), shared=True)
 
 
-def feed_of(request: Request, *, title: str, description: str, home_path: str,
-            items: Iterable[Article]) -> Feed:
-    """A feed whose links start where ``links_of`` says."""
+@dataclass(frozen=True, slots=True)
+class FeedHead:
+    """Everything a feed's rendering holds besides its items (hashable: a kept rendering's key)."""
+
+    title: str
+    description: str
+    self_url: str
+    home_url: str
+    base_url: str
+    shared: bool
+
+
+def head_of(request: Request, *, title: str, description: str, home_path: str) -> FeedHead:
+    """A feed's head, its links starting where ``links_of`` says."""
     links = links_of(request)
-    return Feed(title=title, description=description, self_url=links.self_url,
-                home_url=links.base + home_path.lstrip("/"), base_url=links.base, items=tuple(items),
-                shared=links.shared)
+    return FeedHead(title=title, description=description, self_url=links.self_url,
+                    home_url=links.base + home_path.lstrip("/"), base_url=links.base, shared=links.shared)
 
 
-def build_feed(request: Request, store: Store, *, title: str, description: str, home_path: str,
-               source: int | None, author: str | None, q: str | None, category: str | None = None) -> Feed:
-    page = list_page(store, source=source, author=author, q=q, limit=FEED_SIZE, copies=source is not None,
-                     category=category)
-    items = store.get_articles([listed.id for listed in page.items])
+def _feed(head: FeedHead, items: Iterable[Article]) -> Feed:
+    return Feed(title=head.title, description=head.description, self_url=head.self_url, home_url=head.home_url,
+                base_url=head.base_url, items=tuple(items), shared=head.shared)
+
+
+def serve_feed(request: Request, fmt: str, head: FeedHead, stamps: Sequence[Stamp]) -> Response:
+    """The feed of the articles ``stamps`` name (``Store.list_stamps``/``stamps_of``), as
+    ``fmt``: the rendering this process kept for the same head and stamps (see ``feed_cache``),
+    else the articles loaded and rendered, and kept. Validators and 304 as ``validated_response``."""
+    response_class, render, _ = FORMATS[fmt]
+    cache = feed_cache_of(request)
+    key, version = (fmt, head), tuple(stamps)
+    kept = cache.get(key, version)
+    if kept is None:
+        feed = _feed(head, store_of(request).get_articles([stamp[0] for stamp in stamps], text=False))
+        body = render(feed)
+        kept = Rendered(body, etag_of(body), feed.last_modified)
+        cache.put(key, version, kept)
+    return validated_response(request, kept, response_class, shared=head.shared)
+
+
+def build_feed(request: Request, store: Store, fmt: str, *, title: str, description: str, home_path: str,
+               source: int | None, author: str | None, q: str | None, category: str | None = None) -> Response:
+    stamps = stamp_page(store, source=source, author=author, q=q, limit=FEED_SIZE, copies=source is not None,
+                        category=category)
     if q:
         title += f" — search: {q}"
         description += f", matching “{q}”"
         home_path = "/search?" + urlencode({"q": q})
-    return feed_of(request, title=title, description=description, home_path=home_path, items=items)
+    return serve_feed(request, fmt, head_of(request, title=title, description=description, home_path=home_path),
+                      stamps)
 
 
 def _source_name(store: Store, source: int | None) -> str | None:
@@ -291,27 +325,26 @@ def _author_name(store: Store, name: str) -> str:
     return stored
 
 
-def respond(request: Request, feed: Feed, fmt: str) -> Response:
-    """``feed`` rendered as ``fmt``, with its validators and caching headers."""
-    response_class, render, _ = FORMATS[fmt]
-    return conditional_response(request, render(feed), feed.last_modified, response_class, shared=feed.shared)
+def etag_of(body: bytes) -> str:
+    """A strong ETag: a hash of the body."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def conditional_response(request: Request, body: bytes, last_modified: datetime,
-                         response_class: type[Response], *, shared: bool = False) -> Response:
+def validated_response(request: Request, rendered: Rendered, response_class: type[Response], *,
+                       shared: bool = False) -> Response:
     """The body with validators, or 304 when the client's copy is current. If-None-Match
-    wins over If-Modified-Since (RFC 9110 13.2.2). ``last_modified`` is capped at now: a feed's
+    wins over If-Modified-Since (RFC 9110 13.2.2). Last-Modified is capped at now: a feed's
     future-dated items must not make a client's cache believe in a time that has not come.
     ``shared``: the body is the same whoever asks, so shared caches may keep it."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    last_modified = min(as_utc(last_modified), datetime.now(timezone.utc))
+    etag = rendered.etag
+    last_modified = min(as_utc(rendered.last_modified), datetime.now(timezone.utc))
     headers = {"ETag": etag, "Last-Modified": format_datetime(last_modified, usegmt=True),
                "Cache-Control": "public, max-age=60" if shared else "private, max-age=60"}
     if not shared:
         headers["Vary"] = "Host"
     if _not_modified(request, etag, last_modified):
         return Response(status_code=304, headers=headers)
-    return response_class(content=body, headers=headers)
+    return response_class(content=rendered.body, headers=headers)
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
@@ -359,53 +392,53 @@ def _add_routes(fmt: str) -> None:
     def wire(request: Request, source: SourceParam = None, author: AuthorParam = None,
              q: QueryParam = None, category: CategoryParam = None) -> Response:
         store = store_of(request)
-        title, description = "Newswire", "The latest articles from every source"
-        source_name = _source_name(store, source)
-        if source_name:
-            title, description = f"{title} — {source_name}", f"The latest articles from {source_name}"
-        if author:
-            author = _author_name(store, author)
-            title, description = f"{title} — {author}", f"{description}, by {author}"
-        category = known_category(store.source_categories().values(), category)
-        if category:
-            title, description = f"{title} — {category}", f"{description}, in {category}"
-        home = "/" + (("?" + urlencode({"source": source})) if source else "")
-        return respond(request, build_feed(request, store, title=title, description=description,
-                                           home_path=home, source=source, author=author, q=q,
-                                           category=category), fmt)
+        with store.snapshot():  # the feed's reads: one transaction, one state of the database
+            title, description = "Newswire", "The latest articles from every source"
+            source_name = _source_name(store, source)
+            if source_name:
+                title, description = f"{title} — {source_name}", f"The latest articles from {source_name}"
+            if author:
+                author = _author_name(store, author)
+                title, description = f"{title} — {author}", f"{description}, by {author}"
+            category = known_category(store.source_categories().values(), category)
+            if category:
+                title, description = f"{title} — {category}", f"{description}, in {category}"
+            home = "/" + (("?" + urlencode({"source": source})) if source else "")
+            return build_feed(request, store, fmt, title=title, description=description, home_path=home,
+                              source=source, author=author, q=q, category=category)
 
     def by_category(request: Request, name: Annotated[str, Path(min_length=1, max_length=MAX_CATEGORY)],
                     q: QueryParam = None) -> Response:
         store = store_of(request)
-        category = known_category(store.source_categories().values(), name) or ""
-        return respond(request, build_feed(request, store, title=f"Newswire — {category}",
-                                           description=f"The latest articles in {category}",
-                                           home_path=category_path(category), source=None, author=None, q=q,
-                                           category=category), fmt)
+        with store.snapshot():  # the feed's reads: one transaction, one state of the database
+            category = known_category(store.source_categories().values(), name) or ""
+            return build_feed(request, store, fmt, title=f"Newswire — {category}",
+                              description=f"The latest articles in {category}", home_path=category_path(category),
+                              source=None, author=None, q=q, category=category)
 
     def by_source(request: Request, source_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                   author: AuthorParam = None, q: QueryParam = None) -> Response:
         store = store_of(request)
-        name = _source_name(store, source_id)
-        title, description = f"Newswire — {name}", f"The latest articles from {name}"
-        if author:
-            author = _author_name(store, author)
-            title, description = f"{title} — {author}", f"{description}, by {author}"
-        return respond(request, build_feed(request, store, title=title, description=description,
-                                           home_path=f"/sources/{source_id}", source=source_id, author=author, q=q),
-                       fmt)
+        with store.snapshot():  # the feed's reads: one transaction, one state of the database
+            name = _source_name(store, source_id)
+            title, description = f"Newswire — {name}", f"The latest articles from {name}"
+            if author:
+                author = _author_name(store, author)
+                title, description = f"{title} — {author}", f"{description}, by {author}"
+            return build_feed(request, store, fmt, title=title, description=description,
+                              home_path=f"/sources/{source_id}", source=source_id, author=author, q=q)
 
     def by_author(request: Request, name: Annotated[str, Path(min_length=1, max_length=200)],
                   source: SourceParam = None, q: QueryParam = None) -> Response:
         store = store_of(request)
-        author = _author_name(store, name)
-        title, description = f"Newswire — {author}", f"The latest articles by {author}"
-        source_name = _source_name(store, source)
-        if source_name:
-            title, description = f"{title} — {source_name}", f"{description} in {source_name}"
-        return respond(request, build_feed(request, store, title=title, description=description,
-                                           home_path=f"/authors/{quote(author, safe='')}", source=source,
-                                           author=author, q=q), fmt)
+        with store.snapshot():  # the feed's reads: one transaction, one state of the database
+            author = _author_name(store, name)
+            title, description = f"Newswire — {author}", f"The latest articles by {author}"
+            source_name = _source_name(store, source)
+            if source_name:
+                title, description = f"{title} — {source_name}", f"{description} in {source_name}"
+            return build_feed(request, store, fmt, title=title, description=description,
+                              home_path=f"/authors/{quote(author, safe='')}", source=source, author=author, q=q)
 
     for path, endpoint, what in ((f"/feed.{fmt}", wire, "the wire"),
                                  (f"/sources/{{source_id}}/feed.{fmt}", by_source, "one source"),

@@ -3,6 +3,7 @@ twin and its feed cannot drift apart (the search page once listed syndicated cop
 API's ``q`` left out).
 
     list_page   articles newest first: the wire, a source, an author, a story, search (newest)
+    stamp_page  list_page's first page as stamps (ids and change times): the feeds out
     story_list_page  active stories by size and recency: /stories and /api/v1/stories
 
 Both take the request's cursor as given: a cursor past either end of time or of the ids means
@@ -17,7 +18,7 @@ from datetime import datetime
 
 from newswire.models import ArticlePage, Story
 from newswire.store import Store
-from newswire.store.reading import FIRST_MICROS, LAST_MICROS
+from newswire.store.reading import FIRST_MICROS, LAST_MICROS, Stamp
 from newswire.web.errors import BadRequest
 from newswire.web.inputs import MAX_ID
 
@@ -42,6 +43,20 @@ def list_page(store: Store, *, source: int | None = None, author: str | None = N
                                    category=category)
     except (ValueError, OverflowError, OSError) as error:
         raise BadRequest(f"invalid parameters: before: not a cursor: {before!r}") from error
+
+
+def stamp_page(store: Store, *, source: int | None = None, author: str | None = None, q: str | None = None,
+               story: int | None = None, limit: int = 50, copies: bool = False,
+               category: str | None = None) -> list[Stamp]:
+    """``Store.list_stamps``: the first page ``list_page`` lists for the same filters, as the
+    stamps the feeds out key their kept renderings on."""
+    if story is not None:
+        story = store.story_redirect(story) or story
+    try:
+        return store.list_stamps(source_id=source, author=author, story_id=story, query=q or None, limit=limit,
+                                 include_copies=copies, category=category)
+    except (ValueError, OverflowError, OSError) as error:
+        raise BadRequest(f"invalid parameters: {error}") from error
 
 
 def article_cursor(before: str | None) -> str | None:

@@ -33,7 +33,7 @@ from newswire.web.account_pages import safe_next
 from newswire.web.admin import read_form
 from newswire.web.auth import require_user
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.feeds import feed_of, respond
+from newswire.web.feeds import head_of, serve_feed
 from newswire.web.inputs import MAX_AUTHOR, MAX_CATEGORY, MAX_QUERY, id_or_404, int_or_none, text_or_none
 from newswire.web.reader_view import reader_context
 from newswire.web.state import store_of
@@ -160,10 +160,11 @@ def saved_feed(request: Request, user: User = Depends(require_user)) -> Response
     """The saved articles as Atom; for feed readers, ``?token=API_TOKEN`` signs in. Private:
     no shared cache may keep it."""
     store = store_of(request)
-    items = store.get_articles(store.saved_ids(user.id, limit=FEED_SIZE))
-    feed = feed_of(request, title=f"Newswire — saved by {user.name}", description="Articles saved on Newswire",
-                   home_path="/saved", items=items)
-    return respond(request, replace(feed, shared=False), "atom")
+    with store.snapshot():  # the feed's reads: one transaction
+        stamps = store.stamps_of(store.saved_ids(user.id, limit=FEED_SIZE))
+        head = head_of(request, title=f"Newswire — saved by {user.name}", description="Articles saved on Newswire",
+                       home_path="/saved")
+        return serve_feed(request, "atom", replace(head, shared=False), stamps)
 
 
 @router.get("/following", response_class=HTMLResponse)

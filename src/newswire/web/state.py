@@ -1,5 +1,5 @@
-"""What every route reads off the app: the one ``Store`` and the one frozen ``Settings``,
-both put on ``app.state`` by ``create_app``."""
+"""What every route reads off the app: the one ``Store``, the one frozen ``Settings`` and the
+process's kept feed renderings, all put on ``app.state`` by ``create_app``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.requests import HTTPConnection
 
 from newswire.config import Settings
 from newswire.store import Store
+from newswire.web.feed_cache import FeedCache
 
 
 FEED_NAMES = ("feed.atom", "feed.rss", "feed.json")
@@ -18,6 +19,10 @@ def store_of(request: HTTPConnection) -> Store:
 
 def settings_of(request: HTTPConnection) -> Settings:
     return request.app.state.settings
+
+
+def feed_cache_of(request: HTTPConnection) -> FeedCache:
+    return request.app.state.feed_cache
 
 
 def is_feed_path(path: str) -> bool:

@@ -18,7 +18,7 @@ from newswire.errors import NotFound
 from newswire.models import Article
 from newswire.web.api import merged_redirect
 from newswire.web.errors import BadRequest, WebError
-from newswire.web.feeds import FEED_SIZE, FORMATS, Feed, feed_of, feed_responses, respond
+from newswire.web.feeds import FEED_SIZE, FORMATS, feed_responses, head_of, serve_feed
 from newswire.web.inputs import MAX_ID, id_or_404
 from newswire.web.queries import story_list_page
 from newswire.web.reader_view import reader_context
@@ -72,12 +72,14 @@ def story_page(request: Request, story_id: str) -> Response:
                                          "feed_url": f"/stories/{number}/feed.atom"})
 
 
-def story_feed(request: Request, story_id: int) -> Feed:
+def story_feed(request: Request, story_id: int, fmt: str) -> Response:
     store = store_of(request)
-    story = store.get_story(story_id)
-    listed = store.story_articles(story_id, limit=FEED_SIZE)
-    return feed_of(request, title=f"Newswire — {story.title}", description=f"Coverage of “{story.title}”",
-                   home_path=f"/stories/{story_id}", items=store.get_articles([a.id for a in listed]))
+    with store.snapshot():  # the feed's reads: one transaction
+        story = store.get_story(story_id)
+        stamps = store.list_stamps(story_id=story_id, limit=FEED_SIZE, include_copies=True)  # story_articles'
+        head = head_of(request, title=f"Newswire — {story.title}", description=f"Coverage of “{story.title}”",
+                       home_path=f"/stories/{story_id}")
+        return serve_feed(request, fmt, head, stamps)
 
 
 def _add_feed_route(fmt: str) -> None:
@@ -86,7 +88,7 @@ def _add_feed_route(fmt: str) -> None:
     def story(request: Request, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
         if moved := merged_redirect(request, story_id, f"/stories/{{}}/feed.{fmt}"):
             return moved
-        return respond(request, story_feed(request, story_id), fmt)
+        return story_feed(request, story_id, fmt)
 
     responses: dict[Any, Any] = feed_responses(kind, response_class)
     feed_router.add_api_route(f"/stories/{{story_id}}/feed.{fmt}", story, methods=["GET"],
