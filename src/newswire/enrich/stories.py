@@ -544,7 +544,8 @@ class StoryClusterer:
         """What the clusterer holds, by count: flat over a long run (``bench/memory.py``, tests)."""
         return {"stories": len(self._stories), "members_kept": sum(len(s.members) for s in self._stories.values()),
                 "members": sum(s.size for s in self._stories.values()), "docs_seen": len(self._seen),
-                "terms": len(self._df), "index_keys": len(self._index), "doc_story": len(self._doc_story), "products": len(self._products),
+                "terms": len(self._df), "index_keys": len(self._index), "doc_story": len(self._doc_story),
+                "products": len(self._products),
                 "boilerplate_sources": self._boilerplate.sources}
 
 
