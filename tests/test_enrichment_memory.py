@@ -174,3 +174,30 @@ def test_story_document_frequencies_forget_headline_words_and_names():
             clusterer.add((day, hour), hour % 5, f"{name} wins the vote", f"{name} said {rng.random()}",
                           T0 + timedelta(days=day, hours=hour))
     assert clusterer.memory_counts()["terms"] <= 6 * 25  # the last day's articles' terms (about five each)
+
+
+def test_our_minhash_and_band_parameters_are_datasketchs():
+    from datasketch.lsh import _optimal_param
+
+    from newswire.enrich.minhash import MinHasher, optimal_params
+
+    rng = np.random.default_rng(23)
+    ours = MinHasher(128, seed=1)
+    for size in (0, 1, 7, 300, 3000):
+        hashes = np.unique(rng.integers(0, 2**32, size, dtype=np.uint64)).astype(np.uint32)
+        theirs = minhash(hashes.tolist())
+        assert np.array_equal(ours.signature(hashes), theirs.hashvalues)
+    for threshold in (0.1, 0.3, 0.5, 0.8):
+        for weights in ((0.5, 0.5), CANDIDATE_WEIGHTS):
+            assert optimal_params(threshold, 128, *weights) == _optimal_param(threshold, 128, *weights)
+
+
+def test_a_running_newswire_does_not_import_scipy():
+    """datasketch imports scipy with any of its sketches: about 60 MB of each process."""
+    import subprocess
+    import sys
+
+    code = ("import sys, newswire.cli, newswire.service.update, newswire.service.copies, newswire.service.stories; "
+            "import newswire.web.app; print(sorted(m for m in ('scipy', 'datasketch') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert found == "[]"

@@ -4,7 +4,7 @@
             no punctuation, one space
          ─► Boilerplate.clean: drop units that recur in ≥ 3 of the source's recent articles
             (footers like "The Post — Our website is the place for…", "Canadian Wire staff")
-         ─► word 5-shingles within each unit ─► 32-bit hashes ─► MinHash (datasketch, fixed seed)
+         ─► word 5-shingles within each unit ─► 32-bit hashes ─► MinHash (datasketch's, fixed seed: ``minhash``)
          ─► LSH query (``lsh.BandIndex``: a low Jaccard bar, so trimmed copies are candidates)
          ─► confirm: containment |A∩B| / min(|A|, |B|) ≥ threshold on the exact shingle sets
          ─► CopyDecision: the earliest copy is canonical; the others point to it
@@ -41,9 +41,8 @@ from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 import numpy as np
-from datasketch import MinHash
-
 from newswire.enrich.lsh import BandIndex
+from newswire.enrich.minhash import MinHasher
 
 MIN_WORDS = 40  # shorter texts are never copies
 CANDIDATE_JACCARD = 0.3  # LSH bar for candidates; confirmation is by exact containment
@@ -335,7 +334,7 @@ class CopyDetector:
         self.min_words = min_words
         self.boilerplate = Boilerplate()
         self._lsh = BandIndex(threshold=CANDIDATE_JACCARD, num_perm=num_perm, weights=CANDIDATE_WEIGHTS)
-        self._template = MinHash(num_perm=num_perm, seed=MINHASH_SEED, hashfunc=_identity)
+        self._minhasher = MinHasher(num_perm, MINHASH_SEED)
         self._docs: dict[int, _Doc] = {}
         self._canonical_of: dict[int, int] = {}  # member → its group's canonical
         self._groups: dict[int, _Group] = {}  # canonical id → group (only groups with members)
@@ -399,15 +398,13 @@ class CopyDetector:
 
     # internals
 
-    def _minhash(self, hashes: np.ndarray) -> MinHash:
-        minhash = self._template.copy()
-        minhash.update_batch(hashes.tolist())
-        return minhash
+    def _minhash(self, hashes: np.ndarray) -> np.ndarray:
+        return self._minhasher.signature(hashes)
 
-    def _best_group(self, doc: _Doc, minhash: MinHash) -> int | None:
+    def _best_group(self, doc: _Doc, minhash: np.ndarray) -> int | None:
         """The canonical of the group the document overlaps most (ties: the earliest group)."""
         best: tuple[float, datetime, int] | None = None
-        for other_id in self._lsh.query(minhash.hashvalues):
+        for other_id in self._lsh.query(minhash):
             other = self._docs[other_id]
             if other.source_id == doc.source_id:
                 continue
@@ -441,11 +438,11 @@ class CopyDetector:
         moved[canonical] = doc_id
         return None, moved
 
-    def _store(self, doc_id: int, doc: _Doc, minhash: MinHash) -> None:
+    def _store(self, doc_id: int, doc: _Doc, minhash: np.ndarray) -> None:
         if self._newest is not None and doc.published_at < self._newest - self.window:
             return  # already outside the window: looked up, not kept
         self._docs[doc_id] = doc
-        self._lsh.insert(doc_id, minhash.hashvalues)
+        self._lsh.insert(doc_id, minhash)
         heapq.heappush(self._expiry, (doc.published_at, doc_id))
 
     def _leave_group(self, doc_id: int) -> bool:
@@ -479,6 +476,3 @@ class CopyDetector:
             self._groups[heir] = _Group(self._docs[heir].published_at, rest)
         return {heir: None, **{member: heir for member in rest}}
 
-
-def _identity(value: int) -> int:
-    return value
