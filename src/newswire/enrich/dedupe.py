@@ -184,7 +184,8 @@ def unit_key(unit: str) -> int:
 
 _GRAM_BASE = 1_000_003  # a gram's hash: its words' CRC-32s as the digits of a number in this base, mod 2**32
 _WORD_CODES: dict[str, int] = {}  # word → CRC-32: a newswire's vocabulary repeats from article to article
-_MAX_WORD_CODES = 500_000  # then start over (about 60 MB at most)
+_MAX_WORD_CODES = 100_000  # then start over: about 13 MB at most (500,000 held 60 MB in each process
+# that prepares texts; a news vocabulary's 100,000 commonest words are nearly all of its running words)
 
 
 def _word_codes(kept_units: list[str]) -> tuple[list[int], list[int]]:
