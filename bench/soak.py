@@ -18,7 +18,9 @@ SIGTERM. It prints, and exits 1 when one is wrong:
 - the largest delay from publication to the wire (first seen), against a bound made of the
   soak's own intervals (fault round, backoff, Retry-After, poll interval, lease);
 - resident memory (process and its parse workers) at start, middle and end, per process: flat
-  for those that lived through (end within 1.5 × middle, or 100 MB more);
+  for those that lived through (end within 1.5 × middle, or 100 MB more); the RSS is a sum over
+  the process tree, so each line also gives the process's own share and the tree's PSS (pages
+  shared between the fork server and its workers counted once);
 - page latency p50/p99 during the soak (`/`, the API, a feed, a search, the sources page, one
   request every half second from this process), and any answer that is not 200;
 - errors by kind: fetch failures by reason from the web node's /metrics (which, on PostgreSQL,
@@ -89,6 +91,7 @@ class Role:
     started_at: float = 0.0
     kills: int = 0
     rss: dict[str, float] = field(default_factory=dict)  # "start"/"middle"/"end" → MB
+    parts: dict[str, str] = field(default_factory=dict)  # the same moments, process by process
     pid_at: dict[str, int] = field(default_factory=dict)
 
     def start(self, env: dict[str, str]) -> None:
@@ -100,16 +103,21 @@ class Role:
         return self.process is not None and self.process.poll() is None
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its descendants (parse workers), in MB."""
-    total = 0
+def tree_memory(pid: int) -> dict[int, tuple[float, float]]:
+    """(RSS, PSS) in MB of ``pid`` and of each descendant (the parse workers' fork server and
+    workers, multiprocessing's resource tracker). RSS counts a page shared by several of them
+    (the fork server's imports, in each worker) once in each; PSS splits it between them."""
+    found = {}
     for each in [pid, *(p.pid for p in descendants(pid))]:
         try:
             with open(f"/proc/{each}/status") as status:
-                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+                rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            with open(f"/proc/{each}/smaps_rollup") as rollup:
+                pss = next((int(line.split()[1]) for line in rollup if line.startswith("Pss:")), 0)
         except (OSError, StopIteration):
-            pass
-    return total / 1024
+            continue
+        found[each] = (rss / 1024, pss / 1024)
+    return found
 
 
 class Pager(threading.Thread):
@@ -353,7 +361,11 @@ def watch(args, world, bases, roles: list[Role], env, base: str, engine, start: 
 def sample_rss(roles: list[Role], moment: str) -> None:
     for role in roles:
         if role.alive():
-            role.rss[moment] = tree_rss_mb(role.process.pid)
+            parts = tree_memory(role.process.pid)
+            role.rss[moment] = sum(rss for rss, _ in parts.values())
+            main = parts.get(role.process.pid, (0.0, 0.0))[0]
+            role.parts[moment] = (f"this process {main:.0f}, {len(parts) - 1} others {role.rss[moment] - main:.0f}; "
+                                  f"PSS {sum(pss for _, pss in parts.values()):.0f}")
             role.pid_at[moment] = role.process.pid
 
 
@@ -386,6 +398,9 @@ def report(args, world, t: Tally, drained: float, roles: list[Role], pager: Page
         shown = " / ".join(f"{role.rss[m]:.0f}" if m in role.rss else "-" for m in ("start", "middle", "end"))
         lived = role.pid_at.get("middle") is not None and role.pid_at.get("middle") == role.pid_at.get("end")
         print(f"  {role.name:16} {shown}{f'  (killed {role.kills}x)' if role.kills else ''}")
+        for moment in ("start", "middle", "end"):
+            if moment in role.parts:
+                print(f"    {moment}: {role.parts[moment]}")
         if lived and role.rss["end"] > max(1.5 * role.rss["middle"], role.rss["middle"] + 100):
             failures.append(f"{role.name}'s memory grew from {role.rss['middle']:.0f} to {role.rss['end']:.0f} MB")
     print(f"pages during the soak: {len(pager.latencies)} requests, p50 {pct(pager.latencies, 50) * 1000:.0f} ms, "

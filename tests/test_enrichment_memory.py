@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 from datasketch import MinHash, MinHashLSH
 
 from newswire.enrich import lsh
@@ -114,3 +115,89 @@ def test_story_clustering_holds_one_window_and_a_bounded_story():
     assert strike.size == hours  # one story all along, never dropped while it is updated ...
     assert len(strike.members) == 2 * KEPT_MEMBERS  # ... keeping its first and latest members' vectors
     assert strike.members[0].doc_id == 0 and strike.members[-1].doc_id == 4 * (hours - 1)
+
+
+def test_boilerplate_holds_each_sources_last_articles_units_and_counts_them_as_a_counter_would():
+    from collections import OrderedDict
+
+    from newswire.enrich.dedupe import Boilerplate
+
+    rng = random.Random(13)
+    learner = Boilerplate(min_articles=3, history=20)
+    model: dict[int, OrderedDict[int, set[int]]] = {}  # the plain model: source → doc → its distinct units
+    footers = {source: rng.getrandbits(64) for source in range(5)}
+    for doc in range(3000):
+        source = rng.randrange(5)
+        if doc > 10 and rng.random() < 0.1:  # an updated article: learnt again
+            doc = rng.choice(list(model[source])) if model.get(source) else doc
+        keys = [rng.getrandbits(64) if rng.random() < 0.7 else rng.randrange(40) for _ in range(rng.randint(0, 12))]
+        if rng.random() < 0.6:
+            keys.append(footers[source])
+        kept = learner.learn_and_keep_keys(source, doc, keys)
+        recent = model.setdefault(source, OrderedDict())
+        recent.pop(doc, None)
+        recent[doc] = set(keys)
+        while len(recent) > 20:
+            recent.popitem(last=False)
+        assert kept == [sum(key in units for units in recent.values()) < 3 for key in keys]
+    assert learner.held == sum(len(units) for recent in model.values() for units in recent.values())
+    assert learner.units == sum(len(set().union(*recent.values())) for recent in model.values())
+    assert learner.sources == 5
+
+
+def test_story_term_numbers_are_given_back_when_their_articles_leave_the_window():
+    rng = random.Random(17)
+    clusterer = StoryClusterer(window=timedelta(hours=24))
+    most = 0
+    for day in range(6):  # each day a vocabulary of its own, each word once in an article's text
+        vocabulary = [f"d{day}x{n}" for n in range(500)]
+        for hour in range(24):
+            at = T0 + timedelta(days=day, hours=hour)
+            clusterer.add((day, hour), hour % 5, "", " ".join(rng.sample(vocabulary, k=60)), at)
+            most = max(most, clusterer.memory_counts()["terms"])
+    counts = clusterer.memory_counts()
+    assert counts["docs_seen"] <= 25
+    assert counts["terms"] == len(clusterer._terms) - len(clusterer._free_numbers)
+    assert len(clusterer._terms) <= most  # numbers are reused: they follow the window, not the run
+
+
+@pytest.mark.xfail(strict=True, reason="document frequencies add an article's term counts (a word twice in the "
+                   "lead 2, a title word 2, a name 3) but take back 1 when it leaves the window, so those terms "
+                   "are never forgotten and their df grows with the run; fixing it changes the idf, so story "
+                   "decisions (a scoring change, left to the stories' owner)")
+def test_story_document_frequencies_forget_headline_words_and_names():
+    rng = random.Random(19)
+    clusterer = StoryClusterer(window=timedelta(hours=24))
+    for day in range(10):  # each day new names in the headlines: the count grows by a day's names a day
+        for hour in range(24):
+            name = "".join(rng.choice("bdklmnprstv") + rng.choice("aeiou") for _ in range(3)).capitalize()
+            clusterer.add((day, hour), hour % 5, f"{name} wins the vote", f"{name} said {rng.random()}",
+                          T0 + timedelta(days=day, hours=hour))
+    assert clusterer.memory_counts()["terms"] <= 6 * 25  # the last day's articles' terms (about five each)
+
+
+def test_our_minhash_and_band_parameters_are_datasketchs():
+    from datasketch.lsh import _optimal_param
+
+    from newswire.enrich.minhash import MinHasher, optimal_params
+
+    rng = np.random.default_rng(23)
+    ours = MinHasher(128, seed=1)
+    for size in (0, 1, 7, 300, 3000):
+        hashes = np.unique(rng.integers(0, 2**32, size, dtype=np.uint64)).astype(np.uint32)
+        theirs = minhash(hashes.tolist())
+        assert np.array_equal(ours.signature(hashes), theirs.hashvalues)
+    for threshold in (0.1, 0.3, 0.5, 0.8):
+        for weights in ((0.5, 0.5), CANDIDATE_WEIGHTS):
+            assert optimal_params(threshold, 128, *weights) == _optimal_param(threshold, 128, *weights)
+
+
+def test_a_running_newswire_does_not_import_scipy():
+    """datasketch imports scipy with any of its sketches: about 60 MB of each process."""
+    import subprocess
+    import sys
+
+    code = ("import sys, newswire.cli, newswire.service.update, newswire.service.copies, newswire.service.stories; "
+            "import newswire.web.app; print(sorted(m for m in ('scipy', 'datasketch') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert found == "[]"

@@ -202,3 +202,25 @@ async def test_stories_are_made_on_refresh(store, feed_server):
             await refresher.refresh_many(sources)
     stories, _ = store.list_stories(active_since=NOW - timedelta(hours=1))
     assert [(s.article_count, s.source_count) for s in stories] == [(3, 3)]
+
+
+def test_the_rebuild_reads_the_window_a_page_at_a_time(world, monkeypatch):
+    """A restart beside a busy week reads its articles with their texts a page at a time, not the
+    whole window at once; the rebuilt clusterer decides as one built from a single read."""
+    from newswire.store import stories as story_rows
+
+    store, sources, _, ids, _ = world
+    pages: list[int] = []
+    page_of = story_rows.recent_page
+
+    def counted(conn, since, after_id, limit):
+        rows = page_of(conn, since, after_id, limit)
+        pages.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(story_rows, "PAGE", 2)
+    monkeypatch.setattr(story_rows, "recent_page", counted)
+    fresh = StoryEnricher(store)
+    assert pages == [2, 2, 0]  # four articles, two at a time, and the empty page that ends it
+    late = save(store, fresh, sources[3].id, "late", *LATE, NOW + timedelta(hours=1))
+    assert store.get_article(late).story_id == store.get_article(ids[0]).story_id

@@ -4,7 +4,7 @@
             no punctuation, one space
          ─► Boilerplate.clean: drop units that recur in ≥ 3 of the source's recent articles
             (footers like "The Post — Our website is the place for…", "Canadian Wire staff")
-         ─► word 5-shingles within each unit ─► 32-bit hashes ─► MinHash (datasketch, fixed seed)
+         ─► word 5-shingles within each unit ─► 32-bit hashes ─► MinHash (datasketch's, fixed seed: ``minhash``)
          ─► LSH query (``lsh.BandIndex``: a low Jaccard bar, so trimmed copies are candidates)
          ─► confirm: containment |A∩B| / min(|A|, |B|) ≥ threshold on the exact shingle sets
          ─► CopyDecision: the earliest copy is canonical; the others point to it
@@ -36,15 +36,13 @@ import itertools
 import re
 import zlib
 from array import array
-from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 import numpy as np
-from datasketch import MinHash
-
 from newswire.enrich.lsh import BandIndex
+from newswire.enrich.minhash import MinHasher
 
 MIN_WORDS = 40  # shorter texts are never copies
 CANDIDATE_JACCARD = 0.3  # LSH bar for candidates; confirmation is by exact containment
@@ -74,17 +72,35 @@ def units(text: str) -> list[str]:
     return found
 
 
+class _SourceUnits:
+    """One source's last articles' distinct unit keys, in one flat array (oldest article first)."""
+
+    __slots__ = ("doc_ids", "lengths", "keys")
+
+    def __init__(self) -> None:
+        self.doc_ids: list = []
+        self.lengths = array("I")
+        self.keys = array("Q")
+
+    def drop(self, at: int) -> None:
+        start = sum(self.lengths[:at])
+        del self.keys[start:start + self.lengths[at]]
+        del self.lengths[at]
+        del self.doc_ids[at]
+
+
 class Boilerplate:
     """Per source, the units (lines or sentences) seen in at least ``min_articles`` of its last
     ``history`` articles: footers, staff bylines, newsletter pitches. Units are kept as 64-bit
-    hashes (an article's as one array of 64-bit values, not a set of int objects), so memory is a
-    few kilobytes per source."""
+    hashes: each source's last articles' distinct keys one after the other in one array of 64-bit
+    values, 8 bytes a unit; how many of those articles have a unit is counted when asked (a sort
+    of a few hundred values), not kept in a Counter of int objects, which cost about 100 bytes a
+    unit (two learners over a thousand sources: ~100 MB of a run's memory)."""
 
     def __init__(self, *, min_articles: int = 3, history: int = 50):
         self.min_articles = min_articles
         self.history = history
-        self._recent: dict[int, OrderedDict[int, array]] = {}  # an article's distinct unit keys
-        self._counts: dict[int, Counter[int]] = {}
+        self._recent: dict[int, _SourceUnits] = {}
 
     def learn(self, source_id: int, doc_id: int, doc_units: Iterable[str]) -> None:
         """Record one article's units (again: an updated article replaces its earlier units)."""
@@ -97,27 +113,22 @@ class Boilerplate:
 
     def learn_and_keep_keys(self, source_id: int, doc_id: int, keys: Sequence[int]) -> list[bool]:
         """``learn_and_keep`` for units already hashed (``unit_key``)."""
-        counts = self._learn_keys(source_id, doc_id, keys)
-        return [counts[key] < self.min_articles for key in keys]
+        recent = self._learn_keys(source_id, doc_id, keys)
+        return (_counts(recent.keys, keys) < self.min_articles).tolist()
 
-    def _learn_keys(self, source_id: int, doc_id: int, keys: Sequence[int]) -> Counter[int]:
-        recent = self._recent.setdefault(source_id, OrderedDict())
-        counts = self._counts.setdefault(source_id, Counter())
-        if doc_id in recent:
-            self._forget(counts, recent.pop(doc_id))
-        seen = array("Q", set(keys))
-        recent[doc_id] = seen
-        counts.update(seen)
-        while len(recent) > self.history:
-            self._forget(counts, recent.popitem(last=False)[1])
-        return counts
-
-    @staticmethod
-    def _forget(counts: Counter[int], keys: array) -> None:
-        counts.subtract(keys)
-        for key in keys:
-            if counts[key] <= 0:
-                del counts[key]
+    def _learn_keys(self, source_id: int, doc_id: int, keys: Sequence[int]) -> _SourceUnits:
+        recent = self._recent.get(source_id)
+        if recent is None:
+            recent = self._recent[source_id] = _SourceUnits()
+        if doc_id in recent.doc_ids:
+            recent.drop(recent.doc_ids.index(doc_id))
+        distinct = set(keys)
+        recent.doc_ids.append(doc_id)
+        recent.lengths.append(len(distinct))
+        recent.keys.extend(distinct)
+        while len(recent.doc_ids) > self.history:
+            recent.drop(0)
+        return recent
 
     @property
     def sources(self) -> int:
@@ -127,16 +138,30 @@ class Boilerplate:
     @property
     def units(self) -> int:
         """Distinct units counted, over all sources."""
-        return sum(map(len, self._counts.values()))
+        return sum(len(set(recent.keys)) for recent in self._recent.values())
+
+    @property
+    def held(self) -> int:
+        """Unit keys held, over all sources (a unit once per article that has it)."""
+        return sum(len(recent.keys) for recent in self._recent.values())
 
     def is_boilerplate(self, source_id: int, unit: str) -> bool:
-        counts = self._counts.get(source_id)
-        return counts is not None and counts[unit_key(unit)] >= self.min_articles
+        recent = self._recent.get(source_id)
+        return recent is not None and int(_counts(recent.keys, [unit_key(unit)])[0]) >= self.min_articles
 
     def clean(self, source_id: int, doc_id: int, text: str) -> list[str]:
         """Learn from the article, then return its units without the boilerplate."""
         doc_units = units(text)
         return [unit for unit, keep in zip(doc_units, self.learn_and_keep(source_id, doc_id, doc_units)) if keep]
+
+
+def _counts(held: array, keys: Sequence[int]) -> np.ndarray:
+    """How many times each of ``keys`` is in ``held``."""
+    if not keys or not held:
+        return np.zeros(len(keys), dtype=np.int64)
+    ordered = np.sort(np.frombuffer(held, dtype=np.uint64))
+    wanted = np.array(keys, dtype=np.uint64)
+    return np.searchsorted(ordered, wanted, "right") - np.searchsorted(ordered, wanted, "left")
 
 
 MAX_CHARS = 3000
@@ -159,7 +184,8 @@ def unit_key(unit: str) -> int:
 
 _GRAM_BASE = 1_000_003  # a gram's hash: its words' CRC-32s as the digits of a number in this base, mod 2**32
 _WORD_CODES: dict[str, int] = {}  # word → CRC-32: a newswire's vocabulary repeats from article to article
-_MAX_WORD_CODES = 500_000  # then start over (about 60 MB at most)
+_MAX_WORD_CODES = 100_000  # then start over: about 13 MB at most (500,000 held 60 MB in each process
+# that prepares texts; a news vocabulary's 100,000 commonest words are nearly all of its running words)
 
 
 def _word_codes(kept_units: list[str]) -> tuple[list[int], list[int]]:
@@ -309,7 +335,7 @@ class CopyDetector:
         self.min_words = min_words
         self.boilerplate = Boilerplate()
         self._lsh = BandIndex(threshold=CANDIDATE_JACCARD, num_perm=num_perm, weights=CANDIDATE_WEIGHTS)
-        self._template = MinHash(num_perm=num_perm, seed=MINHASH_SEED, hashfunc=_identity)
+        self._minhasher = MinHasher(num_perm, MINHASH_SEED)
         self._docs: dict[int, _Doc] = {}
         self._canonical_of: dict[int, int] = {}  # member → its group's canonical
         self._groups: dict[int, _Group] = {}  # canonical id → group (only groups with members)
@@ -373,15 +399,13 @@ class CopyDetector:
 
     # internals
 
-    def _minhash(self, hashes: np.ndarray) -> MinHash:
-        minhash = self._template.copy()
-        minhash.update_batch(hashes.tolist())
-        return minhash
+    def _minhash(self, hashes: np.ndarray) -> np.ndarray:
+        return self._minhasher.signature(hashes)
 
-    def _best_group(self, doc: _Doc, minhash: MinHash) -> int | None:
+    def _best_group(self, doc: _Doc, minhash: np.ndarray) -> int | None:
         """The canonical of the group the document overlaps most (ties: the earliest group)."""
         best: tuple[float, datetime, int] | None = None
-        for other_id in self._lsh.query(minhash.hashvalues):
+        for other_id in self._lsh.query(minhash):
             other = self._docs[other_id]
             if other.source_id == doc.source_id:
                 continue
@@ -415,11 +439,11 @@ class CopyDetector:
         moved[canonical] = doc_id
         return None, moved
 
-    def _store(self, doc_id: int, doc: _Doc, minhash: MinHash) -> None:
+    def _store(self, doc_id: int, doc: _Doc, minhash: np.ndarray) -> None:
         if self._newest is not None and doc.published_at < self._newest - self.window:
             return  # already outside the window: looked up, not kept
         self._docs[doc_id] = doc
-        self._lsh.insert(doc_id, minhash.hashvalues)
+        self._lsh.insert(doc_id, minhash)
         heapq.heappush(self._expiry, (doc.published_at, doc_id))
 
     def _leave_group(self, doc_id: int) -> bool:
@@ -453,6 +477,3 @@ class CopyDetector:
             self._groups[heir] = _Group(self._docs[heir].published_at, rest)
         return {heir: None, **{member: heir for member in rest}}
 
-
-def _identity(value: int) -> int:
-    return value

@@ -211,9 +211,16 @@ class StoryClusterer:
         self.merge_probability = merge_probability
         self.weights = weights
         self.merge_weights = merge_weights
-        self._df: Counter[str] = Counter()
+        # Document frequencies: a term has a number while an article in the window has it; its
+        # frequency is kept by number (an array of float64: the very sums a Counter of the terms
+        # would hold), and each article in the window is remembered as the numbers of its terms
+        # (4 bytes a term, where a tuple of the strings cost 8 and more), to be forgotten by.
+        self._term_numbers: dict[str, int] = {}
+        self._terms: list[str] = []  # number → term ("" while the number is free)
+        self._df = array("d")  # number → the term's document frequency
+        self._free_numbers: list[int] = []
         self._docs = 0
-        self._seen: deque[tuple[datetime, tuple[str, ...]]] = deque()  # for forgetting df
+        self._seen: deque[tuple[datetime, array]] = deque()  # each article's term numbers, for forgetting df
         self._stories: OrderedDict[int, _Story] = OrderedDict()  # least recently updated first
         self._by_key: dict[Hashable, _Story] = {}
         self._doc_story: dict[Hashable, _Story] = {}
@@ -290,15 +297,17 @@ class StoryClusterer:
     def forget_before(self, moment: datetime) -> None:
         """Drop stories last updated before ``moment`` and the document frequencies of articles
         older than it: memory holds one window of articles, however long the run."""
+        df = self._df
         while self._seen and self._seen[0][0] < moment:
-            _, terms = self._seen.popleft()
+            _, numbers = self._seen.popleft()
             self._docs -= 1
-            for term in terms:
-                left = self._df[term] - 1
-                if left:
-                    self._df[term] = left
-                else:
-                    del self._df[term]
+            for number in numbers:
+                left = df[number] - 1
+                df[number] = left
+                if not left:
+                    del self._term_numbers[self._terms[number]]
+                    self._terms[number] = ""
+                    self._free_numbers.append(number)
         while self._stories:
             number, story = next(iter(self._stories.items()))
             if story.last_at >= moment:
@@ -311,8 +320,33 @@ class StoryClusterer:
 
     # features
 
+    def _doc_frequency(self, term: str) -> float:
+        number = self._term_numbers.get(term)
+        return 0 if number is None else self._df[number]
+
     def _idf(self, term: str) -> float:
-        return math.log((self._docs + PRIOR_DOCS) / (self._df.get(term, 0) + 0.5))
+        return math.log((self._docs + PRIOR_DOCS) / (self._doc_frequency(term) + 0.5))
+
+    def _count_terms(self, terms: Counter) -> array:
+        """Add an article's terms (with their counts, as ``Counter.update`` adds them) into the
+        document frequencies; the numbers of its terms, in ``terms``' order."""
+        numbers = array("I")
+        known = self._term_numbers
+        df = self._df
+        for term, count in terms.items():
+            number = known.get(term)
+            if number is None:
+                if self._free_numbers:
+                    number = self._free_numbers.pop()
+                    self._terms[number] = term
+                else:
+                    number = len(self._terms)
+                    self._terms.append(term)
+                    df.append(0.0)
+                known[term] = number
+            df[number] += count
+            numbers.append(number)
+        return numbers
 
     def _weighted(self, terms: Counter) -> dict[str, float]:
         vector = {term: (1.0 + math.log(count)) * self._idf(term) for term, count in terms.items()}
@@ -334,9 +368,8 @@ class StoryClusterer:
         for entity in entities:
             terms["@" + entity] += ENTITY_WEIGHT
         self._docs += 1
-        self._df.update(terms)
+        self._seen.append((at, self._count_terms(terms)))
         term_keys = tuple(terms)
-        self._seen.append((at, term_keys))
         keys = frozenset(title_words) | {"@" + e for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
                        text_entities, keys, len(terms), copy, term_keys)
@@ -398,7 +431,7 @@ class StoryClusterer:
         common = max(COMMON_ENTITY * self._docs, 3)
         total = shared = 0.0
         for entity, share in names:
-            if self._df.get("@" + entity, 0) > common and " " not in entity:
+            if self._doc_frequency("@" + entity) > common and " " not in entity:
                 continue
             weight = self._idf("@" + entity) * share
             total += weight
@@ -544,7 +577,7 @@ class StoryClusterer:
         """What the clusterer holds, by count: flat over a long run (``bench/memory.py``, tests)."""
         return {"stories": len(self._stories), "members_kept": sum(len(s.members) for s in self._stories.values()),
                 "members": sum(s.size for s in self._stories.values()), "docs_seen": len(self._seen),
-                "terms": len(self._df), "index_keys": len(self._index), "doc_story": len(self._doc_story),
+                "terms": len(self._term_numbers), "index_keys": len(self._index), "doc_story": len(self._doc_story),
                 "products": len(self._products),
                 "boilerplate_sources": self._boilerplate.sources}
 

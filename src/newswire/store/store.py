@@ -625,11 +625,11 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return story_rows.story_sources(conn, story_ids)
 
-    def recent_for_stories(self, since: datetime) -> list[story_rows.StoryRow]:
+    def recent_for_stories(self, since: datetime) -> Iterator[story_rows.StoryRow]:
         """Articles published since ``since`` in storage order, with their story, canonical and
-        source's ``merge_stories``: what story clustering rebuilds from. Raises StorageError."""
-        with self._read() as conn:
-            return story_rows.recent(conn, since)
+        source's ``merge_stories``: what story clustering rebuilds from, read a page at a time.
+        Raises StorageError."""
+        return story_rows.iter_recent(self._read, since)
 
     def articles_for_stories(self, article_ids: Sequence[int]) -> list[story_rows.StoryRow]:
         """The existing articles of ``article_ids`` as story clustering reads them, in no
