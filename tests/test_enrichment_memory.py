@@ -12,7 +12,6 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
-import pytest
 from datasketch import MinHash, MinHashLSH
 
 from newswire.enrich import lsh
@@ -161,11 +160,10 @@ def test_story_term_numbers_are_given_back_when_their_articles_leave_the_window(
     assert len(clusterer._terms) <= most  # numbers are reused: they follow the window, not the run
 
 
-@pytest.mark.xfail(strict=True, reason="document frequencies add an article's term counts (a word twice in the "
-                   "lead 2, a title word 2, a name 3) but take back 1 when it leaves the window, so those terms "
-                   "are never forgotten and their df grows with the run; fixing it changes the idf, so story "
-                   "decisions (a scoring change, left to the stories' owner)")
 def test_story_document_frequencies_forget_headline_words_and_names():
+    # An article adds its counts to its terms' frequencies (a title word counts twice, a name
+    # three times) and takes the same back when it leaves the window: it used to take back one,
+    # so those terms were never forgotten, and their frequencies grew with the run.
     rng = random.Random(19)
     clusterer = StoryClusterer(window=timedelta(hours=24))
     for day in range(10):  # each day new names in the headlines: the count grows by a day's names a day

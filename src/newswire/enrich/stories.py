@@ -220,7 +220,7 @@ class StoryClusterer:
         self._df = array("d")  # number → the term's document frequency
         self._free_numbers: list[int] = []
         self._docs = 0
-        self._seen: deque[tuple[datetime, array]] = deque()  # each article's term numbers, for forgetting df
+        self._seen: deque[tuple[datetime, array, array]] = deque()  # each article's term numbers and counts, for forgetting df
         self._stories: OrderedDict[int, _Story] = OrderedDict()  # least recently updated first
         self._by_key: dict[Hashable, _Story] = {}
         self._doc_story: dict[Hashable, _Story] = {}
@@ -299,10 +299,10 @@ class StoryClusterer:
         older than it: memory holds one window of articles, however long the run."""
         df = self._df
         while self._seen and self._seen[0][0] < moment:
-            _, numbers = self._seen.popleft()
+            _, numbers, counts = self._seen.popleft()
             self._docs -= 1
-            for number in numbers:
-                left = df[number] - 1
+            for number, count in zip(numbers, counts):
+                left = df[number] - count
                 df[number] = left
                 if not left:
                     del self._term_numbers[self._terms[number]]
@@ -327,12 +327,14 @@ class StoryClusterer:
     def _idf(self, term: str) -> float:
         return math.log((self._docs + PRIOR_DOCS) / (self._doc_frequency(term) + 0.5))
 
-    def _count_terms(self, terms: Counter) -> array:
-        """Add an article's terms (with their counts, as ``Counter.update`` adds them) into the
-        document frequencies; the numbers of its terms, in ``terms``' order."""
+    def _count_terms(self, terms: Counter) -> tuple[array, array]:
+        """Add an article's terms (with their counts, as ``Counter.update`` adds them: a title
+        word counts twice, a name three times) into the document frequencies; the numbers of its
+        terms, in ``terms``' order, and those counts, for ``forget_before`` to take back."""
         numbers = array("I")
         known = self._term_numbers
         df = self._df
+        counts = array("f")  # whole numbers and halves: exact in 32 bits
         for term, count in terms.items():
             number = known.get(term)
             if number is None:
@@ -346,7 +348,8 @@ class StoryClusterer:
                 known[term] = number
             df[number] += count
             numbers.append(number)
-        return numbers
+            counts.append(count)
+        return numbers, counts
 
     def _weighted(self, terms: Counter) -> dict[str, float]:
         vector = {term: (1.0 + math.log(count)) * self._idf(term) for term, count in terms.items()}
@@ -359,7 +362,8 @@ class StoryClusterer:
         lead = _lead_of(lead_text, LEAD_WORDS)
         title_words = significant_words(title)
         # Surnames count as names of their own: ECB+ precision 0.946 -> 0.950 (fitted on one
-        # half, checked on the other: 0.963 -> 0.976 and 0.917 -> 0.934), headlines F1 0.879 -> 0.895.
+        # half, checked on the other: 0.963 -> 0.976 and 0.917 -> 0.934), headlines F1 0.879 ->
+        # 0.895 (bench/story_eval.py, before the document frequencies stopped leaking).
         text_entities = frozenset(with_surnames(named_entities(lead)))
         entities = text_entities | with_surnames(named_entities(title, is_title=True))
         terms = Counter(significant_words(lead) if words is None else words)
@@ -368,7 +372,7 @@ class StoryClusterer:
         for entity in entities:
             terms["@" + entity] += ENTITY_WEIGHT
         self._docs += 1
-        self._seen.append((at, self._count_terms(terms)))
+        self._seen.append((at, *self._count_terms(terms)))
         term_keys = tuple(terms)
         keys = frozenset(title_words) | {"@" + e for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,

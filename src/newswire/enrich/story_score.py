@@ -87,8 +87,8 @@ class Weights:
     coefficients: tuple[float, ...]
 
 
-WEIGHTS = Weights(-0.64, (0.21, 1.2, 0.52, -0.15, -6.68, 4.52, -0.35, 3.59, -1.7, 3.59, -1.7, 1.14, -3.47, -10.27, 3.61))
-MERGE_WEIGHTS = Weights(-2.16, (2.41, 1.49, 1.24, -0.76, 2.6, -0.23, 3.05, -5.65, -6.35))
+WEIGHTS = Weights(-0.52, (0.15, 1.85, 0.37, -0.15, -6.6, 6.14, -0.46, 3.36, -1.84, 3.7, -1.79, 0.21, -3.46, -11.05, 2.53))
+MERGE_WEIGHTS = Weights(-2.21, (2.33, 1.29, 1.25, -0.76, 3.15, -0.34, 1.96, -5.93, -6.28))
 JOIN_PROBABILITY = 0.65
 # Merge two stories at odds of 3 to 2: a merge cannot be undone and joins whole groups. The
 # headline stream has a cliff below: at 0.55 one chain of market stories can join (precision
