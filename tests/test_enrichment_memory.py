@@ -199,3 +199,25 @@ def test_a_running_newswire_does_not_import_scipy():
             "import newswire.web.app; print(sorted(m for m in ('scipy', 'datasketch') if m in sys.modules))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert found == "[]"
+
+
+def test_story_background_forgets_what_it_no_longer_hears():
+    # What articles said with emphasis (a headline word, a name) outlives the window in a
+    # background that halves every BACKGROUND_HALF_LIFE and forgets what falls under half a
+    # mention: a name heard once is forgotten within a few half-lives, so over sixty days the
+    # background holds about a month of names, not sixty days of them.
+    from newswire.enrich.stories import BACKGROUND_HALF_LIFE
+
+    rng = random.Random(23)
+    clusterer = StoryClusterer(window=timedelta(hours=24))
+    days = 60
+    for day in range(days):
+        for hour in range(24):
+            name = "".join(rng.choice("bdklmnprstv") + rng.choice("aeiou") for _ in range(4)).capitalize()
+            clusterer.add((day, hour), hour % 5, f"{name} wins the vote", f"{name} said {rng.random()}",
+                          T0 + timedelta(days=day, hours=hour))
+    held = clusterer.memory_counts()["background_terms"]
+    per_day = 24 * 2  # each article's name, as a word and as a name
+    assert 0 < held <= per_day * (2 * BACKGROUND_HALF_LIFE.days + 2) < per_day * days
+    assert clusterer._doc_frequency("win") > 24  # a headline word heard all along stays common ...
+    assert clusterer._idf("win") == 0.0  # ... more mentions than the window has articles: it weighs nothing

@@ -87,8 +87,8 @@ class Weights:
     coefficients: tuple[float, ...]
 
 
-WEIGHTS = Weights(-0.52, (0.15, 1.85, 0.37, -0.15, -6.6, 6.14, -0.46, 3.36, -1.84, 3.7, -1.79, 0.21, -3.46, -11.05, 2.53))
-MERGE_WEIGHTS = Weights(-2.21, (2.33, 1.29, 1.25, -0.76, 3.15, -0.34, 1.96, -5.93, -6.28))
+WEIGHTS = Weights(-0.46, (0.38, 0.75, 0.44, -0.15, -6.66, 4.76, -0.28, 3.44, -1.68, 3.88, -1.85, 0.82, -3.33, -10.36, 3.55))
+MERGE_WEIGHTS = Weights(-2.31, (2.4, 1.43, 1.3, -0.77, 2.72, -0.22, 2.63, -5.86, -6.22))
 JOIN_PROBABILITY = 0.65
 # Merge two stories at odds of 3 to 2: a merge cannot be undone and joins whole groups. The
 # headline stream has a cliff below: at 0.55 one chain of market stories can join (precision
