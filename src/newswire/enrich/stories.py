@@ -421,7 +421,7 @@ class StoryClusterer:
 
     def features(self, member: _Member, story: _Story, hours: float) -> story_score.Features:
         """What the score weighs for ``member`` joining ``story`` (see ``story_score``)."""
-        cosine = _dot(member.vector, story.centroid) / (math.sqrt(story.norm_sq) or 1.0)
+        cosine = _dot_centroid(member.vector, story) / (math.sqrt(story.norm_sq) or 1.0)
         title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
         names = named = 0.0
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
@@ -498,6 +498,9 @@ class StoryClusterer:
         ``bench/memory.py``). With A = A0 + dA and B = B0 + dB,
         A·B = A0·B0 + dA·B + A·dB − dA·dB. Taken afresh when a story absorbed another since,
         or more members joined than the story keeps as its latest."""
+        if a.size == 1 or b.size == 1:  # a one-member story's product is as cheap as a member's
+            one, other = (a, b) if a.size == 1 else (b, a)
+            return _dot_centroid(other.centroid or dict(zip(other.members[0].terms, other.members[0].weights)), one)
         if a.number > b.number:
             a, b = b, a
         key = (a.number, b.number)
@@ -540,11 +543,12 @@ class StoryClusterer:
         story.size += 1
         if story.size > 2 * KEPT_MEMBERS:  # the oldest of the latest is no longer read
             del story.members[KEPT_MEMBERS]
-        if story.centroid:
-            story.norm_sq += _add_into(story.centroid, member.vector)
+        if story.size > 1:
+            story.norm_sq += _add_into(_centroid_of(story), member.vector)
             story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
-        else:  # a first member's vectors are the sums: adopted (the member is done with them), not copied
-            story.centroid, story.title_centroid = member.vector, member.title_vector
+        else:  # a first member's vectors are the sums: its headline's adopted (the member is done
+            # with it), its text's kept only as the compact _Kept above (see ``_centroid_of``)
+            story.title_centroid = member.title_vector
             story.norm_sq += _squares(member.vector)
             story.title_norm_sq += _squares(member.title_vector)
         story.entity_counts.update(member.entities)
@@ -568,7 +572,7 @@ class StoryClusterer:
         if story.size > 2 * KEPT_MEMBERS:
             story.members[KEPT_MEMBERS:-KEPT_MEMBERS] = []
         story.doc_ids.extend(other.doc_ids)
-        story.norm_sq += _add_into(story.centroid, other.centroid)
+        story.norm_sq += _add_into(_centroid_of(story), _centroid_of(other))
         story.title_norm_sq += _add_into(story.title_centroid, other.title_centroid)
         story.entity_counts.update(other.entity_counts)
         story.texts += other.texts
@@ -614,6 +618,24 @@ class StoryClusterer:
                 "terms": len(self._term_numbers), "index_keys": len(self._index), "doc_story": len(self._doc_story),
                 "products": len(self._products), "background_terms": len(self._background),
                 "boilerplate_sources": self._boilerplate.sources}
+
+
+def _centroid_of(story: _Story) -> dict[str, float]:
+    """The story's centroid (the sum of its members' vectors) as a dict. A one-member story
+    keeps none: its member's vector is the sum, and the compact ``_Kept`` of it is all that is
+    held until a second member joins (a dict of a long text's 400 terms is some 30 KB, and most
+    stories of long texts have one member: ``bench/memory.py``)."""
+    if not story.centroid and story.members:
+        first = story.members[0]
+        story.centroid = dict(zip(first.terms, first.weights))
+    return story.centroid
+
+
+def _dot_centroid(vector: dict[str, float], story: _Story) -> float:
+    """``_dot(vector, story's centroid)``; for a one-member story, over its kept member."""
+    if story.centroid or not story.members:
+        return _dot(vector, story.centroid)
+    return _dot_kept(vector, story.members[0])
 
 
 def _sample(story: _Story, limit: int) -> list[_Kept]:
