@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from newswire.models import Article
 
 from .id_lists import in_ids
+from .paging import by_id_pages
 from .reading import _articles, _columns
 from .tables import articles, sources
 
@@ -123,12 +124,5 @@ def recent_page(conn: Connection, since: datetime, after_id: int, limit: int) ->
 
 
 def iter_recent(read, since: datetime, page: int = 1000) -> Iterator[CopyText]:
-    """All of ``recent_page`` in pages, each read in its own transaction from ``read()``."""
-    after = 0
-    while True:
-        with read() as conn:
-            rows = recent_page(conn, since, after, page)
-        yield from rows
-        if len(rows) < page:
-            return
-        after = rows[-1].id
+    """All of ``recent_page`` in pages (``paging.by_id_pages``)."""
+    return by_id_pages(read, lambda conn, after, limit: recent_page(conn, since, after, limit), page)

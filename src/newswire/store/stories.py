@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from newswire.models import Story
 
 from .id_lists import in_ids
+from .paging import by_id_pages
 from .reading import decode_moment, encode_moment
 from .tables import articles, sources, stories
 
@@ -190,18 +191,10 @@ PAGE = 1000  # articles read at a time when the clusterer is rebuilt
 
 
 def iter_recent(read, since: datetime, page: int | None = None) -> Iterator[StoryRow]:
-    """All of ``recent_page`` in pages, each read in its own transaction from ``read()``: a window of
-    articles with their texts (43,000 of 5 KB in 72 hours at 100,000 a week) is never in memory
-    at once, only the page being clustered."""
-    page = page or PAGE
-    after = 0
-    while True:
-        with read() as conn:
-            rows = recent_page(conn, since, after, page)
-        yield from rows
-        if len(rows) < page:
-            return
-        after = rows[-1].id
+    """All of ``recent_page`` in pages (``paging.by_id_pages``): a window of articles with their
+    texts (43,000 of 5 KB in 72 hours at 100,000 a week) is never in memory at once, only the
+    page being clustered."""
+    return by_id_pages(read, lambda conn, after, limit: recent_page(conn, since, after, limit), page or PAGE)
 
 
 def rows_of(conn: Connection, article_ids: Sequence[int]) -> list[StoryRow]:
