@@ -218,10 +218,11 @@ class StoryClusterer:
         self.merge_probability = merge_probability
         self.weights = weights
         self.merge_weights = merge_weights
-        # Document frequencies: a term has a number while an article in the window has it; its
+        # Term frequencies: a term has a number while an article in the window has it; its
         # frequency is kept by number (an array of float64: the very sums a Counter of the terms
         # would hold), and each article in the window is remembered as the numbers of its terms
-        # (4 bytes a term, where a tuple of the strings cost 8 and more), to be forgotten by.
+        # and the counts it added (4 + 4 bytes a term, where a tuple of the strings cost 8 and
+        # more), to be taken back by.
         self._term_numbers: dict[str, int] = {}
         self._terms: list[str] = []  # number → term ("" while the number is free)
         self._df = array("d")  # number → the term's document frequency
