@@ -31,7 +31,8 @@ def break_store(store, monkeypatch, error: Exception) -> None:
         raise error
 
     for name in ("list_articles", "get_article", "get_source", "list_sources", "list_stories", "get_story",
-                 "search", "last_article_id", "article_count", "story_articles", "author_name"):
+                 "search", "last_article_id", "article_count", "story_articles", "author_name",
+                 "list_stamps", "stamps_of", "get_articles"):
         monkeypatch.setattr(store, name, fail)
 
 
