@@ -52,7 +52,7 @@ less than one new this week. Everything is deterministic: same input order, same
 Memory is one window of articles, kept small: a member is kept as what is read again after it
 joins (its id, headline, whether it is a copy, and its vector as a tuple of terms beside an
 array of float64 weights: the same numbers, in the same order, as the dict it was made from,
-so a cosine sums the same products; see ``_dot_kept`` for the one sum taken in another order);
+so a cosine sums the same products; see ``_dot_kept`` for the sums taken in another order);
 its headline vector, names and index keys go into the story's sums and are let go. A story
 keeps only its first and latest ``KEPT_MEMBERS`` members (the only ones ``NEAREST_MEMBERS`` and
 ``CENTRAL_MEMBERS`` read) and the ids of the rest, so a story that runs for weeks holds a few
@@ -150,7 +150,7 @@ class _Story:
     members: list[_Kept] = field(default_factory=list)  # all, or the first and latest KEPT_MEMBERS
     size: int = 0  # members joined, kept or not
     doc_ids: list[Hashable] = field(default_factory=list)  # every member's, for forgetting them
-    centroid: dict[str, float] = field(default_factory=dict)  # sum of member vectors
+    centroid: dict[str, float] = field(default_factory=dict)  # sum of member vectors; {} for one (``_centroid_of``)
     norm_sq: float = 0.0  # |centroid|², kept up to date as members join
     title_centroid: dict[str, float] = field(default_factory=dict)
     title_norm_sq: float = 0.0

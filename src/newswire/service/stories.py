@@ -58,12 +58,9 @@ class StoryEnricher:
         pending = []
         for row in rows:
             ready = prepared.get(text_key(row.text)) if prepared and row.text else None
-            if ready is not None:
-                decision = self.clusterer.add(row.id, row.source_id, row.title, "", row.published_at,
-                                              row.merge_stories, same_as=row.duplicate_of, prepared=ready.lead)
-            else:
-                decision = self.clusterer.add(row.id, row.source_id, row.title, lead_of(row.text), row.published_at,
-                                              row.merge_stories, same_as=row.duplicate_of)
+            lead = ready.lead if ready is not None else None  # else read here, from the text
+            decision = self.clusterer.add(row.id, row.source_id, row.title, "" if lead is not None else lead_of(row.text),
+                                          row.published_at, row.merge_stories, same_as=row.duplicate_of, prepared=lead)
             pending.append((row.id, decision, row.published_at))
         self._write(store, pending)
 

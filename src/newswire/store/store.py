@@ -290,8 +290,8 @@ class Store(ReaderStateMethods):
         failure rolls back only that refresh and comes back in its place as the error
         (NotFound or StorageError); the others are stored. One commit for many feeds is what
         keeps SQLite's full-text index fast. Outcomes with no entries (unchanged feeds, failures)
-        next to each other share one statement (``_update_sources``) unless one of them fails. ``teaser``: as for ``save_refresh``. Raises
-        StorageError only if the commit fails (or
+        next to each other share one statement (``_update_sources``) unless one of them fails.
+        ``teaser``: as for ``save_refresh``. Raises StorageError only if the commit fails (or
         creating the authors and categories beforehand, see ``_create_names``)."""
         self._create_names([entry for _, _, entries in refreshes for entry in entries])
         found = articles.NameIds()  # ids from savepoints that were released, not rolled back
