@@ -25,20 +25,29 @@ from typing import Hashable, Iterable
 import numpy as np
 
 from newswire.enrich import story_score
-from newswire.enrich.stories import StoryClusterer, _Story
+from newswire.enrich.stories import StoryClusterer, _Story, lead_of
+from newswire.enrich.story_text import LeadText
 from newswire.testing.corpus import build_corpus
 
 NO_MERGES = story_score.Weights(-30.0, (0.0,) * len(story_score.MERGE_WEIGHTS.coefficients))
-Row = tuple[Hashable, str, str, datetime, Hashable]  # doc id, title, text, published, gold story
+# doc id, title, text, published, gold story, source (its feed: boilerplate is learned per source)
+Row = tuple[Hashable, str, str, datetime, Hashable, Hashable]
+
+
+def _lead(clusterer: StoryClusterer, doc: Hashable, source: Hashable, text: str) -> str:
+    """The text ``StoryClusterer.add`` reads of an article: its first ``LEAD_WORDS`` words,
+    without the lines its source repeats (learned as the product learns them), so the fit sees
+    what production sees."""
+    return LeadText.of(lead_of(text), with_words=False).kept(clusterer._boilerplate, source, doc)[0] if text else ""
 
 
 def _gold_pass(rows: Iterable[Row]) -> tuple[list, list]:
     """Features of every plausible candidate when the stories are the gold ones."""
     clusterer = StoryClusterer()
     x, y = [], []
-    for doc, title, text, at, gold in rows:
+    for doc, title, text, at, gold, source in rows:
         clusterer.forget_before(at - clusterer.window)  # as ``add`` does when time moves on
-        member = clusterer._member(doc, title, text, at, copy=False)
+        member = clusterer._member(doc, title, _lead(clusterer, doc, source, text), at, copy=False)
         for story in clusterer._candidates(member.keys):
             features = clusterer.features(member, story, abs((at - story.last_at).total_seconds()) / 3600)
             if story_score.plausible(features):
@@ -75,9 +84,9 @@ def _own_pass(rows: Iterable[Row], weights: story_score.Weights) -> tuple[list, 
         py.append(majority(a) == majority(b))
 
     clusterer.observe, clusterer.observe_pair = seen, seen_pair
-    for doc, title, text, at, gold in rows:
+    for doc, title, text, at, gold, source in rows:
         current[0] = gold
-        decision = clusterer.add(doc, 0, title, text, at)
+        decision = clusterer.add(doc, source, title, lead_of(text), at)
         golds[clusterer._by_key[decision.key].number][gold] += 1
     return x, y, px, py
 
@@ -107,13 +116,14 @@ def training_sets(folder: Path, half: int | None = None) -> list[tuple[list[Row]
     import story_stream
 
     def rows(items: list) -> list[Row]:
-        return [(i.doc_id, i.title, i.text, i.published, i.gold) for i in items]
+        return [(i.doc_id, i.title, i.text, i.published, i.gold, i.feed) for i in items]
 
     sets = [(rows(story_stream.ecbplus(folder / "ecbplus_dev.jsonl", half, seed=seed)), 1 / len(ECB_SEEDS))
             for seed in ECB_SEEDS]
     sets.append((rows(story_stream.uci(folder / "uci_dev.csv", half)), 1.0))
     corpus = build_corpus(events=400, seed=2)
-    sets.append(([(a.id, a.title, a.text, a.published_at, a.event_id) for a in corpus.articles if not a.copy_of], 1.0))
+    sets.append(([(a.id, a.title, a.text, a.published_at, a.event_id, a.source_id)
+                  for a in corpus.articles if not a.copy_of], 1.0))
     return sets
 
 

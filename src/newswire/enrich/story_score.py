@@ -87,8 +87,8 @@ class Weights:
     coefficients: tuple[float, ...]
 
 
-WEIGHTS = Weights(-0.46, (0.38, 0.75, 0.44, -0.15, -6.66, 4.76, -0.28, 3.44, -1.68, 3.88, -1.85, 0.82, -3.33, -10.36, 3.55))
-MERGE_WEIGHTS = Weights(-2.31, (2.4, 1.43, 1.3, -0.77, 2.72, -0.22, 2.63, -5.86, -6.22))
+WEIGHTS = Weights(-0.52, (0.22, 0.66, 0.44, -0.14, -6.69, 4.72, -0.25, 3.42, -1.62, 4.11, -1.97, 0.86, -3.3, -10.18, 3.59))
+MERGE_WEIGHTS = Weights(-2.35, (2.4, 1.46, 1.32, -0.77, 2.69, -0.24, 2.83, -5.9, -6.2))
 JOIN_PROBABILITY = 0.65
 # Merge two stories at odds of 3 to 2: a merge cannot be undone and joins whole groups. The
 # headline stream has a cliff below: at 0.55 one chain of market stories can join (precision
