@@ -276,3 +276,46 @@ def test_the_write_that_stores_a_teaser_marks_it(store):
                                                                       "http://news.test/always.html"}
     store.save_refresh(plain.id, ok, [entry("whole", "Now it reads like a teaser…")], teaser=looks_like_teaser)
     assert statuses()["whole"] is None  # an update is left as it is
+
+
+async def test_the_follower_takes_the_texts_its_own_process_prepared(store, feed_server, monkeypatch):
+    """``run`` and ``worker --enrich`` enrich by following the articles table. The texts their
+    own parse workers prepared reach the follower through the ``Handoff``, put there by the
+    writer: it neither splits nor tokenises them again on the thread that shares the GIL with
+    the event loop, and it looks as soon as a batch is put, not at its next poll."""
+    from newswire.enrich import dedupe, story_text
+    from newswire.service.prepared import Handoff
+
+    recent = datetime.now(timezone.utc) - timedelta(hours=2)  # in the indexes' windows
+    sources = []
+    for outlet in samples.make_outlets(2, base_url=feed_server.base_url, seed=3):
+        articles = samples.make_articles(outlet, 5, seed=4, start=recent)
+        sources.append(store.add_source(feed_server.add(f"/{outlet.slug}/feed.xml", samples.rss(outlet, articles))))
+    again: list[str] = []
+    make_copy_text, make_lead = dedupe.prepare_copy_text, story_text.LeadText.of.__func__
+
+    def lead_of(cls, lead, *, with_words=True):
+        if not with_words:  # the steps' own preparation; the parse workers' asks for the words
+            again.append(lead[:20])
+        return make_lead(cls, lead, with_words=with_words)
+
+    monkeypatch.setattr(dedupe, "prepare_copy_text", lambda *a, **k: again.append("copy") or make_copy_text(*a, **k))
+    monkeypatch.setattr(story_text.LeadText, "of", classmethod(lead_of))
+    handoff = Handoff()
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=60, handoff=handoff))
+    while not handoff.wanted:  # listening once its steps are built
+        await asyncio.sleep(0.01)
+    async with Refresher(store, settings=LOOPBACK, handoff=handoff) as refresher:
+        results = await refresher.refresh_many(sources)
+    assert [r.new for r in results] == [5, 5]
+    for _ in range(400):  # woken by the put: well before the 60 s poll
+        stored = store.list_articles(include_copies=True).items
+        if len(stored) == 10 and all(a.story_id for a in stored):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await follower
+    assert len(stored) == 10 and all(a.story_id for a in stored)
+    assert again == []
+    assert not handoff.wanted and len(handoff) == 0  # the follower gone, nothing is kept

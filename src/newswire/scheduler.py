@@ -247,12 +247,17 @@ async def run_scheduler(store: Store, stop: asyncio.Event, *, settings: Settings
     from newswire.worker import enrich_while_elected
     from newswire.worker import share_metrics as share_worker_metrics
 
+    from newswire.service.prepared import Handoff
+
     followed = len(await asyncio.to_thread(store.list_sources))
-    # No step after its writes: its own follower runs them while it holds the enricher lock.
-    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(followed)) as refresher:
+    # No step after its writes: its own follower runs them while it holds the enricher lock,
+    # with the texts the parse workers prepared (``service.prepared``).
+    handoff = Handoff()
+    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(followed),
+                         handoff=handoff) as refresher:
         beside = [asyncio.create_task(run_extraction(store, stop, settings=settings), name="extraction"),
                   asyncio.create_task(enrich_while_elected(store, stop, settings=settings, on_purge=on_purge,
-                                                           on_role=on_role), name="enricher"),
+                                                           on_role=on_role, handoff=handoff), name="enricher"),
                   asyncio.create_task(keep_statistics(store, stop), name="statistics")]
         if share_metrics:  # other web processes answer /metrics too (``run --workers``): they read these
             beside.append(asyncio.create_task(share_worker_metrics(store, stop, metrics.process_name()), name="metrics"))

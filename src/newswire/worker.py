@@ -30,7 +30,7 @@ import asyncio
 import logging
 from collections import deque
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from newswire import metrics
 from newswire.config import DEFAULTS, Settings
@@ -41,9 +41,13 @@ from newswire.service.retention import PurgeSummary, run_retention
 from newswire.service.update import Refresher, UpdateResult, default_parse_processes
 from newswire.store import Store
 
+if TYPE_CHECKING:
+    from newswire.service.prepared import Handoff
+
 log = logging.getLogger(__name__)
 
 FOLLOW_POLL = 2.0  # seconds between two looks for new articles
+FOLLOW_SOON = 0.25  # seconds between two looks at least, when this process's writer says it stored
 FOLLOW_BATCH = 500
 # Ids come from a sequence when the row is written, but transactions commit in their own order:
 # each look goes back this many ids, so an article committed late is not stepped over.
@@ -70,13 +74,17 @@ async def run_worker(store: Store, stop: asyncio.Event, *, owner: str | None = N
     def pick(now, room):
         return store.lease_due_sources(owner, now, limit=room, lease_seconds=lease_seconds)
 
-    # No step after its writes: the enricher lock's holder follows them (``service.enrichment``).
-    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch)) as refresher:
+    # No step after its writes: the enricher lock's holder follows them (``service.enrichment``),
+    # with the texts prepared here when it is this process.
+    handoff = _handoff() if enrich else None
+    async with Refresher(store, settings=settings, parse_processes=default_parse_processes(batch),
+                         handoff=handoff) as refresher:
         jobs = [Scheduler(store, refresher, on_pass=on_pass, pick=pick, max_in_flight=batch).run(stop),
                 run_extraction(store, stop, settings=settings, claim_seconds=lease_seconds),
                 share_metrics(store, stop, owner)]
         if enrich:
-            jobs.append(enrich_while_elected(store, stop, settings=settings, on_purge=on_purge, on_role=on_role))
+            jobs.append(enrich_while_elected(store, stop, settings=settings, on_purge=on_purge, on_role=on_role,
+                                             handoff=handoff))
         await asyncio.gather(*jobs)
     await asyncio.to_thread(_share_once, store, owner)  # with the refreshes that ended last
 
@@ -98,11 +106,13 @@ def _share_once(store: Store, owner: str) -> None:
 
 async def enrich_while_elected(store: Store, stop: asyncio.Event, *, settings: Settings = DEFAULTS,
                                on_purge: Callable[[PurgeSummary], None] | None = None,
-                               on_role: Role | None = None, retry: float = LOCK_RETRY) -> None:
+                               on_role: Role | None = None, retry: float = LOCK_RETRY,
+                               handoff: Handoff | None = None) -> None:
     """Until ``stop``: wait for the enricher lock; while it is held, follow and enrich (and
     purge, when retention is on). A lock lost with its connection (the database restarted)
     stops the enriching, and the wait starts again. ``on_role`` hears "waiting" and
-    "enriching" as the role changes."""
+    "enriching" as the role changes. ``handoff``: the texts this process's own Refresher
+    prepared (see ``follow_and_enrich``)."""
     lock = store.role_lock(ENRICHER_LOCK)
     said = ""
 
@@ -119,7 +129,7 @@ async def enrich_while_elected(store: Store, stop: asyncio.Event, *, settings: S
                 await _sleep(stop, retry)
                 continue
             tell("enriching")
-            await _enrich_while_held(store, stop, lock, settings, on_purge, retry)
+            await _enrich_while_held(store, stop, lock, settings, on_purge, retry, handoff)
             if not stop.is_set():
                 log.warning("enrich: lost the enricher lock (its database connection ended); asking again")
                 tell("lost")
@@ -128,10 +138,11 @@ async def enrich_while_elected(store: Store, stop: asyncio.Event, *, settings: S
 
 
 async def _enrich_while_held(store: Store, stop: asyncio.Event, lock, settings: Settings,
-                             on_purge: Callable[[PurgeSummary], None] | None, retry: float) -> None:
+                             on_purge: Callable[[PurgeSummary], None] | None, retry: float,
+                             handoff: Handoff | None = None) -> None:
     """Follow and purge until ``stop``, or until the lock is found no longer held."""
     done = asyncio.Event()
-    jobs = [follow_and_enrich(store, done)]
+    jobs = [follow_and_enrich(store, done, handoff=handoff)]
     if settings.retention_days:
         jobs.append(run_retention(store, done, settings.retention_days, on_purge=on_purge))
 
@@ -143,6 +154,28 @@ async def _enrich_while_held(store: Store, stop: asyncio.Event, lock, settings: 
     await asyncio.gather(watch(), *jobs)
 
 
+async def _wait_for_either(stop: asyncio.Event, arrived: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if ``stop`` is set meanwhile, or ``arrived`` (then at least
+    ``FOLLOW_SOON``: a busy writer puts a batch many times a second, and each look reads back
+    ``FOLLOW_LOOKBACK`` rows)."""
+    started = asyncio.get_running_loop().time()
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(arrived.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    soon = FOLLOW_SOON - (asyncio.get_running_loop().time() - started)
+    if soon > 0 and not stop.is_set():
+        await _sleep(stop, min(soon, seconds))
+
+
+def _handoff() -> Handoff:
+    from newswire.service.prepared import Handoff  # numpy and datasketch: only where enriching
+
+    return Handoff()
+
+
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
     """Wait ``seconds``, or less if ``stop`` is set meanwhile."""
     try:
@@ -151,11 +184,30 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-async def follow_and_enrich(store: Store, stop: asyncio.Event, *, poll: float = FOLLOW_POLL) -> None:
+async def follow_and_enrich(store: Store, stop: asyncio.Event, *, poll: float = FOLLOW_POLL,
+                            handoff: Handoff | None = None) -> None:
     """Run the index steps over each article as it appears in the database, in id order. The
     steps rebuild from the database when they start, which covers what was stored before.
-    (Teasers need no step here: the write that stores one marks it for extraction.)"""
+    (Teasers need no step here: the write that stores one marks it for extraction.)
+
+    ``handoff``: where this process's own writer puts the texts its parse workers prepared. The
+    steps find this process's articles there rather than preparing them again on the thread
+    that shares the GIL with the event loop and the writes, and the follower looks for new
+    articles as soon as a batch is put, not at its next poll; other processes' articles are
+    prepared here, as before."""
     steps = index_enrichers()
+    arrived = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    stop_hearing = handoff.on_put(lambda: loop.call_soon_threadsafe(arrived.set)) if handoff is not None else None
+    try:
+        await _follow(store, stop, steps, poll, handoff, arrived)
+    finally:
+        if stop_hearing is not None:
+            stop_hearing()
+
+
+async def _follow(store: Store, stop: asyncio.Event, steps: list, poll: float, handoff: Handoff | None,
+                  arrived: asyncio.Event) -> None:
     watermark = await asyncio.to_thread(store.last_article_id)
     for step in steps:
         await asyncio.to_thread(step.prepare, store)  # type: ignore[attr-defined]
@@ -179,14 +231,15 @@ async def follow_and_enrich(store: Store, stop: asyncio.Event, *, poll: float = 
         new_ids = sorted({a.id for a in [*late, *fresh] if a.id not in done})
         for step in steps if new_ids else ():
             try:
-                await asyncio.to_thread(step.after_store, store, new_ids, [])
+                if handoff is not None and step.takes_prepared:
+                    await asyncio.to_thread(step.after_store, store, new_ids, [], prepared=handoff)
+                else:
+                    await asyncio.to_thread(step.after_store, store, new_ids, [])
             except Exception:  # noqa: BLE001 - one bad batch must not stop the follower
                 log.exception("enrich: %s failed on %d articles", type(step).__name__, len(new_ids))
         recent.extend(new_ids)
         if fresh:
             watermark = fresh[-1].id
         if len(fresh) < FOLLOW_BATCH:
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=poll)
-            except asyncio.TimeoutError:
-                pass
+            await _wait_for_either(stop, arrived, poll)
+            arrived.clear()

@@ -6,7 +6,9 @@ holds the enricher lock (``ENRICHER_LOCK``, ``Store.role_lock``). Every command 
 
     newswire run, worker --enrich   wait for the lock; while they hold it, follow the articles
                                     table and run the steps on every process's articles
-                                    (``worker.enrich_while_elected``); their Refreshers run none
+                                    (``worker.enrich_while_elected``); their Refreshers run none,
+                                    but hand the texts their parse workers prepared to the
+                                    follower (``service.prepared.Handoff``)
     newswire add, fetch             ``command_enrichers``: the lock held for the command, the
                                     steps run after each write; when another process holds it
                                     (a ``run``), none here: that process follows these articles too

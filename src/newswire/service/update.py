@@ -27,7 +27,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from newswire import metrics
 from newswire.config import DEFAULTS, Settings
@@ -39,6 +39,9 @@ from newswire.parse import parse_feed
 from newswire.service import decide, retention
 from newswire.service.parsepool import parse_pool
 from newswire.store import Store
+
+if TYPE_CHECKING:  # numpy and datasketch come with it: imported only where texts are prepared
+    from newswire.service.prepared import Handoff
 
 
 log = logging.getLogger(__name__)
@@ -94,20 +97,23 @@ class Refresher:
 
     def __init__(self, store: Store, fetcher: Fetcher | None = None, *, settings: Settings | None = None,
                  parse_processes: int = 0, clock: Callable[[], datetime] = utcnow,
-                 enrichers: Sequence[Enricher] = ()):
+                 enrichers: Sequence[Enricher] = (), handoff: Handoff | None = None):
+        """``handoff``: where the writer puts the texts the parse workers prepared, for this
+        process's follower (``run``, ``worker --enrich``: see ``service.prepared``)."""
         self._store = store
         self._settings = settings or (fetcher.settings if fetcher is not None else DEFAULTS)
         # Its own fetcher shares the per-host slots and spacing with every process on the store's database.
         self._fetcher = fetcher or Fetcher(self._settings, host_gate=store.host_gate())
         self._owns_fetcher = fetcher is None
         self._clock = clock
-        self._writer = _Writer(store, enrichers)
+        self._writer = _Writer(store, enrichers, handoff)
         # Refreshes hold their fetched and parsed feed until it is written: bounding how many are
         # in progress bounds that memory when writing (or the enrichment the writer waits for)
         # is slower than fetching. Room enough for a full fetch concurrency and two write batches.
         self.in_progress_limit = self._fetcher.concurrency + 2 * self._writer.MAX_BATCH
         self._in_progress = asyncio.Semaphore(self.in_progress_limit)
         self._prepare = any(getattr(step, "takes_prepared", False) for step in enrichers)
+        self._handoff = handoff
         self._parse_processes = parse_processes
         self._parser: Executor = (
             parse_pool(parse_processes) if parse_processes > 0
@@ -185,7 +191,8 @@ class Refresher:
         by a dead worker (killed, out of memory) is replaced and the parse tried once more there;
         a second break fails this source only."""
         args = (fetched.content, fetched.url, fetched.headers.get("content-type"), source.timezone, now,
-                self._settings.max_items_per_fetch, self._prepare)
+                self._settings.max_items_per_fetch,
+                self._prepare or (self._handoff is not None and self._handoff.wanted))
         loop = asyncio.get_running_loop()
         for last_try in (False, True):
             pool = self._parser
@@ -240,9 +247,10 @@ class _Writer:
     MAX_BATCH = 50
     MAX_PENDING = 2  # one batch being enriched while the next is written
 
-    def __init__(self, store: Store, enrichers: Sequence[Enricher] = ()):
+    def __init__(self, store: Store, enrichers: Sequence[Enricher] = (), handoff: Handoff | None = None):
         self._store = store
         self._enrichers = tuple(enrichers)
+        self._handoff = handoff
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-writer")
         # Enrichment runs on a thread of its own, in storage order, so the next batch's writes
         # (where SQLite works without the GIL) overlap this batch's copy and story detection.
@@ -328,6 +336,8 @@ class _Writer:
                 if other is not None and other.id != source.id:
                     update = replace(update, feed_url=None)
             refreshes.append((source.id, update, entries))
+        if self._handoff is not None:  # before the write: a follower that sees the rows finds their texts
+            self._handoff.put(prepared)
         try:
             results: list[StoreResult | Exception] = list(self._store.save_refreshes(refreshes, teaser=looks_like_teaser))
         except NewswireError:
