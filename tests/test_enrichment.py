@@ -47,3 +47,52 @@ async def test_a_command_runs_the_steps_only_while_it_holds_the_enricher_lock(st
     async with command_enrichers(store, enrich=False) as steps:
         assert steps == [] and other.try_acquire()  # --no-enrich takes no lock
     other.release()
+
+
+async def test_articles_stored_while_the_steps_rebuild_are_placed_once_in_publication_order(
+        store, feed_server, monkeypatch):
+    """A fetch on a database that already holds articles: the steps rebuild from it on the
+    enrichment thread while the writer writes the first batch. The rebuild reads only what was
+    stored before that write (the writer waits for the id to be read), so the batch is placed by
+    ``after_store``, in publication order, however slow the rebuild: when the rebuild also read
+    the batch (in id order: a feed lists its newest first), the same feeds gave different
+    stories from run to run."""
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from newswire.enrich.stories import StoryClusterer
+    from newswire.service import stories as story_service
+    from newswire.service.update import Refresher
+    from newswire.testing import LOOPBACK, samples
+
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)
+    outlet = samples.make_outlets(1, base_url=feed_server.base_url, seed=5)[0]
+    feed = samples.make_articles(outlet, 6, seed=2, start=recent)
+    url = feed_server.add("/feed.xml", samples.rss(outlet, feed[:-1]))  # newest first
+    stored_before = samples.make_outlets(1, base_url=feed_server.base_url, seed=6)[0]
+    before_url = feed_server.add("/before.xml", samples.rss(stored_before, feed[-1:]))  # the oldest
+    async with Refresher(store, settings=LOOPBACK) as refresher:  # as `fetch --no-enrich`
+        await refresher.refresh_many([store.add_source(before_url)])
+    source = store.add_source(url)
+
+    placed: list[int] = []
+    add, build = StoryClusterer.add, story_service.StoryEnricher.__init__
+
+    def placing(self, doc_id, *args, **kwargs):
+        placed.append(doc_id)
+        return add(self, doc_id, *args, **kwargs)
+
+    def slow_build(self, store_, **kwargs):  # the rebuild reads after the fetch's write
+        deadline = time.monotonic() + 20
+        while len(store_.list_articles(include_copies=True).items) < 6 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        build(self, store_, **kwargs)
+
+    monkeypatch.setattr(StoryClusterer, "add", placing)
+    monkeypatch.setattr(story_service.StoryEnricher, "__init__", slow_build)
+    async with (command_enrichers(store) as steps,
+                Refresher(store, settings=LOOPBACK, enrichers=steps) as refresher):
+        assert [r.new for r in await refresher.refresh_many([source])] == [5]
+    articles = store.list_articles(include_copies=True).items
+    by_time = [a.id for a in sorted(articles, key=lambda a: (a.published_at, a.id))]
+    assert placed == by_time and len(set(placed)) == 6

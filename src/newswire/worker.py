@@ -209,13 +209,17 @@ async def follow_and_enrich(store: Store, stop: asyncio.Event, *, poll: float = 
 async def _follow(store: Store, stop: asyncio.Event, steps: list, poll: float, handoff: Handoff | None,
                   arrived: asyncio.Event) -> None:
     watermark = await asyncio.to_thread(store.last_article_id)
-    for step in steps:
-        await asyncio.to_thread(step.prepare, store)  # type: ignore[attr-defined]
     recent: deque[int] = deque(maxlen=FOLLOW_LOOKBACK * 4)  # ids already enriched, newest last
     before_start = await asyncio.to_thread(store.arrived_after, max(0, watermark - FOLLOW_LOOKBACK),
                                            limit=FOLLOW_LOOKBACK, include_copies=True)
-    # The rebuild covered what was stored before the watermark was read. What was stored since may
-    # have come after a step read the database: the first look takes it (again, for some: a step
+    for step in steps:  # rebuilt from what was stored up to the watermark: the looks take the rest
+        if getattr(step, "rebuild_upto", False):
+            await asyncio.to_thread(step.prepare, store, upto=watermark)  # type: ignore[attr-defined]
+        else:
+            await asyncio.to_thread(step.prepare, store)  # type: ignore[attr-defined]
+    # The rebuild read what was committed up to the watermark, which includes what was read just
+    # before it. An id under the watermark committed later (PostgreSQL's ids are taken before
+    # their transactions commit), and everything after it, is for the looks (some twice: a step
     # takes an article it has seen as an update).
     recent.extend(a.id for a in before_start if a.id <= watermark)
     while not stop.is_set():

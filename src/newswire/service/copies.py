@@ -47,12 +47,15 @@ class CopyEnricher:
     takes_prepared = True  # after_store accepts ``prepared=`` (see ``service.prepared``)
 
     def __init__(self, store: Store, *, window: timedelta = WINDOW, threshold: float = 0.7,
-                 clock: Callable[[], datetime] = _utcnow):
+                 clock: Callable[[], datetime] = _utcnow, upto: int | None = None):
+        """``upto``: the last id the rebuild reads (``enrichment.Deferred.prepare``)."""
         self.detector = CopyDetector(threshold=threshold, window=window)
         self._clock = clock
         store.repoint_orphaned_copies()
         found: list[tuple[int, int | None]] = []
         for row in store.recent_for_copies(clock() - window):
+            if upto is not None and row.id > upto:  # in id order: the rest is after_store's
+                break
             decision = self.detector.index(row.id, row.source_id, row.text, row.published_at)
             found.extend(pair for pair in decision.writes() if pair[1] is not None or pair[0] != row.id)
         store.set_duplicate_of(_last_wins(found))

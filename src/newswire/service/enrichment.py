@@ -39,13 +39,19 @@ class Deferred:
     catch up on articles stored without them): seconds for a busy week, which the event loop,
     and the web server beside the scheduler, should not wait for."""
 
-    def __init__(self, build: Callable[[Store], Enricher]):
+    rebuild_upto = True  # ``prepare`` takes ``upto``
+
+    def __init__(self, build: Callable[..., Enricher]):
         self._build = build
         self._step: Enricher | None = None
 
-    def prepare(self, store: Store) -> None:
+    def prepare(self, store: Store, *, upto: int | None = None) -> None:
+        """Build the step. ``upto``: the last article id stored before anything that this
+        process's writer or follower will hand the step; the rebuild reads no further, so an
+        article is placed once, by ``after_store``, in publication order, however the rebuild
+        and the first writes interleave."""
         if self._step is None:
-            self._step = self._build(store)
+            self._step = self._build(store) if upto is None else self._build(store, upto=upto)
 
     @property
     def takes_prepared(self) -> bool:

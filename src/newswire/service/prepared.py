@@ -65,8 +65,8 @@ class Handoff(Mapping[bytes, PreparedText]):
     the newest ``capacity`` of them: a follower that falls further behind (a first fetch of
     hundreds of feeds) prepares the rest itself, as it did before, and memory stays bounded.
     The writer thread puts, the follower's thread reads: a lock keeps them apart. ``on_put``
-    callbacks run after each put (the follower wakes up instead of waiting for its next poll);
-    while none is registered, nothing is kept."""
+    callbacks run when the writer says it ``stored`` a batch (the follower wakes up instead of
+    waiting for its next poll); while none is registered, nothing is kept."""
 
     def __init__(self, capacity: int = HANDOFF_TEXTS):
         self._texts: OrderedDict[bytes, PreparedText] = OrderedDict()
@@ -81,17 +81,22 @@ class Handoff(Mapping[bytes, PreparedText]):
         return bool(self._listeners)
 
     def put(self, texts: Mapping[bytes, PreparedText]) -> None:
+        """Keep ``texts`` (the writer puts them before it writes their articles)."""
         if not texts or not self._listeners:
             return
         with self._lock:
             self._texts.update(texts)
             while len(self._texts) > self._capacity:
                 self._texts.popitem(last=False)
+
+    def stored(self) -> None:
+        """Tell the listeners that a write committed (after it: a follower woken before the
+        commit would find nothing, and wait for its next poll)."""
         for listener in list(self._listeners):
             listener()
 
     def on_put(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call ``listener`` after each put; returns what stops it (and forgets the texts kept)."""
+        """Call ``listener`` after each write; returns what stops it (and forgets the texts kept)."""
         self._listeners.append(listener)
 
         def stop() -> None:

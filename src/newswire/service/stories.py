@@ -35,11 +35,15 @@ def _utcnow() -> datetime:
 class StoryEnricher:
     """Assigns each new article to a story; rebuilt from the database when created."""
 
-    def __init__(self, store: Store, *, window: timedelta = WINDOW, clock: Callable[[], datetime] = _utcnow):
+    def __init__(self, store: Store, *, window: timedelta = WINDOW, clock: Callable[[], datetime] = _utcnow,
+                 upto: int | None = None):
+        """``upto``: the last id the rebuild reads (``enrichment.Deferred.prepare``)."""
         self.clusterer = StoryClusterer(window=window)
         self._clock = clock
         pending: list[tuple[int, StoryDecision, datetime]] = []
         for row in store.recent_for_stories(clock() - window):
+            if upto is not None and row.id > upto:  # in id order: the rest is after_store's
+                break
             decision = self.clusterer.add(row.id, row.source_id, row.title, lead_of(row.text), row.published_at,
                                           row.merge_stories, same_as=row.duplicate_of, into=row.story_id)
             if row.story_id is None:

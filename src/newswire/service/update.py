@@ -232,6 +232,11 @@ class Refresher:
         return UpdateResult(source.id, "failed", update.status, update.error)
 
 
+def _bounded_rebuild(step: object) -> bool:
+    """Whether the step's ``prepare`` takes ``upto`` (``enrichment.Deferred``'s does)."""
+    return bool(getattr(step, "rebuild_upto", False))
+
+
 class _Writer:
     """The one writer. Refreshes that arrive while a batch is being written are written together
     in the next batch, one savepoint each and one commit for all: under load the batches grow
@@ -257,6 +262,7 @@ class _Writer:
         self._enricher_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswire-enrich")
         self._slots = threading.BoundedSemaphore(self.MAX_PENDING)
         self.waiting_for_enrichment = threading.Event()  # set while the writer waits for a slot
+        self._bounded = threading.Event()  # set once the steps' rebuild knows where it ends
         if self._enrichers:
             self._enricher_thread.submit(self._prepare)
         self._queue: list[tuple[Source, SourceUpdate, Sequence[Entry], Mapping[bytes, Any], asyncio.Future]] = []
@@ -303,6 +309,7 @@ class _Writer:
         which frees the slot when done."""
         if not self._enrichers:
             return self._write_batch(batch)[0]
+        self._bounded.wait()  # at once but for the first write: one query on the enrichment thread
         if not self._slots.acquire(blocking=False):
             self.waiting_for_enrichment.set()
             self._slots.acquire()
@@ -346,6 +353,8 @@ class _Writer:
             if len(refreshes) == 1:
                 raise
             results = [self._write_alone(refresh) for refresh in refreshes]
+        if self._handoff is not None:
+            self._handoff.stored()
         stored = [r for r in results if isinstance(r, StoreResult)]
         new_ids = [i for r in stored for i in r.new_ids]
         updated_ids = [i for r in stored for i in r.updated_ids]
@@ -358,13 +367,23 @@ class _Writer:
             return error
 
     def _prepare(self) -> None:
-        """Let each step that has a ``prepare(store)`` build itself first, off the event loop."""
+        """Let each step that has a ``prepare(store)`` build itself first, off the event loop,
+        from what was stored before this writer's first write (which waits for that id to be
+        read): the rebuild and the first batches could otherwise take the same articles in
+        either order, and the stories depend on it."""
+        upto: int | None = None
+        try:
+            upto = self._store.last_article_id()
+        except NewswireError as error:  # the steps read what they can; after_store skips what they took
+            log.warning("enrich: cannot read the last article id: %s", error)
+        finally:
+            self._bounded.set()
         for enricher in self._enrichers:
             prepare = getattr(enricher, "prepare", None)
             if prepare is None:
                 continue
             try:
-                prepare(self._store)
+                prepare(self._store, upto=upto) if _bounded_rebuild(enricher) else prepare(self._store)
             except Exception:  # noqa: BLE001 - a step that cannot start must not stop ingest
                 log.exception("enrich: %s could not start", type(enricher).__name__)
 
