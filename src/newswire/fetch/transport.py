@@ -136,7 +136,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     Connections are kept in lanes: per origin, as many one-connection pools as requests to it
     have run at once, each carrying one request at a time (at most the fetcher's per-host
-    limit, then). One pool for every connection would do the same, but httpcore's pool goes
+    limit, then; an HTTP/2 connection too: lanes do not multiplex). One pool for every connection would do the same, but httpcore's pool goes
     over all its connections, and for each idle one over all of them again, every time a
     request starts or ends: with 16 connections kept to a host that was some 15 % of an
     unchanged pass (``tests/test_fetch_transport.py`` counts the checks). A lane's pool has one
