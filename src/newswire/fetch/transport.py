@@ -5,7 +5,7 @@ host that answers a public address to the check and ``127.0.0.1`` to the connect
 rebinding) would get through. Here the network backend *is* the check: ``connect_tcp`` asks the
 ``AddressGuard`` for the host's addresses and connects to one of those, never resolving again.
 The request itself is untouched (URL, Host header, TLS SNI and certificate checks use the name),
-and the connection pool still keys connections by name.
+and connections are still kept by name (see ``GuardedTransport``'s lanes).
 
 httpcore's exceptions are not translated here; ``errors.translate_errors`` maps them, with the
 httpx ones, at the fetcher's single boundary.
@@ -60,10 +60,9 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
 class _KeptStream(httpcore.AsyncNetworkStream):
     """A connection's stream that answers httpcore's "is_readable" cheaply. The pool asks it of
-    every idle connection each time it hands out a request or takes one back (a readable idle
-    connection is one the server closed), so with a few dozen connections kept alive it is
-    asked thousands of times in a pass; anyio's answer rebuilds every attribute of the socket
-    each time, a ``getpeername`` call included. Here it is one ``poll`` of the socket."""
+    its idle connection each time it hands out a request or takes one back (a readable idle
+    connection is one the server closed), twice a feed; anyio's answer rebuilds every attribute
+    of the socket each time, a ``getpeername`` call included. Here it is one ``poll`` of the socket."""
 
     def __init__(self, stream: httpcore.AsyncNetworkStream, sock: typing.Any):
         self._stream = stream
@@ -96,49 +95,152 @@ class _KeptStream(httpcore.AsyncNetworkStream):
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: typing.AsyncIterable[bytes]):
+    """The body of a lane's response; closing it gives the lane back (once)."""
+
+    def __init__(self, stream: typing.AsyncIterable[bytes], on_close: typing.Callable[[], typing.Awaitable[None]]):
         self._stream = stream
+        self._on_close: typing.Callable[[], typing.Awaitable[None]] | None = on_close
 
     async def __aiter__(self) -> typing.AsyncIterator[bytes]:
         async for part in self._stream:
             yield part
 
     async def aclose(self) -> None:
-        aclose = getattr(self._stream, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        try:
+            aclose = getattr(self._stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        finally:
+            on_close, self._on_close = self._on_close, None
+            if on_close is not None:
+                await on_close()
+
+
+Origin = tuple[bytes, bytes, int]  # scheme, host, port
+
+
+class _Lane:
+    """One connection's worth of a host: a pool of at most one connection (which reconnects
+    when that connection expires or the server closes it), carrying one request at a time."""
+
+    __slots__ = ("origin", "pool", "busy")
+
+    def __init__(self, origin: Origin, pool: httpcore.AsyncConnectionPool):
+        self.origin = origin
+        self.pool = pool
+        self.busy = False
 
 
 class GuardedTransport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 and HTTP/2 over a connection pool that connects through ``PinnedBackend``.
+    """HTTP/1.1 and HTTP/2 over connections made through ``PinnedBackend``.
+
+    Connections are kept in lanes: per origin, as many one-connection pools as requests to it
+    have run at once, each carrying one request at a time (at most the fetcher's per-host
+    limit, then; an HTTP/2 connection too: lanes do not multiplex). One pool for every connection would do the same, but httpcore's pool goes
+    over all its connections, and for each idle one over all of them again, every time a
+    request starts or ends: with 16 connections kept to a host that was some 15 % of an
+    unchanged pass (``tests/test_fetch_transport.py`` counts the checks). A lane's pool has one
+    connection to look at. At most ``max_connections`` lanes are kept: past that, the one idle
+    longest is closed. The SSL context is made for the first https lane (loading the CA bundle
+    takes tens of milliseconds that a pass of plain-HTTP feeds never needs).
 
     No proxy support on purpose: a proxy would do its own resolving, past the guard."""
 
     def __init__(self, guard: AddressGuard, *, max_connections: int, http2: bool = True,
                  ssl_context: ssl.SSLContext | None = None):
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            http1=True,
-            http2=http2,
-            network_backend=PinnedBackend(guard),
-        )
+        self._backend = PinnedBackend(guard)
+        self._max_lanes = max_connections
+        self._http2 = http2
+        self._ssl_context = ssl_context
+        self._lanes: dict[Origin, list[_Lane]] = {}
+        self._idle: dict[_Lane, None] = {}  # idle lanes, the one idle longest first
+        self._count = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, typing.AsyncIterable)
-        response = await self._pool.handle_async_request(httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host,
-                             port=request.url.port, target=request.url.raw_path),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        ))
+        url = request.url
+        lane, closing = self._take((url.raw_scheme, url.raw_host, url.port or _DEFAULT_PORTS.get(url.raw_scheme, 0)))
+        try:
+            await self._close(closing)
+            response = await lane.pool.handle_async_request(httpcore.Request(
+                method=request.method,
+                url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+                headers=request.headers.raw,
+                content=request.stream,
+                extensions=request.extensions,
+            ))
+        except BaseException:
+            await self._give_back(lane)
+            raise
         assert isinstance(response.stream, typing.AsyncIterable)
         return httpx.Response(status_code=response.status, headers=response.headers,
-                              stream=_ResponseStream(response.stream),
+                              stream=_ResponseStream(response.stream, lambda: self._give_back(lane)),
                               extensions=response.extensions)
 
+    @property
+    def lane_count(self) -> int:
+        """Lanes (kept or busy connections' pools) held now."""
+        return self._count
+
+    def _take(self, origin: Origin) -> tuple[_Lane, list[_Lane]]:
+        """A free lane to ``origin`` (the first, whose connection is the likeliest still open),
+        or a new one; and the idle lanes to close to make room for it. No await in here: no
+        other request can take the same lane."""
+        lanes = self._lanes.setdefault(origin, [])
+        for lane in lanes:
+            if not lane.busy:
+                del self._idle[lane]
+                lane.busy = True
+                return lane, []
+        closing = []
+        while self._count >= self._max_lanes and self._idle:
+            closing.append(self._drop(next(iter(self._idle))))
+        lane = _Lane(origin, self._pool(origin))
+        lane.busy = True
+        lanes.append(lane)
+        self._count += 1
+        return lane, closing
+
+    async def _give_back(self, lane: _Lane) -> None:
+        if not lane.busy:
+            return
+        lane.busy = False
+        if lane not in self._lanes.get(lane.origin, ()):  # the transport was closed meanwhile
+            await lane.pool.aclose()
+            return
+        self._idle[lane] = None
+        closing = []
+        while self._count > self._max_lanes and self._idle:  # more were busy at once than kept
+            closing.append(self._drop(next(iter(self._idle))))
+        await self._close(closing)
+
+    def _drop(self, lane: _Lane) -> _Lane:
+        del self._idle[lane]
+        lanes = self._lanes[lane.origin]
+        lanes.remove(lane)
+        if not lanes:
+            del self._lanes[lane.origin]
+        self._count -= 1
+        return lane
+
+    async def _close(self, lanes: list[_Lane]) -> None:
+        for lane in lanes:
+            await lane.pool.aclose()
+
+    def _pool(self, origin: Origin) -> httpcore.AsyncConnectionPool:
+        ssl_context = None
+        if origin[0] == b"https":
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context(trust_env=False)
+            ssl_context = self._ssl_context
+        return httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context, max_connections=1, max_keepalive_connections=1,
+            http1=True, http2=self._http2, network_backend=self._backend)
+
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        lanes = [lane for group in self._lanes.values() for lane in group]
+        self._lanes, self._idle, self._count = {}, {}, 0
+        await self._close(lanes)
+
+
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}

@@ -23,8 +23,7 @@ import asyncio
 import logging
 import os
 import threading
-from concurrent.futures import Executor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
@@ -37,7 +36,6 @@ from newswire.fetch import Fetcher
 from newswire.models import Entry, FetchResult, ParsedFeed, Source, SourceUpdate, StoreResult
 from newswire.parse import parse_feed
 from newswire.service import decide, retention
-from newswire.service.parsepool import parse_pool
 from newswire.store import Store
 
 if TYPE_CHECKING:  # numpy and datasketch come with it: imported only where texts are prepared
@@ -115,9 +113,9 @@ class Refresher:
         self._prepare = any(getattr(step, "takes_prepared", False) for step in enrichers)
         self._handoff = handoff
         self._parse_processes = parse_processes
-        self._parser: Executor = (
-            parse_pool(parse_processes) if parse_processes > 0
-            else ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="newswire-parse"))
+        # Made for the first feed that changed: an unchanged pass parses nothing, and a process
+        # pool costs multiprocessing's imports and a resource tracker process as it is made.
+        self._parser: Executor | None = None
 
     @property
     def settings(self) -> Settings:
@@ -135,7 +133,20 @@ class Refresher:
         if self._owns_fetcher:
             await self._fetcher.aclose()
         await self._writer.aclose()
-        await asyncio.to_thread(self._parser.shutdown, wait=True, cancel_futures=True)
+        if self._parser is not None:
+            await asyncio.to_thread(self._parser.shutdown, wait=True, cancel_futures=True)
+
+    def _parse_executor(self) -> Executor:
+        if self._parser is None:
+            self._parser = self._new_parser()
+        return self._parser
+
+    def _new_parser(self) -> Executor:
+        if self._parse_processes > 0:
+            from newswire.service.parsepool import parse_pool  # multiprocessing: only when needed
+
+            return parse_pool(self._parse_processes)
+        return ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="newswire-parse")
 
     async def refresh_many(self, sources: Iterable[Source],
                            on_done: Callable[[UpdateResult], None] | None = None) -> list[UpdateResult]:
@@ -195,11 +206,11 @@ class Refresher:
                 self._prepare or (self._handoff is not None and self._handoff.wanted))
         loop = asyncio.get_running_loop()
         for last_try in (False, True):
-            pool = self._parser
+            pool = self._parse_executor()
             try:
                 return await loop.run_in_executor(pool, _parse, *args)
-            except BrokenProcessPool:
-                if last_try:
+            except BrokenExecutor:  # BrokenProcessPool; a thread pool does not break
+                if last_try or not self._parse_processes:
                     raise
                 self._replace_broken(pool)
         raise AssertionError("unreachable")
@@ -209,7 +220,7 @@ class Refresher:
             return
         log.warning("parse: a worker process died; starting a new pool of %d", self._parse_processes)
         pool.shutdown(wait=False)
-        self._parser = parse_pool(self._parse_processes)
+        self._parser = self._new_parser()
 
     async def _save(self, source: Source, update: SourceUpdate, entries: Sequence[Entry],
                     prepared: Mapping[bytes, Any] = {}) -> UpdateResult:
