@@ -625,6 +625,12 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return story_rows.story_sources(conn, story_ids)
 
+    def has_articles_without_story(self, since: datetime) -> bool:
+        """Whether an article published since ``since`` has no story yet (stored without
+        enrichment): what tells a pass that stored nothing to catch up. Raises StorageError."""
+        with self._read() as conn:
+            return story_rows.has_articles_without_story(conn, since)
+
     def recent_for_stories(self, since: datetime) -> Iterator[story_rows.StoryRow]:
         """Articles published since ``since`` in storage order, with their story, canonical and
         source's ``merge_stories``: what story clustering rebuilds from, read a page at a time.

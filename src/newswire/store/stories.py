@@ -187,6 +187,13 @@ def recent_page(conn: Connection, since: datetime, after_id: int, limit: int) ->
                        .order_by(articles.c.id).limit(limit))
 
 
+def has_articles_without_story(conn: Connection, since: datetime) -> bool:
+    """Whether an article published since ``since`` has no story: one row looked for along the
+    publication time index."""
+    a = articles.c
+    return conn.execute(sa.select(a.id).where(a.published_at >= since, a.story_id.is_(None)).limit(1)).first() is not None
+
+
 PAGE = 1000  # articles read at a time when the clusterer is rebuilt
 
 
