@@ -193,12 +193,12 @@ async def follow_and_enrich(store: Store, stop: asyncio.Event, *, poll: float = 
     ``handoff``: where this process's own writer puts the texts its parse workers prepared. The
     steps find this process's articles there rather than preparing them again on the thread
     that shares the GIL with the event loop and the writes, and the follower looks for new
-    articles as soon as a batch is put, not at its next poll; other processes' articles are
+    articles as soon as a batch is stored, not at its next poll; other processes' articles are
     prepared here, as before."""
     steps = index_enrichers()
     arrived = asyncio.Event()
     loop = asyncio.get_running_loop()
-    stop_hearing = handoff.on_put(lambda: loop.call_soon_threadsafe(arrived.set)) if handoff is not None else None
+    stop_hearing = handoff.on_stored(lambda: loop.call_soon_threadsafe(arrived.set)) if handoff is not None else None
     try:
         await _follow(store, stop, steps, poll, handoff, arrived)
     finally:
@@ -235,7 +235,7 @@ async def _follow(store: Store, stop: asyncio.Event, steps: list, poll: float, h
         new_ids = sorted({a.id for a in [*late, *fresh] if a.id not in done})
         for step in steps if new_ids else ():
             try:
-                if handoff is not None and step.takes_prepared:
+                if handoff is not None and getattr(step, "takes_prepared", False):
                     await asyncio.to_thread(step.after_store, store, new_ids, [], prepared=handoff)
                 else:
                     await asyncio.to_thread(step.after_store, store, new_ids, [])

@@ -64,7 +64,7 @@ class Handoff(Mapping[bytes, PreparedText]):
     """Prepared texts passed from a process's writer to its follower (``worker.follow_and_enrich``),
     the newest ``capacity`` of them: a follower that falls further behind (a first fetch of
     hundreds of feeds) prepares the rest itself, as it did before, and memory stays bounded.
-    The writer thread puts, the follower's thread reads: a lock keeps them apart. ``on_put``
+    The writer thread puts, the follower's thread reads: a lock keeps them apart. ``on_stored``
     callbacks run when the writer says it ``stored`` a batch (the follower wakes up instead of
     waiting for its next poll); while none is registered, nothing is kept."""
 
@@ -95,7 +95,7 @@ class Handoff(Mapping[bytes, PreparedText]):
         for listener in list(self._listeners):
             listener()
 
-    def on_put(self, listener: Callable[[], None]) -> Callable[[], None]:
+    def on_stored(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener`` after each write; returns what stops it (and forgets the texts kept)."""
         self._listeners.append(listener)
 
