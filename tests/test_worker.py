@@ -282,7 +282,7 @@ async def test_the_follower_takes_the_texts_its_own_process_prepared(store, feed
     """``run`` and ``worker --enrich`` enrich by following the articles table. The texts their
     own parse workers prepared reach the follower through the ``Handoff``, put there by the
     writer: it neither splits nor tokenises them again on the thread that shares the GIL with
-    the event loop, and it looks as soon as a batch is put, not at its next poll."""
+    the event loop, and it looks as soon as a batch is stored, not at its next poll."""
     from newswire.enrich import dedupe, story_text
     from newswire.service.prepared import Handoff
 
@@ -309,7 +309,7 @@ async def test_the_follower_takes_the_texts_its_own_process_prepared(store, feed
     async with Refresher(store, settings=LOOPBACK, handoff=handoff) as refresher:
         results = await refresher.refresh_many(sources)
     assert [r.new for r in results] == [5, 5]
-    for _ in range(400):  # woken by the put: well before the 60 s poll
+    for _ in range(400):  # woken by the write: well before the 60 s poll
         stored = store.list_articles(include_copies=True).items
         if len(stored) == 10 and all(a.story_id for a in stored):
             break
