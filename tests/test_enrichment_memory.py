@@ -221,3 +221,27 @@ def test_story_background_forgets_what_it_no_longer_hears():
     assert 0 < held <= per_day * (2 * BACKGROUND_HALF_LIFE.days + 2) < per_day * days
     assert clusterer._doc_frequency("win") > 24  # a headline word heard all along stays common ...
     assert clusterer._idf("win") == 0.0  # ... more mentions than the window has articles: it weighs nothing
+
+
+def test_a_story_holds_one_string_per_term_however_the_words_arrive():
+    # The parse workers' leads arrive through pickle, each batch's words as new strings: what a
+    # story keeps (its members' terms, its centroid's keys) is the clusterer's one string per
+    # term, not each article's own (some 15 KB a member).
+    import pickle
+
+    from newswire.enrich.stories import lead_of
+    from newswire.enrich.story_text import LeadText
+    from newswire.testing.corpus import build_corpus
+
+    corpus = build_corpus(events=80, seed=8)
+    clusterer = StoryClusterer()
+    for a in corpus.articles:
+        lead = pickle.loads(pickle.dumps(LeadText.of(lead_of(a.text))))
+        clusterer.add(a.id, a.source_id, a.title, "", a.published_at, prepared=lead)
+    objects: dict[str, set[int]] = {}
+    for story in clusterer._stories.values():
+        held = [term for member in story.members for term in member.terms] + list(story.centroid)
+        for term in held:
+            objects.setdefault(term, set()).add(id(term))
+    assert len(objects) > 500
+    assert max(map(len, objects.values())) == 1

@@ -166,8 +166,14 @@ class _Story:
 
 def _add_into(target: dict[str, float], vector: dict[str, float]) -> float:
     """Add ``vector`` into ``target``; returns the change of |target|²."""
+    return _add_items(target, vector.items())
+
+
+def _add_items(target: dict[str, float], items: Iterable[tuple[str, float]]) -> float:
+    """``_add_into`` for a vector given as its (term, weight) pairs, in its order: a term new to
+    ``target`` is held by the string object ``items`` names."""
     change = 0.0
-    for term, weight in vector.items():
+    for term, weight in items:
         before = target.get(term, 0.0)
         target[term] = before + weight
         change += weight * (2 * before + weight)
@@ -538,14 +544,14 @@ class StoryClusterer:
 
     def _join(self, story: _Story, member: _Member, at: datetime) -> None:
         """Add ``member`` to ``story``'s sums and index; the story keeps a ``_Kept`` of it."""
-        story.members.append(_Kept(member.doc_id, member.title, member.term_keys or tuple(member.vector),
-                                   array("d", member.vector.values()), member.copy))
+        terms = self._held_terms(member.term_keys or tuple(member.vector))
+        story.members.append(_Kept(member.doc_id, member.title, terms, array("d", member.vector.values()), member.copy))
         story.doc_ids.append(member.doc_id)
         story.size += 1
         if story.size > 2 * KEPT_MEMBERS:  # the oldest of the latest is no longer read
             del story.members[KEPT_MEMBERS]
         if story.size > 1:
-            story.norm_sq += _add_into(_centroid_of(story), member.vector)
+            story.norm_sq += _add_items(_centroid_of(story), zip(terms, member.vector.values()))
             story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
         else:  # a first member's vectors are the sums: its headline's adopted (the member is done
             # with it), its text's kept only as the compact _Kept above (see ``_centroid_of``)
@@ -564,6 +570,15 @@ class StoryClusterer:
             for key in member.keys - story.index_keys:
                 self._index.setdefault(key, set()).add(story.number)
                 story.index_keys.add(key)
+
+    def _held_terms(self, terms: tuple[str, ...]) -> tuple[str, ...]:
+        """``terms`` as the document frequencies' own string objects, which is what a story
+        holds (its kept members' terms, its centroid's keys): the parse workers' words arrive
+        in each batch as new strings, and a member's few hundred of them cost some 15 KB where
+        the pointers to shared ones cost 8 bytes a term (``bench/memory.py --pickled``). Every
+        term of an article being placed has been counted; the lookup only swaps equal strings."""
+        numbers, names = self._term_numbers, self._terms
+        return tuple([names[number] if (number := numbers.get(term)) is not None else term for term in terms])
 
     def _absorb(self, story: _Story, other: _Story) -> None:
         """Merge ``other`` into ``story``: its members, centroid and index entries move over."""
