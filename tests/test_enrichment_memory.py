@@ -269,3 +269,23 @@ def test_a_story_holds_one_string_per_term_however_the_words_arrive():
             objects.setdefault(term, set()).add(id(term))
     assert len(objects) > 500
     assert max(map(len, objects.values())) == 1
+
+
+def test_a_story_keeps_its_index_keys_as_a_tuple_each_once_and_the_index_agrees():
+    # A story's index keys are a tuple (a set of a dozen strings cost some 700 bytes a story);
+    # through joins and merges each key is there once, and the index lists the story under
+    # exactly those keys.
+    from newswire.testing.corpus import build_corpus
+
+    corpus = build_corpus(events=150, seed=6)
+    clusterer = StoryClusterer()
+    merged = 0
+    for a in corpus.articles:
+        merged += bool(clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at).merged)
+    assert merged > 0
+    under: dict[str, set[int]] = {}
+    for story in clusterer._stories.values():
+        assert isinstance(story.index_keys, tuple) and len(set(story.index_keys)) == len(story.index_keys)
+        for key in story.index_keys:
+            under.setdefault(key, set()).add(story.number)
+    assert under == clusterer._index
