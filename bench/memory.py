@@ -12,6 +12,11 @@ is held: documents, LSH entries, stories, members kept, terms) and, with ``--tra
 tracemalloc's largest allocations by file:line and what grew since the previous snapshot.
 RSS includes the corpus itself (printed before feeding, as "corpus"): the state is the rest.
 
+``--pickled`` sends each batch of ``BATCH`` articles' prepared texts through pickle first, as the
+parse workers send them to ``newswire run``'s process (``service.prepared``): the words then
+arrive as new string objects, shared within a batch only, where in one process
+``significant_words``' cache hands every article the same ones. That is what the service holds.
+
 ``--check`` prints a digest of every copy and story decision, so two versions of the code can
 be compared on the same input (decisions must be identical).
 """
@@ -22,6 +27,7 @@ import argparse
 import gc
 import hashlib
 import itertools
+import pickle
 import random
 import sys
 import time
@@ -36,6 +42,7 @@ from newswire.enrich.story_text import LeadText  # noqa: E402
 from newswire.testing.corpus import CorpusArticle, build_corpus  # noqa: E402
 
 ARTICLES_PER_EVENT = 4.55  # what build_corpus makes, copies included
+BATCH = 50  # articles prepared together (``--pickled``): a feed's entries, one parse task
 
 
 def rss_mb() -> float:
@@ -91,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--trace", action="store_true", help="tracemalloc top allocations (slow)")
     parser.add_argument("--check", action="store_true", help="print a digest of every decision")
+    parser.add_argument("--pickled", action="store_true",
+                        help="prepared texts through pickle, in batches, as from the parse workers")
     args = parser.parse_args(argv)
 
     events = max(50, int(args.articles / ARTICLES_PER_EVENT))
@@ -109,11 +118,17 @@ def main(argv: list[str] | None = None) -> int:
     previous = None
     step = max(1, len(articles) // 10)
     started = time.perf_counter()
+    batch: list[tuple] = []
     for n, (article, text) in enumerate(zip(articles, texts), 1):
-        prepared = prepare_copy_text(text)
+        if not batch:
+            batch = [(prepare_copy_text(t), LeadText.of(lead_of(t))) for t in texts[n - 1:n - 1 + BATCH]]
+            if args.pickled:
+                batch = pickle.loads(pickle.dumps(batch))
+            batch.reverse()
+        prepared, lead = batch.pop()
         decision = detector.index(article.id, article.source_id, text, article.published_at, prepared=prepared)
         placed = clusterer.add(article.id, article.source_id, article.title, "", article.published_at,
-                               same_as=decision.canonical_id, prepared=LeadText.of(lead_of(text)))
+                               same_as=decision.canonical_id, prepared=lead)
         if args.check:
             digest.update(repr((decision.canonical_id, decision.repoint, placed.key, placed.created,
                                 placed.title, placed.title_doc, placed.size, placed.merged)).encode())

@@ -221,3 +221,71 @@ def test_story_background_forgets_what_it_no_longer_hears():
     assert 0 < held <= per_day * (2 * BACKGROUND_HALF_LIFE.days + 2) < per_day * days
     assert clusterer._doc_frequency("win") > 24  # a headline word heard all along stays common ...
     assert clusterer._idf("win") == 0.0  # ... more mentions than the window has articles: it weighs nothing
+
+
+def test_story_centroids_let_go_and_summed_again_give_the_same_decisions():
+    # A story holds its centroid only while it is among the last read (``_Centroids``); summed
+    # again from its members it is the same dict, values and order, so a clusterer holding two
+    # decides as one holding them all, through joins, merges and long stories.
+    from newswire.testing.corpus import build_corpus
+
+    corpus = build_corpus(events=150, seed=6)
+    few, every = StoryClusterer(), StoryClusterer()
+    few._centroids.limit = 2
+    every._centroids.limit = 10**9
+    held_most = merged = 0
+    for a in corpus.articles:
+        one = few.add(a.id, a.source_id, a.title, a.text, a.published_at)
+        assert one == every.add(a.id, a.source_id, a.title, a.text, a.published_at)
+        merged += bool(one.merged)
+        held_most = max(held_most, sum(bool(s.held) and s.resummable() for s in few._stories.values()))
+    assert held_most <= 2 and merged > 0
+    assert every.memory_counts()["centroids_held"] >= 10  # there were centroids to let go
+    for story in every._stories.values():  # and the held centroids are the sums
+        if story.size > 1 and story.resummable():
+            kept = few._by_key[story.key]
+            assert list(kept.centroid.items()) == list(story.centroid.items())
+
+
+def test_a_story_holds_one_string_per_term_however_the_words_arrive():
+    # The parse workers' leads arrive through pickle, each batch's words as new strings: what a
+    # story keeps (its members' terms, its centroid's keys) is the clusterer's one string per
+    # term, not each article's own (some 15 KB a member).
+    import pickle
+
+    from newswire.enrich.stories import lead_of
+    from newswire.enrich.story_text import LeadText
+    from newswire.testing.corpus import build_corpus
+
+    corpus = build_corpus(events=80, seed=8)
+    clusterer = StoryClusterer()
+    for a in corpus.articles:
+        lead = pickle.loads(pickle.dumps(LeadText.of(lead_of(a.text))))
+        clusterer.add(a.id, a.source_id, a.title, "", a.published_at, prepared=lead)
+    objects: dict[str, set[int]] = {}
+    for story in clusterer._stories.values():
+        held = [term for member in story.members for term in member.terms] + list(story.held)
+        for term in held:
+            objects.setdefault(term, set()).add(id(term))
+    assert len(objects) > 500
+    assert max(map(len, objects.values())) == 1
+
+
+def test_a_story_keeps_its_index_keys_as_a_tuple_each_once_and_the_index_agrees():
+    # A story's index keys are a tuple (a set of a dozen strings cost some 700 bytes a story);
+    # through joins and merges each key is there once, and the index lists the story under
+    # exactly those keys.
+    from newswire.testing.corpus import build_corpus
+
+    corpus = build_corpus(events=150, seed=6)
+    clusterer = StoryClusterer()
+    merged = 0
+    for a in corpus.articles:
+        merged += bool(clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at).merged)
+    assert merged > 0
+    under: dict[str, set[int]] = {}
+    for story in clusterer._stories.values():
+        assert isinstance(story.index_keys, tuple) and len(set(story.index_keys)) == len(story.index_keys)
+        for key in story.index_keys:
+            under.setdefault(key, set()).add(story.number)
+    assert under == clusterer._index

@@ -98,6 +98,7 @@ RETITLE_GROWTH = 2  # a story's title is chosen again when the story has doubled
 RETITLE_MIN = 4  # ... and has at least this many articles: a second report does not retitle
 KEPT_MEMBERS = max(NEAREST_MEMBERS, CENTRAL_MEMBERS) // 2  # a big story keeps its first and latest this many
 PRODUCTS_KEPT = 4096  # centroid products remembered for the merge checks (pairs recently checked)
+CENTROIDS_HELD = 512  # centroids held as dicts for stories whose members can sum them again (see _Story)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,16 @@ class _Kept:
 
 @dataclass(slots=True)
 class _Story:
+    """A story's state. Its centroid (the sum of its members' vectors, a dict of thousands of
+    terms and their floats for a story of a few long texts) is held only while recently read,
+    for the ``CENTROIDS_HELD`` stories of its clusterer last read (``_Centroids``), where the
+    story can sum it again: while it keeps every member it had, in the order they joined, and
+    absorbed none. Summed again by the same additions in the same order, it is the same dict
+    (its values and its order), so the same decisions follow (``bench/memory.py --check``); a
+    story that cannot (it dropped members or absorbed a story) holds its centroid for good.
+    Most stories are read by the few articles that arrive while they are in the news; a dict
+    for every story with two members or more was a fifth of the state (``bench/memory.py``)."""
+
     number: int
     key: Hashable
     mergeable: bool
@@ -150,7 +161,8 @@ class _Story:
     members: list[_Kept] = field(default_factory=list)  # all, or the first and latest KEPT_MEMBERS
     size: int = 0  # members joined, kept or not
     doc_ids: list[Hashable] = field(default_factory=list)  # every member's, for forgetting them
-    centroid: dict[str, float] = field(default_factory=dict)  # sum of member vectors; {} for one (``_centroid_of``)
+    held: dict[str, float] = field(default_factory=dict)  # the centroid while held, else {} (``centroid``)
+    held_by: _Centroids | None = None  # the clusterer's recently read centroids
     norm_sq: float = 0.0  # |centroid|², kept up to date as members join
     title_centroid: dict[str, float] = field(default_factory=dict)
     title_norm_sq: float = 0.0
@@ -158,16 +170,55 @@ class _Story:
     texts: int = 0  # members with names in their text
     log_terms: float = 0.0  # the sum of members' log(1 + distinct terms)
     seconds: float = 0.0  # the sum of members' publication times (POSIX seconds): their mean
-    index_keys: set[str] = field(default_factory=set)
+    index_keys: tuple[str, ...] = ()  # the keys it is indexed under (a set of a dozen cost 700 bytes, this 160)
     title: _Kept | None = None
     titled_at_size: int = 0
     absorbed: int = 0  # stories absorbed so far: a remembered centroid product of an earlier count is void
 
+    @property
+    def centroid(self) -> dict[str, float]:
+        """The sum of the members' vectors; {} for a one-member story (``_centroid_of``)."""
+        return self.held if self.size == 1 and not self.held else _centroid_of(self)
+
+    def resummable(self) -> bool:
+        """Whether the centroid can be summed again from the members kept (see above)."""
+        return not self.absorbed and self.size == len(self.members)
+
+
+class _Centroids:
+    """The stories whose centroids were read last; the least recently read of them let theirs go."""
+
+    __slots__ = ("limit", "_stories")
+
+    def __init__(self, limit: int = CENTROIDS_HELD) -> None:
+        self.limit = limit
+        self._stories: OrderedDict[int, _Story] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def read(self, story: _Story) -> None:
+        stories = self._stories
+        if stories.get(id(story)) is story:
+            stories.move_to_end(id(story))
+            return
+        stories[id(story)] = story
+        while len(stories) > self.limit:
+            _, oldest = stories.popitem(last=False)
+            if oldest.resummable():
+                oldest.held = {}
+
 
 def _add_into(target: dict[str, float], vector: dict[str, float]) -> float:
     """Add ``vector`` into ``target``; returns the change of |target|²."""
+    return _add_items(target, vector.items())
+
+
+def _add_items(target: dict[str, float], items: Iterable[tuple[str, float]]) -> float:
+    """``_add_into`` for a vector given as its (term, weight) pairs, in its order: a term new to
+    ``target`` is held by the string object ``items`` names."""
     change = 0.0
-    for term, weight in vector.items():
+    for term, weight in items:
         before = target.get(term, 0.0)
         target[term] = before + weight
         change += weight * (2 * before + weight)
@@ -240,6 +291,7 @@ class StoryClusterer:
         # (story number, story number) → their centroids' product and each one's size and
         # ``absorbed`` when it was taken: see ``_centroid_product``
         self._products: OrderedDict[tuple[int, int], tuple[float, int, int, int, int]] = OrderedDict()
+        self._centroids = _Centroids()  # the stories whose centroids were read last (see ``_Story``)
         self._boilerplate = Boilerplate()
         self.observe = None  # a training hook: called with (features, story) for each candidate
         self.observe_pair = None  # and with (pair features, story, story) for each merge check
@@ -538,14 +590,17 @@ class StoryClusterer:
 
     def _join(self, story: _Story, member: _Member, at: datetime) -> None:
         """Add ``member`` to ``story``'s sums and index; the story keeps a ``_Kept`` of it."""
-        story.members.append(_Kept(member.doc_id, member.title, member.term_keys or tuple(member.vector),
-                                   array("d", member.vector.values()), member.copy))
+        terms = self._held_terms(member.term_keys or tuple(member.vector))
+        story.held_by = self._centroids
+        centroid = _centroid_of(story) if story.size else None  # before a member is let go below
+        story.members.append(_Kept(member.doc_id, member.title, terms, array("d", member.vector.values()), member.copy))
         story.doc_ids.append(member.doc_id)
         story.size += 1
         if story.size > 2 * KEPT_MEMBERS:  # the oldest of the latest is no longer read
             del story.members[KEPT_MEMBERS]
         if story.size > 1:
-            story.norm_sq += _add_into(_centroid_of(story), member.vector)
+            story.norm_sq += _add_items(centroid, zip(terms, member.vector.values()))
+            story.held = centroid  # the sum now, held whatever the reads since let go
             story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
         else:  # a first member's vectors are the sums: its headline's adopted (the member is done
             # with it), its text's kept only as the compact _Kept above (see ``_centroid_of``)
@@ -561,19 +616,28 @@ class StoryClusterer:
         self._stories.move_to_end(story.number)
         self._doc_story[member.doc_id] = story
         if story.mergeable:
-            for key in member.keys - story.index_keys:
-                self._index.setdefault(key, set()).add(story.number)
-                story.index_keys.add(key)
+            self._index_under(story, member.keys.difference(story.index_keys))
+
+    def _held_terms(self, terms: tuple[str, ...]) -> tuple[str, ...]:
+        """``terms`` as the document frequencies' own string objects, which is what a story
+        holds (its kept members' terms, its centroid's keys): the parse workers' words arrive
+        in each batch as new strings, and a member's few hundred of them cost some 15 KB where
+        the pointers to shared ones cost 8 bytes a term (``bench/memory.py --pickled``). Every
+        term of an article being placed has been counted; the lookup only swaps equal strings."""
+        numbers, names = self._term_numbers, self._terms
+        return tuple([names[number] if (number := numbers.get(term)) is not None else term for term in terms])
 
     def _absorb(self, story: _Story, other: _Story) -> None:
         """Merge ``other`` into ``story``: its members, centroid and index entries move over."""
+        centroid, other_centroid = _centroid_of(story), _centroid_of(other)  # while each has its members
         self._drop(other)
         story.members.extend(other.members)  # each list holds its story's first and latest: so does the sum
         story.size += other.size
         if story.size > 2 * KEPT_MEMBERS:
             story.members[KEPT_MEMBERS:-KEPT_MEMBERS] = []
         story.doc_ids.extend(other.doc_ids)
-        story.norm_sq += _add_into(_centroid_of(story), _centroid_of(other))
+        story.norm_sq += _add_into(centroid, other_centroid)
+        story.held = centroid  # held for good (absorbed), whatever reading ``other``'s let go
         story.title_norm_sq += _add_into(story.title_centroid, other.title_centroid)
         story.entity_counts.update(other.entity_counts)
         story.texts += other.texts
@@ -583,9 +647,14 @@ class StoryClusterer:
         story.last_at = max(story.last_at, other.last_at)
         for doc_id in other.doc_ids:
             self._doc_story[doc_id] = story
-        for key in other.index_keys - story.index_keys:
+        self._index_under(story, set(other.index_keys).difference(story.index_keys))
+
+    def _index_under(self, story: _Story, keys: frozenset[str] | set[str]) -> None:
+        """Index ``story`` under ``keys``, keys it is not indexed under yet."""
+        for key in keys:
             self._index.setdefault(key, set()).add(story.number)
-            story.index_keys.add(key)
+        if keys:
+            story.index_keys += tuple(keys)
 
     def _drop(self, story: _Story) -> None:
         del self._stories[story.number]
@@ -617,25 +686,33 @@ class StoryClusterer:
         return {"stories": len(self._stories), "members_kept": sum(len(s.members) for s in self._stories.values()),
                 "members": sum(s.size for s in self._stories.values()), "docs_seen": len(self._seen),
                 "terms": len(self._term_numbers), "index_keys": len(self._index), "doc_story": len(self._doc_story),
-                "products": len(self._products), "background_terms": len(self._background),
+                "products": len(self._products), "centroids_held": sum(bool(s.held) for s in self._stories.values()),
+                "background_terms": len(self._background),
                 "boilerplate_sources": self._boilerplate.sources}
 
 
 def _centroid_of(story: _Story) -> dict[str, float]:
-    """The story's centroid (the sum of its members' vectors) as a dict. A one-member story
-    keeps none: its member's vector is the sum, and the compact ``_Kept`` of it is all that is
-    held until a second member joins (a dict of a long text's 400 terms is some 30 KB, and most
-    stories of long texts have one member: ``bench/memory.py``)."""
-    if not story.centroid and story.members:
+    """The story's centroid (the sum of its members' vectors) as a dict, held for now: summed
+    again from the members when it was let go (see ``_Story``). A one-member story is read
+    through its member instead (``_dot_centroid``; its ``centroid`` is {}): its member's vector
+    is the sum, and the compact ``_Kept`` of it is all it holds until a second member joins (a
+    dict of a long text's 400 terms is some 30 KB, and most stories of long texts have one
+    member: ``bench/memory.py``)."""
+    if not story.held and story.members:
         first = story.members[0]
-        story.centroid = dict(zip(first.terms, first.weights))
-    return story.centroid
+        centroid = dict(zip(first.terms, first.weights))
+        for member in story.members[1:]:
+            _add_items(centroid, zip(member.terms, member.weights))
+        story.held = centroid
+    if story.held_by is not None:
+        story.held_by.read(story)
+    return story.held
 
 
 def _dot_centroid(vector: dict[str, float], story: _Story) -> float:
     """``_dot(vector, story's centroid)``; for a one-member story, over its kept member."""
-    if story.centroid or not story.members:
-        return _dot(vector, story.centroid)
+    if story.size != 1:
+        return _dot(vector, _centroid_of(story))
     return _dot_kept(vector, story.members[0])
 
 
