@@ -50,6 +50,7 @@ async def one_run(db: Path, urls: list[str], handoff: Handoff | None) -> tuple[f
     started, cpu = time.perf_counter(), time.process_time()
     async with Refresher(store, settings=settings, parse_processes=2, handoff=handoff) as refresher:
         await refresher.refresh_many(sources)
+    print(f"  stored in {time.perf_counter() - started:.2f} s", flush=True)
     while True:
         with sqlite3.connect(db) as conn:
             left, stored = conn.execute("SELECT sum(story_id IS NULL), count(*) FROM articles").fetchone()

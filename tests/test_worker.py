@@ -319,3 +319,42 @@ async def test_the_follower_takes_the_texts_its_own_process_prepared(store, feed
     assert len(stored) == 10 and all(a.story_id for a in stored)
     assert again == []
     assert not handoff.wanted and len(handoff) == 0  # the follower gone, nothing is kept
+
+
+async def test_the_follower_takes_what_was_stored_in_looks_of_its_batch_not_of_a_page(store, monkeypatch):
+    """A look takes up to ``FOLLOW_BATCH`` new articles. It read them as a page of the wire,
+    which holds 200 at most: a full batch never came back, so the follower took each 200 for
+    the end, and waited its poll (2 s) before the next: ``run`` enriched 100 articles a second
+    after a burst (``bench/follow.py``)."""
+    from newswire import worker
+
+    source = add_sources(store, 1)[0]
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)
+    looks: list[int] = []
+
+    class Counted:
+        def __init__(self, step):
+            self.step = step
+
+        def prepare(self, store):
+            self.step.prepare(store)
+
+        def after_store(self, store, new_ids, updated_ids):
+            if self is wrapped[0]:
+                looks.append(len(new_ids))
+            self.step.after_store(store, new_ids, updated_ids)
+
+    wrapped = [Counted(step) for step in worker.index_enrichers()]
+    monkeypatch.setattr(worker, "index_enrichers", lambda: wrapped)
+    stop = asyncio.Event()
+    follower = asyncio.create_task(follow_and_enrich(store, stop, poll=0.05))
+    await asyncio.sleep(0.3)  # built, and looking
+    entries = [samples_entry(f"g{i}", f"word{i} " * 40, recent + timedelta(seconds=i)) for i in range(450)]
+    store.save_refresh(source.id, SourceUpdate(fetched_at=NOW, status="ok", next_due_at=NOW), entries)
+    for _ in range(400):
+        if sum(looks) >= 450:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await follower
+    assert looks == [450]

@@ -210,8 +210,8 @@ async def _follow(store: Store, stop: asyncio.Event, steps: list, poll: float, h
                   arrived: asyncio.Event) -> None:
     watermark = await asyncio.to_thread(store.last_article_id)
     recent: deque[int] = deque(maxlen=FOLLOW_LOOKBACK * 4)  # ids already enriched, newest last
-    before_start = await asyncio.to_thread(store.arrived_after, max(0, watermark - FOLLOW_LOOKBACK),
-                                           limit=FOLLOW_LOOKBACK, include_copies=True)
+    before_start = await asyncio.to_thread(store.article_ids_after, max(0, watermark - FOLLOW_LOOKBACK),
+                                           limit=FOLLOW_LOOKBACK)
     for step in steps:  # rebuilt from what was stored up to the watermark: the looks take the rest
         if getattr(step, "rebuild_upto", False):
             await asyncio.to_thread(step.prepare, store, upto=watermark)  # type: ignore[attr-defined]
@@ -221,18 +221,17 @@ async def _follow(store: Store, stop: asyncio.Event, steps: list, poll: float, h
     # before it. An id under the watermark committed later (PostgreSQL's ids are taken before
     # their transactions commit), and everything after it, is for the looks (some twice: a step
     # takes an article it has seen as an update).
-    recent.extend(a.id for a in before_start if a.id <= watermark)
+    recent.extend(i for i in before_start if i <= watermark)
     while not stop.is_set():
         try:
-            late = await asyncio.to_thread(store.arrived_after, max(0, watermark - FOLLOW_LOOKBACK),
-                                           limit=FOLLOW_LOOKBACK, include_copies=True)
-            fresh = await asyncio.to_thread(store.arrived_after, watermark, limit=FOLLOW_BATCH,
-                                            include_copies=True)
+            late = await asyncio.to_thread(store.article_ids_after, max(0, watermark - FOLLOW_LOOKBACK),
+                                           limit=FOLLOW_LOOKBACK)
+            fresh = await asyncio.to_thread(store.article_ids_after, watermark, limit=FOLLOW_BATCH)
         except NewswireError as error:
             log.warning("enrich: cannot read new articles, retrying: %s", error)
             late, fresh = [], []
         done = set(recent)
-        new_ids = sorted({a.id for a in [*late, *fresh] if a.id not in done})
+        new_ids = sorted({i for i in [*late, *fresh] if i not in done})
         for step in steps if new_ids else ():
             try:
                 if handoff is not None and getattr(step, "takes_prepared", False):
@@ -243,7 +242,7 @@ async def _follow(store: Store, stop: asyncio.Event, steps: list, poll: float, h
                 log.exception("enrich: %s failed on %d articles", type(step).__name__, len(new_ids))
         recent.extend(new_ids)
         if fresh:
-            watermark = fresh[-1].id
+            watermark = fresh[-1]
         if len(fresh) < FOLLOW_BATCH:
             await _wait_for_either(stop, arrived, poll)
             arrived.clear()

@@ -279,6 +279,13 @@ def arrived_after(conn: Connection, article_id: int, limit: int, include_copies:
     return _articles(conn, conn.execute(query).all())
 
 
+def ids_after(conn: Connection, article_id: int, limit: int) -> list[int]:
+    """The ids of articles stored after the one with ``article_id``, copies included, lowest
+    first, ``limit`` at most (no page's cap: the enrichment follower's look at what is new)."""
+    return list(conn.execute(sa.select(articles.c.id).where(articles.c.id > article_id)
+                             .order_by(articles.c.id).limit(max(1, limit))).scalars())
+
+
 def arrived_before(conn: Connection, article_id: int | None, limit: int, include_copies: bool = False) -> list[Article]:
     """Articles stored before the one with ``article_id`` (all of them when None), latest
     arrival first, at most ``limit``: paging back through arrivals, as sync clients do."""

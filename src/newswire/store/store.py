@@ -454,6 +454,12 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return reading.arrived_after(conn, article_id, limit, include_copies)
 
+    def article_ids_after(self, article_id: int, *, limit: int) -> list[int]:
+        """The ids of articles stored after ``article_id``, copies included, lowest first, at
+        most ``limit`` (not capped as a page is). Raises StorageError."""
+        with self._read() as conn:
+            return reading.ids_after(conn, article_id, limit)
+
     def arrived_before(self, article_id: int | None = None, *, limit: int = 50,
                        include_copies: bool = False) -> list[Article]:
         """Articles stored before ``article_id`` (the newest when None), latest arrival first:
