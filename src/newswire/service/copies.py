@@ -53,9 +53,7 @@ class CopyEnricher:
         self._clock = clock
         store.repoint_orphaned_copies()
         found: list[tuple[int, int | None]] = []
-        for row in store.recent_for_copies(clock() - window):
-            if upto is not None and row.id > upto:  # in id order: the rest is after_store's
-                break
+        for row in store.recent_for_copies(clock() - window, upto=upto):  # after it: after_store's
             decision = self.detector.index(row.id, row.source_id, row.text, row.published_at)
             found.extend(pair for pair in decision.writes() if pair[1] is not None or pair[0] != row.id)
         store.set_duplicate_of(_last_wins(found))

@@ -41,9 +41,7 @@ class StoryEnricher:
         self.clusterer = StoryClusterer(window=window)
         self._clock = clock
         pending: list[tuple[int, StoryDecision, datetime]] = []
-        for row in store.recent_for_stories(clock() - window):
-            if upto is not None and row.id > upto:  # in id order: the rest is after_store's
-                break
+        for row in store.recent_for_stories(clock() - window, upto=upto):  # after it: after_store's
             decision = self.clusterer.add(row.id, row.source_id, row.title, lead_of(row.text), row.published_at,
                                           row.merge_stories, same_as=row.duplicate_of, into=row.story_id)
             if row.story_id is None:

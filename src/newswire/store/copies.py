@@ -123,6 +123,6 @@ def recent_page(conn: Connection, since: datetime, after_id: int, limit: int) ->
             for r in conn.execute(query)]
 
 
-def iter_recent(read, since: datetime, page: int = 1000) -> Iterator[CopyText]:
-    """All of ``recent_page`` in pages (``paging.by_id_pages``)."""
-    return by_id_pages(read, lambda conn, after, limit: recent_page(conn, since, after, limit), page)
+def iter_recent(read, since: datetime, page: int = 1000, upto: int | None = None) -> Iterator[CopyText]:
+    """All of ``recent_page`` in pages (``paging.by_id_pages``), up to the id ``upto``."""
+    return by_id_pages(read, lambda conn, after, limit: recent_page(conn, since, after, limit), page, upto)

@@ -562,11 +562,11 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return copies.also_in(conn, article_ids)
 
-    def recent_for_copies(self, since: datetime) -> Iterator[copies.CopyText]:
+    def recent_for_copies(self, since: datetime, *, upto: int | None = None) -> Iterator[copies.CopyText]:
         """(id, source_id, text, published_at) of every article published since ``since``, in
-        storage order, read a page at a time; ``published_at`` is capped at the first-seen time.
-        Raises StorageError."""
-        return copies.iter_recent(self._read, since)
+        storage order, read a page at a time, up to the id ``upto``; ``published_at`` is capped
+        at the first-seen time. Raises StorageError."""
+        return copies.iter_recent(self._read, since, upto=upto)
 
     # -- stories (SQL in stories.py) ---------------------------------------------------------
 
@@ -637,11 +637,11 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return story_rows.has_articles_without_story(conn, since)
 
-    def recent_for_stories(self, since: datetime) -> Iterator[story_rows.StoryRow]:
+    def recent_for_stories(self, since: datetime, *, upto: int | None = None) -> Iterator[story_rows.StoryRow]:
         """Articles published since ``since`` in storage order, with their story, canonical and
-        source's ``merge_stories``: what story clustering rebuilds from, read a page at a time.
-        Raises StorageError."""
-        return story_rows.iter_recent(self._read, since)
+        source's ``merge_stories``: what story clustering rebuilds from, read a page at a time,
+        up to the id ``upto``. Raises StorageError."""
+        return story_rows.iter_recent(self._read, since, upto=upto)
 
     def articles_for_stories(self, article_ids: Sequence[int]) -> list[story_rows.StoryRow]:
         """The existing articles of ``article_ids`` as story clustering reads them, in no

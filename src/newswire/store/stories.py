@@ -200,11 +200,11 @@ def has_articles_without_story(conn: Connection, since: datetime) -> bool:
 PAGE = 1000  # articles read at a time when the clusterer is rebuilt
 
 
-def iter_recent(read, since: datetime, page: int | None = None) -> Iterator[StoryRow]:
+def iter_recent(read, since: datetime, page: int | None = None, upto: int | None = None) -> Iterator[StoryRow]:
     """All of ``recent_page`` in pages (``paging.by_id_pages``): a window of articles with their
     texts (43,000 of 5 KB in 72 hours at 100,000 a week) is never in memory at once, only the
-    page being clustered."""
-    return by_id_pages(read, lambda conn, after, limit: recent_page(conn, since, after, limit), page or PAGE)
+    page being clustered. ``upto``: the last id given."""
+    return by_id_pages(read, lambda conn, after, limit: recent_page(conn, since, after, limit), page or PAGE, upto)
 
 
 def rows_of(conn: Connection, article_ids: Sequence[int]) -> list[StoryRow]:
