@@ -38,7 +38,7 @@ from newswire.errors import NewswireError
 from newswire.scheduler import Scheduler
 from newswire.service.enrichment import ENRICHER_LOCK, index_enrichers
 from newswire.service.retention import PurgeSummary, run_retention
-from newswire.service.update import Refresher, UpdateResult, default_parse_processes
+from newswire.service.update import Refresher, UpdateResult, default_parse_processes, prepare_step
 from newswire.store import Store
 
 if TYPE_CHECKING:
@@ -213,10 +213,7 @@ async def _follow(store: Store, stop: asyncio.Event, steps: list, poll: float, h
     before_start = await asyncio.to_thread(store.article_ids_after, max(0, watermark - FOLLOW_LOOKBACK),
                                            limit=FOLLOW_LOOKBACK)
     for step in steps:  # rebuilt from what was stored up to the watermark: the looks take the rest
-        if getattr(step, "rebuild_upto", False):
-            await asyncio.to_thread(step.prepare, store, upto=watermark)  # type: ignore[attr-defined]
-        else:
-            await asyncio.to_thread(step.prepare, store)  # type: ignore[attr-defined]
+        await asyncio.to_thread(prepare_step, step, store, watermark)
     # The rebuild read what was committed up to the watermark, which includes what was read just
     # before it. An id under the watermark committed later (PostgreSQL's ids are taken before
     # their transactions commit), and everything after it, is for the looks (some twice: a step

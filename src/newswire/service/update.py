@@ -243,9 +243,16 @@ class Refresher:
         return UpdateResult(source.id, "failed", update.status, update.error)
 
 
-def _bounded_rebuild(step: object) -> bool:
-    """Whether the step's ``prepare`` takes ``upto`` (``enrichment.Deferred``'s does)."""
-    return bool(getattr(step, "rebuild_upto", False))
+def prepare_step(step: object, store: Store, upto: int | None) -> None:
+    """Build ``step`` if it has a ``prepare(store)``, its rebuild bounded by ``upto`` where its
+    ``prepare`` takes it (``enrichment.Deferred``'s does)."""
+    prepare = getattr(step, "prepare", None)
+    if prepare is None:
+        return
+    if getattr(step, "rebuild_upto", False):
+        prepare(store, upto=upto)
+    else:
+        prepare(store)
 
 
 class _Writer:
@@ -400,11 +407,8 @@ class _Writer:
             return
         self._built = True
         for enricher in self._enrichers:
-            prepare = getattr(enricher, "prepare", None)
-            if prepare is None:
-                continue
             try:
-                prepare(self._store, upto=self._upto) if _bounded_rebuild(enricher) else prepare(self._store)
+                prepare_step(enricher, self._store, self._upto)
             except Exception:  # noqa: BLE001 - a step that cannot start must not stop ingest
                 log.exception("enrich: %s could not start", type(enricher).__name__)
 
