@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 PORT ?= 8000
+# Test workers (pytest-xdist). A test module stays on one worker, so its module fixtures are
+# built once; each worker gets its own PostgreSQL scratch database (tests/conftest.py).
+TEST_WORKERS ?= 2
 
 .PHONY: run test bench clean
 
@@ -21,7 +24,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check --select F,E9 src tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -19,6 +19,13 @@ from newswire.testing.postgres import scratch_database
 
 POSTGRES_ENV = "NEWSWIRE_TEST_POSTGRES_URL"
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 set; rich then fixes the CLI's console
+# at 80 columns when ``newswire.cli`` is imported, and the CLI tests' own COLUMNS (their CliRunner's
+# env) would no longer count. Without them, the console reads the size at each print, as it does
+# in a terminal.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
