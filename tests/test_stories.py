@@ -47,6 +47,22 @@ def test_two_events_sharing_a_town_and_words_stay_apart():
     assert len({ferry[0].key, library.key, fire.key}) == 3
 
 
+def test_a_names_share_counts_the_names_behind_it():
+    # a report that names only the town shares all of its names with the ferry story, as one that
+    # names the town and the island does; the second is the stronger evidence, and a town alone
+    # is weak evidence (NAMES_PRIOR: two unheard-of names more, unshared)
+    clusterer = StoryClusterer()
+    add_all(clusterer, FERRY[:2])
+    town = clusterer._member("t", "Port Alder council meets", "The Port Alder council met on Monday.",
+                             T0 + timedelta(hours=3), copy=False)
+    both = clusterer._member("b", "Ferry runs again", "The Wexley Island ferry left Port Alder on Monday.",
+                             T0 + timedelta(hours=3), copy=False)
+    story = clusterer._by_key[("new", 1)]
+    town_share = clusterer.features(town, story, 3.0).names
+    both_share = clusterer.features(both, story, 3.0).names
+    assert 0 < town_share < 0.5 and town_share < both_share
+
+
 def test_chaining_is_prevented():
     # Three reports of a bridge closure (A), one that links it to the budget (B), then a budget
     # report (C). B~A and C~B, but C is compared with the story's centroid, which is the
@@ -132,7 +148,8 @@ def test_the_merge_score_weighs_the_names_two_stories_share_and_the_time_between
         clusterer.add(key, key, title, lead, at, into=key)
     story = clusterer._by_key
     same, other, later = (clusterer.pair_features(story["a"], story[key]) for key in "bcd")
-    assert same.named == other.named == 1.0 and same.names > 0.9 and other.names == 0.0
+    # every name shared; the share is under 1 as it counts two unheard-of names more (NAMES_PRIOR)
+    assert same.named == other.named == 1.0 and same.names > 0.3 and other.names == 0.0
     assert other.cosine > 0.3  # the words alone would not tell them apart
     assert round(later.days, 2) == 5.0 and same.days < 0.1
     merge = story_score.merge_probability

@@ -87,8 +87,8 @@ class Weights:
     coefficients: tuple[float, ...]
 
 
-WEIGHTS = Weights(-0.52, (0.22, 0.66, 0.44, -0.14, -6.69, 4.72, -0.25, 3.42, -1.62, 4.11, -1.97, 0.86, -3.3, -10.18, 3.59))
-MERGE_WEIGHTS = Weights(-2.35, (2.4, 1.46, 1.32, -0.77, 2.69, -0.24, 2.83, -5.9, -6.2))
+WEIGHTS = Weights(-1.29, (1.27, 1.12, 1.19, -0.33, -7.13, 6.01, -0.3, 4.51, -2.42, 4.8, -2.19, 17.86, -5.0, -9.73, -0.01))
+MERGE_WEIGHTS = Weights(-1.3, (2.31, 1.47, 0.88, -0.82, 2.51, -0.03, 2.55, -4.93, -6.02))
 JOIN_PROBABILITY = 0.65
 # Merge two stories at odds of 3 to 2: a merge cannot be undone and joins whole groups. The
 # headline stream has a cliff below: at 0.55 one chain of market stories can join (precision
@@ -103,10 +103,11 @@ MIN_RELATIVE = 0.2
 
 def plausible(features: Features) -> bool:
     """Whether the article may join the story at all: enough in common with the story as a
-    whole, and, where both have names in their texts, at least one name in common."""
-    if features.cosine < MIN_COSINE or features.relative < MIN_RELATIVE:
-        return False
-    return not (features.named and features.names == 0.0)
+    whole. Names shared or not are the score's to weigh: as a veto (no rare name in common, no
+    join) they kept out the reports that name one new person, and the score, with the names
+    share counting how many names stand behind it (``stories.NAMES_PRIOR``), weighs them better
+    (cross-validated ECB+ F1 0.887 / 0.900 with the veto, 0.874 / 0.930 without)."""
+    return features.cosine >= MIN_COSINE and features.relative >= MIN_RELATIVE
 
 
 def probability(features: Features, weights: Weights = WEIGHTS) -> float:
