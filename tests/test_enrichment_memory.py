@@ -289,3 +289,46 @@ def test_a_story_keeps_its_index_keys_as_a_tuple_each_once_and_the_index_agrees(
         for key in story.index_keys:
             under.setdefault(key, set()).add(story.number)
     assert under == clusterer._index
+
+
+def test_a_kept_member_keeps_its_terms_when_their_numbers_go_to_other_terms():
+    # A kept member reads its terms through its article's term numbers; a number goes to another
+    # term once every article with it has left the window. A story running longer than the
+    # window keeps its first members: they must still read their own terms, and the weights
+    # beside them, when the numbers have been given to the new days' words.
+    rng = random.Random(29)
+    clusterer = StoryClusterer(window=timedelta(hours=24))
+    joined: dict[int, list[tuple[str, float]]] = {}
+    for day in range(5):
+        vocabulary = [f"d{day}x{n}" for n in range(300)]
+        for hour in range(24):
+            at = T0 + timedelta(days=day, hours=hour)
+            doc = 10 * (24 * day + hour)
+            if hour % 6 == 0:  # the running story: one headline, its own words each time
+                clusterer.add(doc, hour % 5, "Maple Harbour ferry strike enters another day",
+                              "Ferry workers in Maple Harbour stayed on strike. " + " ".join(rng.sample(vocabulary, k=30)), at)
+                strike = clusterer._doc_story[doc]
+                member = strike.members[-1]
+                joined[doc] = list(zip(member.terms, member.weights))
+            clusterer.add(doc + 1, 5 + hour % 5, "", " ".join(rng.sample(vocabulary, k=80)), at)
+    strike = clusterer._doc_story[doc - 10 * 5]
+    assert strike.size == 20 and len(strike.members) == 20
+    assert len(clusterer._terms) < 4 * 300  # numbers were reused: new days' words took old ones
+    for member in strike.members:
+        assert list(zip(member.terms, member.weights)) == joined[member.doc_id]
+
+
+def test_fractional_term_counts_are_taken_back_exactly(monkeypatch):
+    # Counts are held as bytes while they are whole numbers, and as 32-bit floats otherwise: a
+    # title weight of 1.5 is taken back exactly, and the window's terms are all forgotten.
+    from newswire.enrich import stories
+
+    monkeypatch.setattr(stories, "TITLE_WEIGHT", 1.5)
+    clusterer = StoryClusterer(window=timedelta(hours=24))
+    for day in range(3):
+        for hour in range(24):
+            clusterer.add((day, hour), hour % 5, f"Vote number d{day}h{hour} counted",
+                          f"Results of d{day}h{hour} and d{day}h{hour} came", T0 + timedelta(days=day, hours=hour))
+    clusterer.forget_before(T0 + timedelta(days=10))
+    assert clusterer.memory_counts()["terms"] == 0 and clusterer.memory_counts()["docs_seen"] == 0
+    assert not any(clusterer._df)

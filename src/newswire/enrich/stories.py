@@ -51,8 +51,9 @@ that halves every ``BACKGROUND_HALF_LIFE``: a name in the news for weeks tells s
 less than one new this week. Everything is deterministic: same input order, same stories.
 
 Memory is one window of articles, kept small: a member is kept as what is read again after it
-joins (its id, headline, whether it is a copy, and its vector as a tuple of terms beside an
-array of float64 weights: the same numbers, in the same order, as the dict it was made from,
+joins (its id, headline, whether it is a copy, and its vector as its terms' numbers, shared
+with the document frequencies' record of the article (``_Kept``), beside an array of float64
+weights: the same terms and weights, in the same order, as the dict it was made from,
 so a cosine sums the same products; see ``_dot_kept`` for the sums taken in another order);
 its headline vector, names and index keys go into the story's sums and are let go. A story
 keeps only its first and latest ``KEPT_MEMBERS`` members (the only ones ``NEAREST_MEMBERS`` and
@@ -137,18 +138,60 @@ class _Member:
     keys: frozenset[str]
     terms: int
     copy: bool
-    term_keys: tuple[str, ...] = ()  # ``vector``'s keys in its order (shared with the df bookkeeping)
+    seen: _Seen  # its terms' numbers and counts, as the document frequencies took them
+
+
+class _Seen:
+    """An article in the document frequencies' window: its terms' numbers (in its vector's
+    order) and the counts it added, for ``forget_before`` to take back, and the ``_Kept`` a
+    story made of it, which reads its terms through the same numbers until they leave."""
+
+    __slots__ = ("at", "numbers", "counts", "kept")
+
+    def __init__(self, at: datetime, numbers: array, counts: array) -> None:
+        self.at = at
+        self.numbers = numbers
+        self.counts = counts
+        self.kept: _Kept | None = None
+
+
+_NO_WEIGHTS = array("d")
 
 
 @dataclass(slots=True)
 class _Kept:
-    """What a story keeps of a member: what its nearest-member and title choices read again."""
+    """What a story keeps of a member: what its nearest-member and title choices read again.
+
+    Its terms are the numbers its article's ``_Seen`` holds (2 or 4 bytes a term, shared: a
+    tuple of the strings cost 8 a term more) read through the clusterer's number → term list,
+    while the article is in the document frequencies' window; a number is only given to
+    another term after every article with it has left that window, so when this one leaves
+    (``forget_before``), a member still kept takes its terms as a tuple of the strings
+    (``fix``): a story running longer than the window, a few dozen members at most."""
 
     doc_id: Hashable
     title: str
-    terms: tuple[str, ...]  # the vector's terms, in the order the vector was made in
+    numbers: array | None  # the vector's terms by number, in the order the vector was made in
+    names: list[str] | tuple[str, ...]  # number → term (the clusterer's); once fixed, the terms
     weights: array  # their weights (float64: the dict's very values)
     copy: bool
+
+    @property
+    def terms(self) -> Iterable[str]:
+        """The vector's terms, in its order: the clusterer's one string per term."""
+        numbers = self.numbers
+        return self.names if numbers is None else map(self.names.__getitem__, numbers)
+
+    def fix(self) -> None:
+        """Hold the terms themselves: their numbers may be given to other terms from now on."""
+        if self.numbers is not None:
+            self.names = tuple(self.terms)
+            self.numbers = None
+
+    def release(self) -> None:
+        """Let the vector go: the story no longer keeps this member (its title may still be
+        this member's, and reads only ``title`` and ``doc_id``)."""
+        self.numbers, self.names, self.weights = None, (), _NO_WEIGHTS
 
 
 @dataclass(slots=True)
@@ -258,11 +301,10 @@ def _dot_kept(vector: dict[str, float], kept: _Kept) -> float:
 
 def _kept_dot(kept: _Kept, vector: dict[str, float]) -> float:
     """``_dot(kept's vector, vector)``: the same products summed in the same order."""
-    terms = kept.terms
-    if len(terms) > len(vector):
-        big = dict(zip(terms, kept.weights))
+    if len(kept.weights) > len(vector):
+        big = dict(zip(kept.terms, kept.weights))
         return sum([w * big[t] for t, w in vector.items() if t in big])
-    return sum([w * vector[t] for t, w in zip(terms, kept.weights) if t in vector])
+    return sum([w * vector[t] for t, w in zip(kept.terms, kept.weights) if t in vector])
 
 
 class StoryClusterer:
@@ -281,8 +323,8 @@ class StoryClusterer:
         # Term frequencies: a term has a number while an article in the window has it; its
         # frequency is kept by number (an array of float64: the very sums a Counter of the terms
         # would hold), and each article in the window is remembered as the numbers of its terms
-        # and the counts it added (4 + 4 bytes a term, where a tuple of the strings cost 8 and
-        # more), to be taken back by.
+        # and the counts it added (2 or 4 bytes and 1 byte a term, where a tuple of the strings
+        # cost 8 and more), to be taken back by (``_Seen``).
         self._term_numbers: dict[str, int] = {}
         self._terms: list[str] = []  # number → term ("" while the number is free)
         self._df = array("d")  # number → the term's document frequency
@@ -290,7 +332,7 @@ class StoryClusterer:
         self._background: dict[str, float] = {}  # term → its decayed mentions beyond the first
         self._background_at: datetime | None = None  # when it was last decayed
         self._docs = 0
-        self._seen: deque[tuple[datetime, array, array]] = deque()  # each article's term numbers and counts, for forgetting df
+        self._seen: deque[_Seen] = deque()  # each article's term numbers and counts, for forgetting df
         self._stories: OrderedDict[int, _Story] = OrderedDict()  # least recently updated first
         self._by_key: dict[Hashable, _Story] = {}
         self._doc_story: dict[Hashable, _Story] = {}
@@ -370,10 +412,12 @@ class StoryClusterer:
         older than it: memory holds one window of articles, however long the run."""
         self._decay_background(moment)
         df, background = self._df, self._background
-        while self._seen and self._seen[0][0] < moment:
-            _, numbers, counts = self._seen.popleft()
+        while self._seen and self._seen[0].at < moment:
+            seen = self._seen.popleft()
+            if seen.kept is not None:
+                seen.kept.fix()  # before its numbers can be given to other terms
             self._docs -= 1
-            for number, count in zip(numbers, counts):
+            for number, count in zip(seen.numbers, seen.counts):
                 term = self._terms[number]
                 if count > 1:
                     background[term] = background.get(term, 0.0) + count - 1
@@ -422,11 +466,13 @@ class StoryClusterer:
     def _count_terms(self, terms: Counter) -> tuple[array, array]:
         """Add an article's terms (with their counts, as ``Counter.update`` adds them: a title
         word counts twice, a name three times) into the document frequencies; the numbers of its
-        terms, in ``terms``' order, and those counts, for ``forget_before`` to take back."""
-        numbers = array("I")
+        terms, in ``terms``' order, and those counts, for ``forget_before`` to take back: as
+        16-bit numbers while there are at most 65,536, and counts as bytes when they are whole
+        numbers under 256 (they are, with the weights above: a float of one is the int's value,
+        so the sums taken back are the same)."""
+        numbers: list[int] = []
         known = self._term_numbers
         df = self._df
-        counts = array("f")  # whole numbers and halves: exact in 32 bits
         for term, count in terms.items():
             number = known.get(term)
             if number is None:
@@ -440,8 +486,11 @@ class StoryClusterer:
                 known[term] = number
             df[number] += count
             numbers.append(number)
-            counts.append(count)
-        return numbers, counts
+        counts = list(terms.values())
+        whole = list(map(int, counts))
+        return (array("H" if len(self._terms) <= 0x10000 else "I", numbers),
+                array("B", whole) if whole == counts and max(whole, default=0) < 256 and min(whole, default=0) >= 0
+                else array("f", counts))  # else whole numbers and halves: exact in 32 bits
 
     def _weighted(self, terms: Counter) -> dict[str, float]:
         vector = {term: (1.0 + math.log(count)) * self._idf(term) for term, count in terms.items()}
@@ -464,11 +513,11 @@ class StoryClusterer:
         for entity in entities:
             terms["@" + entity] += ENTITY_WEIGHT
         self._docs += 1
-        self._seen.append((at, *self._count_terms(terms)))
-        term_keys = tuple(terms)
+        seen = _Seen(at, *self._count_terms(terms))
+        self._seen.append(seen)
         keys = frozenset(title_words) | {"@" + e for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
-                       text_entities, keys, len(terms), copy, term_keys)
+                       text_entities, keys, len(terms), copy, seen)
 
     def _candidates(self, keys: Iterable[str]) -> list[_Story]:
         hits: Counter[int] = Counter()
@@ -603,16 +652,20 @@ class StoryClusterer:
 
     def _join(self, story: _Story, member: _Member, at: datetime) -> None:
         """Add ``member`` to ``story``'s sums and index; the story keeps a ``_Kept`` of it."""
-        terms = self._held_terms(member.term_keys or tuple(member.vector))
         story.held_by = self._centroids
         centroid = _centroid_of(story) if story.size else None  # before a member is let go below
-        story.members.append(_Kept(member.doc_id, member.title, terms, array("d", member.vector.values()), member.copy))
+        # its terms read through its numbers give the clusterer's one string per term: the
+        # parse workers' words arrive in each batch as new strings, and a member's few hundred
+        # of them cost some 15 KB (``bench/memory.py --pickled``)
+        kept = member.seen.kept = _Kept(member.doc_id, member.title, member.seen.numbers, self._terms,
+                                        array("d", member.vector.values()), member.copy)
+        story.members.append(kept)
         story.doc_ids.append(member.doc_id)
         story.size += 1
         if story.size > 2 * KEPT_MEMBERS:  # the oldest of the latest is no longer read
-            del story.members[KEPT_MEMBERS]
+            story.members.pop(KEPT_MEMBERS).release()
         if story.size > 1:
-            story.norm_sq += _add_items(centroid, zip(terms, member.vector.values()))
+            story.norm_sq += _add_items(centroid, zip(kept.terms, member.vector.values()))
             story.held = centroid  # the sum now, held whatever the reads since let go
             story.title_norm_sq += _add_into(story.title_centroid, member.title_vector)
         else:  # a first member's vectors are the sums: its headline's adopted (the member is done
@@ -631,15 +684,6 @@ class StoryClusterer:
         if story.mergeable:
             self._index_under(story, member.keys.difference(story.index_keys))
 
-    def _held_terms(self, terms: tuple[str, ...]) -> tuple[str, ...]:
-        """``terms`` as the document frequencies' own string objects, which is what a story
-        holds (its kept members' terms, its centroid's keys): the parse workers' words arrive
-        in each batch as new strings, and a member's few hundred of them cost some 15 KB where
-        the pointers to shared ones cost 8 bytes a term (``bench/memory.py --pickled``). Every
-        term of an article being placed has been counted; the lookup only swaps equal strings."""
-        numbers, names = self._term_numbers, self._terms
-        return tuple([names[number] if (number := numbers.get(term)) is not None else term for term in terms])
-
     def _absorb(self, story: _Story, other: _Story) -> None:
         """Merge ``other`` into ``story``: its members, centroid and index entries move over."""
         centroid, other_centroid = _centroid_of(story), _centroid_of(other)  # while each has its members
@@ -647,6 +691,8 @@ class StoryClusterer:
         story.members.extend(other.members)  # each list holds its story's first and latest: so does the sum
         story.size += other.size
         if story.size > 2 * KEPT_MEMBERS:
+            for dropped in story.members[KEPT_MEMBERS:-KEPT_MEMBERS]:
+                dropped.release()
             story.members[KEPT_MEMBERS:-KEPT_MEMBERS] = []
         story.doc_ids.extend(other.doc_ids)
         story.norm_sq += _add_into(centroid, other_centroid)
