@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from newswire.enrich import story_score
 from newswire.enrich.stories import StoryClusterer, named_entities, significant_words
 from newswire.enrich.story_text import with_surnames
@@ -225,3 +227,33 @@ def test_a_lead_prepared_beforehand_gives_the_same_decisions():
         other = from_prepared.add(a.id, a.source_id, a.title, "", a.published_at, prepared=LeadText.of(lead))
         assert one == other
     assert from_text.memory_counts() == from_prepared.memory_counts()
+
+
+@pytest.mark.parametrize("lead_chars", [2000, 0])  # full texts; headlines only (the cosine then counts for more)
+def test_the_nearest_member_is_looked_for_only_where_the_article_could_join(monkeypatch, lead_chars):
+    # the same stories whether every candidate's nearest member is looked for (as the fit
+    # observes them) or only where the score could reach the join probability; far fewer looks
+    import newswire.enrich.stories as stories_module
+
+    looks = [0]
+    dot_kept = stories_module._dot_kept
+
+    def counted(vector, kept):
+        looks[0] += 1
+        return dot_kept(vector, kept)
+
+    monkeypatch.setattr(stories_module, "_dot_kept", counted)
+    corpus = build_corpus(events=60, seed=4)
+
+    def cluster(observe: bool) -> tuple[list, int]:
+        looks[0] = 0
+        clusterer = StoryClusterer()
+        if observe:
+            clusterer.observe = lambda features, story: None
+        keys = [clusterer.add(a.id, a.source_id, a.title, a.text[:lead_chars], a.published_at).key for a in corpus.articles]
+        return keys, looks[0]
+
+    every, every_looks = cluster(observe=True)
+    needed, needed_looks = cluster(observe=False)
+    assert needed == every
+    assert needed_looks < every_looks * 0.8

@@ -92,6 +92,7 @@ PRIOR_DOCS = 100  # idf = log((N + 100) / (df + 0.5)): a word in every article w
 # 0.940 / 0.934 -> 0.927 / 0.950 (bench/story_eval.py --cv). A prior of one name gave 0.963 /
 # 0.940 and 0.881 / 0.927, but a report naming only its town joined another story from it.
 NAMES_PRIOR = 2.0
+NEAREST_BOUND = 1.0 + 1e-9  # a cosine of unit vectors, up to its rounding
 COMMON_ENTITY = 0.05  # a capitalised word in over 5 % of the window's articles is no name
 # The background's half-life. Measured against dropping it (what an article took back when it
 # left the window once took back too little, and kept it forever, a leak): ECB+ cross-validated
@@ -530,8 +531,14 @@ class StoryClusterer:
         ranked = heapq.nsmallest(MAX_CANDIDATES, hits.items(), key=lambda item: (-item[1], item[0]))
         return [self._stories[number] for number, _ in ranked]
 
-    def features(self, member: _Member, story: _Story, hours: float) -> story_score.Features:
-        """What the score weighs for ``member`` joining ``story`` (see ``story_score``)."""
+    def features(self, member: _Member, story: _Story, hours: float,
+                 needed: float | None = None) -> story_score.Features:
+        """What the score weighs for ``member`` joining ``story`` (see ``story_score``). With
+        ``needed``, the nearest member is looked for only if the probability could reach it:
+        the score is monotonic in that cosine, which lies in [0, 1] (unit vectors, weights never
+        below 0), so where neither end reaches ``needed`` the article cannot join, whatever the
+        cosine. The look is most of a candidate's cost, and four in five candidates are far off
+        (most name people the story never named: once a veto, now weighed by the score)."""
         cosine = _dot_centroid(member.vector, story) / (math.sqrt(story.norm_sq) or 1.0)
         title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
         names = named = 0.0
@@ -541,6 +548,8 @@ class StoryClusterer:
                                         math.log(1 + story.size), hours / 24,
                                         math.sqrt(story.norm_sq) / story.size)
         if not story_score.plausible(features):  # vetoed: the members need not be looked at
+            return features
+        if needed is not None and story_score.best_probability(features, self.weights, NEAREST_BOUND) < needed:
             return features
         nearest = max(_dot_kept(member.vector, other) for other in _sample(story, NEAREST_MEMBERS))
         return replace(features, nearest=nearest)
@@ -559,7 +568,8 @@ class StoryClusterer:
                 continue
             if len(neighbours) < MERGE_CHECKS:
                 neighbours.append(story)
-            features = self.features(member, story, hours)
+            # what is observed (the fit) gets every feature; a decision needs only the joinable
+            features = self.features(member, story, hours, None if self.observe else self.join_probability)
             if self.observe is not None:
                 self.observe(features, story)
             if story_score.plausible(features):

@@ -54,9 +54,10 @@ class Features:
         story goes on absorbing (a day of petrol-price headlines joined a currency story)."""
         return self.cosine * self.cohesion
 
-    def row(self) -> tuple[float, ...]:
-        """The regression's inputs: the features and their interactions with length."""
-        length, r, n = self.log_terms, self.relative, self.nearest
+    def row(self, nearest: float | None = None) -> tuple[float, ...]:
+        """The regression's inputs: the features and their interactions with length (with
+        ``nearest`` in place of the article's, when given)."""
+        length, r, n = self.log_terms, self.relative, self.nearest if nearest is None else nearest
         a = self.average
         return (self.cosine, self.title_cosine, length, self.log_size, self.days,
                 self.cosine * length, self.title_cosine * length, r, r * length,
@@ -112,6 +113,12 @@ def plausible(features: Features) -> bool:
 
 def probability(features: Features, weights: Weights = WEIGHTS) -> float:
     return _logistic(features.row(), weights)
+
+
+def best_probability(features: Features, weights: Weights = WEIGHTS, nearest: float = 1.0) -> float:
+    """The most ``probability`` could be with ``features.nearest`` anywhere in [0, ``nearest``]:
+    the score is linear in it before the logistic, so at one end."""
+    return max(_logistic(features.row(0.0), weights), _logistic(features.row(nearest), weights))
 
 
 def plausible_merge(features: PairFeatures) -> bool:
