@@ -122,9 +122,9 @@ def best_probability(features: Features, weights: Weights = WEIGHTS, nearest: fl
 
 
 def plausible_merge(features: PairFeatures) -> bool:
-    """The join's veto, for two stories: where both stories' texts name people and places,
-    they share at least one (two weekly council meetings of one town read alike, but name
-    different councillors)."""
+    """The merge's veto: where both stories' texts name people and places, they share at least
+    one (two weekly council meetings of one town read alike, but name different councillors).
+    A merge joins whole groups and cannot be undone: unlike a join, it keeps this veto."""
     return not (features.named and features.names == 0.0)
 
 
