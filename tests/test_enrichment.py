@@ -128,3 +128,23 @@ async def test_a_pass_that_stores_nothing_builds_the_steps_only_to_catch_up(stor
     new, steps = await enriching_pass()
     assert new == [0] and None not in [step._step for step in steps]  # built: they caught up
     assert all(a.story_id for a in store.list_articles(include_copies=True).items)
+
+
+def test_a_process_that_builds_the_steps_collects_garbage_less_often():
+    """The indexes' long-lived objects would be walked by a full collection at every quarter of
+    growth (``collect_less_often``): building a step raises the young threshold, and leaves
+    collection off when it is off."""
+    import gc
+
+    from newswire.service.enrichment import YOUNG_COLLECTION_EVERY
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        Deferred(lambda store: object()).prepare("store")
+        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, 20, 10)
+        gc.set_threshold(0, 10, 10)
+        Deferred(lambda store: object()).prepare("store")
+        assert gc.get_threshold() == (0, 10, 10)
+    finally:
+        gc.set_threshold(*before)
