@@ -74,7 +74,11 @@ def named_entities(text: str, *, is_title: bool = False) -> set[str]:
     capitalised it yields no entities (its words still count as title words)."""
     if is_title and is_title_case(text):
         return set()
-    tokens = text.split()
+    return names_in(text.split())
+
+
+def names_in(tokens: list[str]) -> set[str]:
+    """``named_entities`` of a text split into ``tokens`` (on whitespace)."""
     found: set[str] = set()
     run: list[str] = []
     run_at_start = False  # a run that began a sentence counts only if it has two words or more
