@@ -229,6 +229,26 @@ def test_a_lead_prepared_beforehand_gives_the_same_decisions():
     assert from_text.memory_counts() == from_prepared.memory_counts()
 
 
+def test_a_prepared_lead_names_what_the_clusterer_would_find_in_what_it_keeps():
+    # The parse workers find the names of the whole lead; the clusterer takes them only when
+    # the source's boilerplate keeps every line, and else finds them in the lines it keeps.
+    from newswire.enrich.story_text import LeadText, names_in
+
+    class Keeps:  # the source's boilerplate, as learned: which of the lead's lines stay
+        def __init__(self, keep):
+            self.keep = keep
+
+        def learn_and_keep_keys(self, source_id, doc_id, keys):
+            return self.keep
+
+    lead = "Mayor Ines Rasmussen of Lake Ossin opened the bridge.\nCrews from Dunmore Works cheered.\nRead The Ossin Courier."
+    prepared = LeadText.of(lead)
+    text, _, names = prepared.kept(Keeps([True, True, True]), 1, 1)
+    assert names == names_in(text.split()) and {"mayor ines rasmussen", "ossin courier"} <= names
+    text, _, names = prepared.kept(Keeps([True, True, False]), 1, 2)
+    assert names is None and "ossin courier" not in names_in(text.split())
+
+
 @pytest.mark.parametrize("lead_chars", [2000, 0])  # full texts; headlines only (the cosine then counts for more)
 def test_the_nearest_member_is_looked_for_only_where_the_article_could_join(monkeypatch, lead_chars):
     # the same stories whether every candidate's nearest member is looked for (as the fit

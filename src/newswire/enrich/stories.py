@@ -74,14 +74,10 @@ from typing import Hashable, Iterable
 from newswire.enrich import story_score
 from newswire.enrich.story_text import lead_of as _lead_of
 from newswire.enrich.dedupe import Boilerplate
-from newswire.enrich.story_text import LeadText, named_entities, names_in, significant_words, with_surnames
+from newswire.enrich.story_text import (LEAD_WORDS, LeadText, named_entities, names_in, significant_words,
+                                        with_surnames)
 
 TITLE_WEIGHT = 2.0  # a title word counts twice in the vector: headlines name the event
-# Two events of one kind (two arrests of one team's players, two quakes in one province) share
-# their first paragraph's words; their details (who, where, how many) run on past it. ECB+ F1
-# (bench/story_eval.py, the weights refitted each time): 150 words 0.886, 250 0.895, 400 0.905.
-# The price: on 5 KB articles the story step costs about 780 us instead of 460 us.
-LEAD_WORDS = 400
 PRIOR_DOCS = 100  # idf = log((N + 100) / (df + 0.5)): a word in every article weighs ~0, and
 # a young window (a first run, a test) does not make every word look common
 # The names share counts two unheard-of names more, unshared: a share is evidence in proportion to
@@ -363,9 +359,9 @@ class StoryClusterer:
             self._latest = published_at
             self.forget_before(published_at - self.window)
         lead = prepared if prepared is not None else LeadText.of(lead_text, with_words=False) if lead_text else None
-        text, words = lead.kept(self._boilerplate, source_id, doc_id) if lead is not None else ("", [])
+        text, words, names = lead.kept(self._boilerplate, source_id, doc_id) if lead is not None else ("", [], None)
         member = self._member(doc_id, title, text, published_at, copy=same_as is not None,
-                              words=words if prepared is not None else None)
+                              words=words if prepared is not None else None, names=names)
 
         story: _Story | None = None
         merged: list[_Story] = []
@@ -499,14 +495,15 @@ class StoryClusterer:
         return {term: v / norm for term, v in vector.items()}
 
     def _member(self, doc_id: Hashable, title: str, lead_text: str, at: datetime, *, copy: bool,
-                words: list[str] | None = None) -> _Member:
-        """``words``: the lead's significant words when they were found beforehand (``LeadText``)."""
+                words: list[str] | None = None, names: frozenset[str] | None = None) -> _Member:
+        """``words`` and ``names``: the lead's significant words and its names when they were
+        found beforehand (``LeadText``)."""
         lead = lead_text.split()[:LEAD_WORDS]  # the lead's words: split once, for the names and the words
         title_words = significant_words(title)
         # Surnames count as names of their own: ECB+ precision 0.946 -> 0.950 (fitted on one
         # half, checked on the other: 0.963 -> 0.976 and 0.917 -> 0.934), headlines F1 0.879 ->
         # 0.895 (bench/story_eval.py, before the document frequencies stopped leaking).
-        text_entities = frozenset(with_surnames(names_in(lead)))
+        text_entities = frozenset(with_surnames(names_in(lead) if names is None else names))
         entities = text_entities | with_surnames(named_entities(title, is_title=True))
         terms = Counter(significant_words(" ".join(lead)) if words is None else words)
         for word in title_words:
