@@ -6,6 +6,7 @@ All text is fictional, generated here or by ``newswire.demo``."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -86,6 +87,22 @@ def test_copies_point_to_the_earliest(store, syndicated):
     assert found == {wire: None, citizen: wire, gazette: wire, other: None}
     assert [a.id for a in store.copies_of(wire)] == [citizen, gazette]
     assert store.also_in([wire, other]) == {wire: [(citizen, "Ottawa Citizen"), (gazette, "Montreal Gazette")]}
+
+
+def test_copy_detection_reads_what_the_rebuild_reads_of_each_article_stored(store, sources, syndicated):
+    # After each write the step reads only its columns (``Store.copy_texts``), in the order
+    # asked, as the rebuild reads them (``recent_for_copies``), with what each copies now: a
+    # summary where there is no text, a future date capped at the first sighting.
+    _, (wire, citizen, gazette), other = syndicated
+    future = store.save_refresh(sources[2].id, ok(), [replace(entry("late", "Dated ahead", body(3), NOW + timedelta(days=2)),
+                                                               text="")]).new_ids[0]
+    rebuilt = {row.id: row for row in store.recent_for_copies(T0 - timedelta(days=1))}
+    read = store.copy_texts([gazette, 999_999, future, wire])
+    assert [(row.text.id, row.duplicate_of) for row in read] == [(gazette, wire), (future, None), (wire, None)]
+    assert all(row.text == rebuilt[row.text.id] for row in read)
+    late = read[1].text
+    assert late.text == body(3)[0] and late.published_at < NOW + timedelta(days=1)
+    assert store.copy_texts([]) == []
 
 
 def test_texts_prepared_in_the_parse_workers_give_the_same_copies(store, sources, monkeypatch):

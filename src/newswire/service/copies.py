@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, Sequence
 
 from newswire.enrich.dedupe import CopyDetector
-from newswire.models import Article
 from newswire.service.prepared import PreparedText, text_key
 from newswire.store import Store
 
@@ -32,12 +31,6 @@ WINDOW = timedelta(days=7)
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def copy_time(article: Article) -> datetime:
-    """When an article counts as published for choosing the canonical: the feed's date, but never
-    later than when Newswire first saw it (a future date in a feed is a mistake)."""
-    return min(article.published_at, article.first_seen_at)
 
 
 class CopyEnricher:
@@ -64,12 +57,11 @@ class CopyEnricher:
         """Index the articles written; ``prepared`` holds texts prepared beforehand (``service.prepared``)."""
         ids = list(dict.fromkeys([*new_ids, *updated_ids]))
         writes: list[tuple[int, int | None]] = []
-        for article in store.get_articles(ids):
-            text = article.text or article.summary
-            ready = prepared.get(text_key(text)) if prepared else None
-            decision = self.detector.index(article.id, article.source_id, text, copy_time(article),
+        for article, duplicate_of in store.copy_texts(ids):
+            ready = prepared.get(text_key(article.text)) if prepared else None
+            decision = self.detector.index(article.id, article.source_id, article.text, article.published_at,
                                            prepared=ready.copy if ready is not None else None)
-            if decision.canonical_id != article.duplicate_of:
+            if decision.canonical_id != duplicate_of:
                 writes.append((article.id, decision.canonical_id))
             writes.extend(decision.repoint)
         self.detector.forget_before(self._clock() - self.detector.window)

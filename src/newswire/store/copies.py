@@ -123,6 +123,31 @@ def recent_page(conn: Connection, since: datetime, after_id: int, limit: int) ->
             for r in conn.execute(query)]
 
 
+_COPY_TEXTS = (sa.select(articles.c.id, articles.c.source_id, articles.c.text, articles.c.summary,
+                         articles.c.published_at, articles.c.first_seen_at, articles.c.duplicate_of)
+               .where(in_ids(articles.c.id)))  # built once: see reading._Shape
+
+
+class StoredCopyText(NamedTuple):
+    """What copy detection reads of an article just stored, and what it copies now."""
+
+    text: CopyText
+    duplicate_of: int | None
+
+
+def copy_texts_of(conn: Connection, article_ids: Sequence[int]) -> list[StoredCopyText]:
+    """``recent_page``'s reading of the given articles, with their ``duplicate_of``, in the
+    order given; ids that do not exist are left out. Copy detection reads these for every
+    article stored: a full article (its HTML, authors, categories, enclosures) cost several
+    times as much to read and build, on the thread that sets the pipeline's pace."""
+    if not article_ids:
+        return []
+    rows = {r.id: r for r in conn.execute(_COPY_TEXTS, {"ids": list(article_ids)})}
+    return [StoredCopyText(CopyText(r.id, r.source_id, r.text or r.summary or "",
+                                    min(r.published_at, r.first_seen_at)), r.duplicate_of)
+            for r in map(rows.get, article_ids) if r is not None]
+
+
 def iter_recent(read, since: datetime, page: int = 1000, upto: int | None = None) -> Iterator[CopyText]:
     """All of ``recent_page`` in pages (``paging.by_id_pages``), up to the id ``upto``."""
     return by_id_pages(read, lambda conn, after, limit: recent_page(conn, since, after, limit), page, upto)

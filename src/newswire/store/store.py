@@ -562,6 +562,13 @@ class Store(ReaderStateMethods):
         with self._read() as conn:
             return copies.also_in(conn, article_ids)
 
+    def copy_texts(self, article_ids: Sequence[int]) -> list[copies.StoredCopyText]:
+        """What copy detection reads of the given articles (as ``recent_for_copies``), with
+        what each copies now, in the order given; ids that do not exist are left out. Raises
+        StorageError."""
+        with self._read() as conn:
+            return copies.copy_texts_of(conn, article_ids)
+
     def recent_for_copies(self, since: datetime, *, upto: int | None = None) -> Iterator[copies.CopyText]:
         """(id, source_id, text, published_at) of every article published since ``since``, in
         storage order, read a page at a time, up to the id ``upto``; ``published_at`` is capped
