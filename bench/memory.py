@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     batch: list[tuple] = []
     for n, (article, text) in enumerate(zip(articles, texts), 1):
         if not batch:
-            batch = [(prepare_copy_text(t), LeadText.of(lead_of(t))) for t in texts[n - 1:n - 1 + BATCH]]
+            batch = [(prepare_copy_text(t, ahead=True), LeadText.of(lead_of(t))) for t in texts[n - 1:n - 1 + BATCH]]
             if args.pickled:
                 batch = pickle.loads(pickle.dumps(batch))
             batch.reverse()

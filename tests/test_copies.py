@@ -124,6 +124,27 @@ def test_texts_prepared_in_the_parse_workers_give_the_same_copies(store, sources
     assert [a.duplicate_of for a in store.get_articles(ids)] == [None, ids[0], ids[0]]
 
 
+def test_a_text_prepared_ahead_carries_the_shingles_and_signature_the_detector_would_make():
+    # The parse workers make the whole text's shingles and MinHash signature too; the detector
+    # takes them when the source's boilerplate keeps every unit, and makes its own otherwise.
+    from newswire.enrich import dedupe
+
+    text = "\n".join(body(5, paragraphs=6))
+    ahead, plain = dedupe.prepare_copy_text(text, ahead=True), dedupe.prepare_copy_text(text)
+    every = list(range(len(plain.keys)))
+    assert plain.whole is None and plain.signature_of(every, dedupe.NUM_PERM) is None
+    assert (ahead.shingles(every) == plain.shingles(every)).all()
+    hasher = dedupe.MinHasher(dedupe.NUM_PERM, dedupe.MINHASH_SEED)
+    assert (ahead.signature_of(every, dedupe.NUM_PERM) == hasher.signature(plain.shingles(every))).all()
+    assert ahead.signature_of(every[1:], dedupe.NUM_PERM) is None  # a unit dropped: made again
+    assert ahead.signature_of(every, 64) is None  # another detector's permutations
+    assert (ahead.shingles(every[1:]) == plain.shingles(every[1:])).all()
+    detectors = dedupe.CopyDetector(), dedupe.CopyDetector()
+    for n, prepared in enumerate((ahead, plain)):
+        detectors[n].index(1, 1, text, T0, prepared=prepared)
+        assert detectors[n].index(2, 2, text, T0 + timedelta(hours=1), prepared=prepared).canonical_id == 1
+
+
 def test_the_wire_lists_a_story_once(store, syndicated):
     _, (wire, citizen, gazette), other = syndicated
     assert {a.id for a in store.list_articles().items} == {wire, other}

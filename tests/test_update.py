@@ -178,6 +178,8 @@ async def test_parse_workers_prepare_texts_for_the_steps_that_take_them(store, f
         there, here = given[text_key(text)].copy, prepare_copy_text(text)
         assert (there.keys, there.words, there.ends) == (here.keys, here.words, here.ends) and len(here.keys) > 3
         assert (there.grams == here.grams).all()
+        every = range(len(here.keys))
+        assert (there.shingles(every) == here.shingles(every)).all() and there.signature_of(every, 128) is not None
         lead = LeadText.of(lead_of(text))
         assert given[text_key(text)].lead == lead and len(lead.words) > 3
 

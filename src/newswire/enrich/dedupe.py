@@ -30,6 +30,7 @@ Choices:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
@@ -48,6 +49,7 @@ MIN_WORDS = 40  # shorter texts are never copies
 CANDIDATE_JACCARD = 0.3  # LSH bar for candidates; confirmation is by exact containment
 CANDIDATE_WEIGHTS = (0.2, 0.8)  # favour recall in the LSH (false candidates are checked exactly)
 MINHASH_SEED = 1
+NUM_PERM = 128  # MinHash permutations (a ``CopyDetector``'s default)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _NOT_WORD = re.compile(r"[^\w\s]+")
@@ -269,19 +271,43 @@ class CopyText:
     words: tuple[int, ...]
     grams: np.ndarray
     ends: tuple[int, ...]
+    # Made ahead (``prepare_copy_text(ahead=True)``, in the parse workers): the shingles of all
+    # the units and their MinHash signature (``NUM_PERM`` permutations), which are the
+    # document's when its source's boilerplate keeps every unit, as it does for most articles.
+    whole: np.ndarray | None = None
+    signature: np.ndarray | None = None
 
     def shingles(self, kept: Sequence[int]) -> np.ndarray:
         """The sorted distinct shingles of the units numbered ``kept``."""
+        if self.whole is not None and len(kept) == len(self.keys):
+            return self.whole
         starts = (0, *self.ends)
         return _joined([self.grams[starts[i]:self.ends[i]] for i in kept])
 
+    def signature_of(self, kept: Sequence[int], num_perm: int) -> np.ndarray | None:
+        """The MinHash signature of the units numbered ``kept`` when it was made ahead, else None."""
+        if self.signature is not None and len(kept) == len(self.keys) and len(self.signature) == num_perm:
+            return self.signature
+        return None
 
-def prepare_copy_text(text: str, shingle_size: int = SHINGLE_SIZE) -> CopyText:
+
+def prepare_copy_text(text: str, shingle_size: int = SHINGLE_SIZE, *, ahead: bool = False) -> CopyText:
+    """``ahead``: also the whole text's shingles and signature (see ``CopyText``): where the
+    text is prepared ahead of its indexing, in a parse worker, and not where it is indexed."""
     doc_units = units(opening(text))
     grams = unit_shingles(doc_units, shingle_size)
+    whole = signature = None
+    if ahead:
+        whole = _joined(grams)
+        signature = _minhasher(NUM_PERM).signature(whole)
     return CopyText(shingle_size, tuple(map(unit_key, doc_units)), tuple(len(unit.split()) for unit in doc_units),
                     np.concatenate(grams) if grams else np.zeros(0, dtype=np.uint32),
-                    tuple(itertools.accumulate(len(unit) for unit in grams)))
+                    tuple(itertools.accumulate(len(unit) for unit in grams)), whole, signature)
+
+
+@functools.lru_cache(maxsize=4)
+def _minhasher(num_perm: int) -> MinHasher:
+    return MinHasher(num_perm, MINHASH_SEED)
 
 
 def containment(a: np.ndarray, b: np.ndarray) -> float:
@@ -334,7 +360,7 @@ class CopyDetector:
     ``threshold`` is the containment a candidate needs to count as a copy (0.7: a trimmed or
     lightly edited copy keeps ≥ 0.85, different stories on one topic stay under 0.3)."""
 
-    def __init__(self, *, threshold: float = 0.7, num_perm: int = 128, shingle_size: int = SHINGLE_SIZE,
+    def __init__(self, *, threshold: float = 0.7, num_perm: int = NUM_PERM, shingle_size: int = SHINGLE_SIZE,
                  window: timedelta = timedelta(days=7), min_words: int = MIN_WORDS):
         self.threshold = threshold
         self.num_perm = num_perm
@@ -343,7 +369,7 @@ class CopyDetector:
         self.min_words = min_words
         self.boilerplate = Boilerplate()
         self._lsh = BandIndex(threshold=CANDIDATE_JACCARD, num_perm=num_perm, weights=CANDIDATE_WEIGHTS)
-        self._minhasher = MinHasher(num_perm, MINHASH_SEED)
+        self._minhasher = _minhasher(num_perm)
         self._docs: dict[int, _Doc] = {}
         self._canonical_of: dict[int, int] = {}  # member → its group's canonical
         self._groups: dict[int, _Group] = {}  # canonical id → group (only groups with members)
@@ -370,7 +396,9 @@ class CopyDetector:
         if sum(prepared.words[i] for i in kept) >= self.min_words:
             shingles = prepared.shingles(kept)
             doc = _Doc(source_id, published_at, shingles.astype(np.uint32, copy=False).tobytes())
-            minhash = self._minhash(shingles)
+            minhash = prepared.signature_of(kept, self.num_perm)
+            if minhash is None:
+                minhash = self._minhash(shingles)
             group = self._best_group(doc, shingles, minhash)
             if group is not None:
                 canonical, moved = self._join(doc_id, published_at, group)

@@ -49,7 +49,7 @@ def text_key(text: str) -> bytes:
 
 
 def prepare_text(text: str) -> PreparedText:
-    return PreparedText(prepare_copy_text(text), LeadText.of(lead_of(text)))
+    return PreparedText(prepare_copy_text(text, ahead=True), LeadText.of(lead_of(text)))
 
 
 def prepare_entries(entries: Sequence[Entry]) -> dict[bytes, PreparedText]:
