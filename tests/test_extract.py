@@ -69,6 +69,9 @@ def test_is_teaser() -> None:
     ("The council met on Tuesday and approved the budget.", False),
     ("", False),
     ("word " * 400 + "…", False),
+    ("word " * 230 + "…", True),  # 1,151 characters once its spaces are one each
+    ("word" + "\n \t " * 600 + "word…", True),  # long only in its whitespace
+    ("word " * 239 + "word…", False),  # 1,200 exactly
 ])
 def test_looks_like_teaser(text: str, expected: bool) -> None:
     assert looks_like_teaser(text) is expected

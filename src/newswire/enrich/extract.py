@@ -113,5 +113,9 @@ def is_teaser(feed_text: str, page_text: str) -> bool:
 def looks_like_teaser(entry_text: str) -> bool:
     """A guess from the feed alone: short text that trails off ("…", "[...]", "Read more",
     "Continue reading"). Empty text is no teaser: there is nothing to complete."""
+    # A long text's opening settles it (on the writer's thread, for every entry stored) without
+    # joining all its words: the opening's words, the last maybe cut short, begin the text's.
+    if len(" ".join(entry_text[:2 * SHORT_ENTRY_CHARS].split())) >= SHORT_ENTRY_CHARS:
+        return False
     text = " ".join(entry_text.split())
     return bool(text) and len(text) < SHORT_ENTRY_CHARS and _TEASER_ENDINGS.search(text) is not None
