@@ -7,7 +7,7 @@ original); it is indexed, so "the copies of X" and "also in" are index lookups.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterator, NamedTuple, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -119,8 +119,11 @@ def recent_page(conn: Connection, since: datetime, after_id: int, limit: int) ->
     c = articles.c
     query = (sa.select(c.id, c.source_id, c.text, c.summary, c.published_at, c.first_seen_at)
              .where(c.published_at >= since, c.id > after_id).order_by(c.id).limit(limit))
-    return [CopyText(r.id, r.source_id, r.text or r.summary or "", min(r.published_at, r.first_seen_at))
-            for r in conn.execute(query)]
+    return [_copy_text(r) for r in conn.execute(query)]
+
+
+def _copy_text(row: Any) -> CopyText:
+    return CopyText(row.id, row.source_id, row.text or row.summary or "", min(row.published_at, row.first_seen_at))
 
 
 _COPY_TEXTS = (sa.select(articles.c.id, articles.c.source_id, articles.c.text, articles.c.summary,
@@ -143,9 +146,7 @@ def copy_texts_of(conn: Connection, article_ids: Sequence[int]) -> list[StoredCo
     if not article_ids:
         return []
     rows = {r.id: r for r in conn.execute(_COPY_TEXTS, {"ids": list(article_ids)})}
-    return [StoredCopyText(CopyText(r.id, r.source_id, r.text or r.summary or "",
-                                    min(r.published_at, r.first_seen_at)), r.duplicate_of)
-            for r in map(rows.get, article_ids) if r is not None]
+    return [StoredCopyText(_copy_text(r), r.duplicate_of) for r in map(rows.get, article_ids) if r is not None]
 
 
 def iter_recent(read, since: datetime, page: int = 1000, upto: int | None = None) -> Iterator[CopyText]:
