@@ -332,3 +332,23 @@ def test_fractional_term_counts_are_taken_back_exactly(monkeypatch):
     clusterer.forget_before(T0 + timedelta(days=10))
     assert clusterer.memory_counts()["terms"] == 0 and clusterer.memory_counts()["docs_seen"] == 0
     assert not any(clusterer._df)
+
+
+def test_a_copys_shingles_are_held_against_the_original_and_outlive_it():
+    rng = random.Random(13)
+    detector = CopyDetector(window=timedelta(hours=2))
+    body = text(rng, 200)
+    trimmed = "\n".join(body.split("\n")[:8])  # a copy cut short
+    detector.index(1, 1, body, T0)
+    assert detector.index(2, 2, trimmed, T0 + timedelta(minutes=5)).canonical_id == 1
+    original, copy = detector._docs[1], detector._docs[2]
+    assert original.base is None and copy.base is original.packed  # shared, not copied
+    assert len(copy.packed) < len(original.packed) / 4
+    expected = CopyDetector(window=timedelta(hours=2))
+    expected.index(2, 2, trimmed, T0)
+    assert np.array_equal(copy.shingles, expected._docs[2].shingles)
+    detector.index(3, 3, text(rng, 200), T0 + timedelta(hours=2, minutes=1))  # the original leaves
+    assert 1 not in detector._docs and 2 in detector._docs
+    assert np.array_equal(detector._docs[2].shingles, expected._docs[2].shingles)
+    later = detector.index(4, 4, trimmed, T0 + timedelta(hours=2, minutes=2))  # the copy still matches
+    assert later.canonical_id == 1  # the group keeps its canonical's id while a member remains
