@@ -288,7 +288,8 @@ def test_a_story_keeps_its_index_keys_as_a_tuple_each_once_and_the_index_agrees(
         assert isinstance(story.index_keys, tuple) and len(set(story.index_keys)) == len(story.index_keys)
         for key in story.index_keys:
             under.setdefault(key, set()).add(story.number)
-    assert under == clusterer._index
+    assert under == {key: set(numbers) for key, numbers in clusterer._index.items()}
+    assert all(len(numbers) == len(set(numbers)) for numbers in clusterer._index.values())  # each once
 
 
 def test_a_kept_member_keeps_its_terms_when_their_numbers_go_to_other_terms():

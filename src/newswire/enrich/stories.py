@@ -337,7 +337,11 @@ class StoryClusterer:
         self._stories: OrderedDict[int, _Story] = OrderedDict()  # least recently updated first
         self._by_key: dict[Hashable, _Story] = {}
         self._doc_story: dict[Hashable, _Story] = {}
-        self._index: dict[str, set[int]] = {}
+        # key → the numbers of the stories indexed under it, each once, as 32-bit values: a set
+        # of them cost about 50 bytes a story and a set of one 216, some 40 MB a 72-hour window
+        # of 100,000 articles a week (``bench/memory.py``); a story leaving takes its number out
+        # of a dozen arrays, the arrays of common keys a few thousand long
+        self._index: dict[str, array] = {}
         self._numbers = 0
         self._latest: datetime | None = None
         # (story number, story number) → their centroids' product and each one's size and
@@ -720,8 +724,12 @@ class StoryClusterer:
 
     def _index_under(self, story: _Story, keys: frozenset[str] | set[str]) -> None:
         """Index ``story`` under ``keys``, keys it is not indexed under yet."""
+        index = self._index
         for key in keys:
-            self._index.setdefault(key, set()).add(story.number)
+            bucket = index.get(key)
+            if bucket is None:
+                bucket = index[key] = array("I")
+            bucket.append(story.number)
         if keys:
             story.index_keys += tuple(keys)
 
@@ -735,7 +743,10 @@ class StoryClusterer:
         for key in story.index_keys:
             bucket = self._index.get(key)
             if bucket is not None:
-                bucket.discard(story.number)
+                try:
+                    bucket.remove(story.number)  # near the front: the oldest stories go first
+                except ValueError:
+                    continue
                 if not bucket:
                     del self._index[key]
 
