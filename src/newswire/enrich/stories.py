@@ -557,7 +557,11 @@ class StoryClusterer:
         self._docs += 1
         seen = _Seen(at, *self._count_terms(terms))
         self._seen.append(seen)
-        keys = frozenset(title_words) | {"@" + e for e in entities}
+        # a name's key is the clusterer's one string of that term (counted just above): a story
+        # holds its keys until it leaves (``index_keys``, the index's), and each article's names
+        # are new strings, so a name in a thousand stories was held a thousand times
+        term, number = self._terms, self._term_numbers
+        keys = frozenset(title_words) | {term[number["@" + e]] for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
                        text_entities, keys, len(terms), copy, seen)
 
