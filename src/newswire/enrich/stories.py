@@ -52,9 +52,10 @@ less than one new this week. Everything is deterministic: same input order, same
 
 Memory is one window of articles, kept small: a member is kept as what is read again after it
 joins (its id, headline, whether it is a copy, and its vector as its terms' numbers, shared
-with the document frequencies' record of the article (``_Kept``), beside an array of float64
-weights: the same terms and weights, in the same order, as the dict it was made from,
-so a cosine sums the same products; see ``_dot_kept`` for the sums taken in another order);
+with the document frequencies' record of the article (``_Kept``), beside its float64 weights,
+held as their distinct values and a byte a term (``_pack_weights``): the same terms and
+weights, bit for bit, in the same order, as the dict it was made from, so a cosine sums the
+same products; see ``_dot_kept`` for the sums taken in another order);
 its headline vector, names and index keys go into the story's sums and are let go. A story
 keeps only its first and latest ``KEPT_MEMBERS`` members (the only ones ``NEAREST_MEMBERS`` and
 ``CENTRAL_MEMBERS`` read) and the ids of the rest, so a story that runs for weeks holds a few
