@@ -288,7 +288,8 @@ def test_a_story_keeps_its_index_keys_as_a_tuple_each_once_and_the_index_agrees(
         assert isinstance(story.index_keys, tuple) and len(set(story.index_keys)) == len(story.index_keys)
         for key in story.index_keys:
             under.setdefault(key, set()).add(story.number)
-    assert under == clusterer._index
+    assert under == {key: set(numbers) for key, numbers in clusterer._index.items()}
+    assert all(len(numbers) == len(set(numbers)) for numbers in clusterer._index.values())  # each once
 
 
 def test_a_kept_member_keeps_its_terms_when_their_numbers_go_to_other_terms():
@@ -332,3 +333,104 @@ def test_fractional_term_counts_are_taken_back_exactly(monkeypatch):
     clusterer.forget_before(T0 + timedelta(days=10))
     assert clusterer.memory_counts()["terms"] == 0 and clusterer.memory_counts()["docs_seen"] == 0
     assert not any(clusterer._df)
+
+
+def test_a_copys_shingles_are_held_against_the_original_and_outlive_it():
+    rng = random.Random(13)
+    detector = CopyDetector(window=timedelta(hours=2))
+    body = text(rng, 200)
+    trimmed = "\n".join(body.split("\n")[:8])  # a copy cut short
+    detector.index(1, 1, body, T0)
+    assert detector.index(2, 2, trimmed, T0 + timedelta(minutes=5)).canonical_id == 1
+    original, copy = detector._docs[1], detector._docs[2]
+    assert original.base is None and copy.base is original.packed  # shared, not copied
+    assert len(copy.packed) < len(original.packed) / 4
+    expected = CopyDetector(window=timedelta(hours=2))
+    expected.index(2, 2, trimmed, T0)
+    assert np.array_equal(copy.shingles, expected._docs[2].shingles)
+    detector.index(3, 3, text(rng, 200), T0 + timedelta(hours=2, minutes=1))  # the original leaves
+    assert 1 not in detector._docs and 2 in detector._docs
+    assert np.array_equal(detector._docs[2].shingles, expected._docs[2].shingles)
+    later = detector.index(4, 4, trimmed, T0 + timedelta(hours=2, minutes=2))  # the copy still matches
+    assert later.canonical_id == 1  # the group keeps its canonical's id while a member remains
+
+
+def test_a_band_shared_by_two_documents_answers_both_then_the_one_left_in_every_stage(monkeypatch):
+    monkeypatch.setattr(lsh, "NEWEST_MAX", 4)
+    monkeypatch.setattr(lsh, "MERGE_MIN", 16)
+    index = BandIndex(threshold=CANDIDATE_JACCARD, num_perm=128, weights=CANDIDATE_WEIGHTS)
+    rng = np.random.default_rng(9)
+    shared = rng.integers(0, 2**32, size=128, dtype=np.uint64)
+    index.insert("a", shared)
+    assert index.query(shared) == {"a"}  # one document in the bucket, waiting in the dict
+    index.insert("b", shared.copy())
+    assert index.query(shared) == {"a", "b"}  # two
+    for doc in range(2):  # four documents: the newest move to the young run
+        index.insert(doc, rng.integers(0, 2**32, size=128, dtype=np.uint64))
+    assert not index._newest and len(index._young) and index.query(shared) == {"a", "b"}
+    index.remove("a")  # leaves the window: one again, at once
+    assert index.query(shared) == {"b"}
+    for doc in range(2, 20):  # the old run's merge drops its entries
+        index.insert(doc, rng.integers(0, 2**32, size=128, dtype=np.uint64))
+    assert len(index._old) and index.query(shared) == {"b"}
+    assert 0 not in index._old.serials and index._first == 1  # "a" was serial 0
+    index.insert("a", shared)  # back again: a new serial, the old one's place stays gone
+    assert index.query(shared) == {"a", "b"}
+    index.remove("b")
+    assert index.query(shared) == {"a"}
+
+
+def test_the_band_index_answers_as_a_plain_table_through_inserts_removals_and_merges(monkeypatch):
+    monkeypatch.setattr(lsh, "NEWEST_MAX", 8)
+    monkeypatch.setattr(lsh, "MERGE_MIN", 50)
+    index = BandIndex(threshold=CANDIDATE_JACCARD, num_perm=128, weights=CANDIDATE_WEIGHTS)
+    rng = random.Random(17)
+    pool = [np.array([rng.getrandbits(32) for _ in range(128)], dtype=np.uint64) for _ in range(30)]
+
+    def signature() -> np.ndarray:  # rows drawn from a few signatures: bands are often shared
+        mixed = pool[rng.randrange(30)].copy()
+        other = pool[rng.randrange(30)]
+        for band in rng.sample(range(index.bands), 20):
+            mixed[band * index.rows:(band + 1) * index.rows] = other[band * index.rows:(band + 1) * index.rows]
+        return mixed
+
+    table: dict[int, set] = {}  # the plain table: band key → documents
+    keys_of: dict[int, list[int]] = {}
+    next_doc = 0
+    for _ in range(1500):
+        if keys_of and rng.random() < 0.45:
+            doc = rng.choice(sorted(keys_of))
+            index.remove(doc)
+            for key in keys_of.pop(doc):
+                table[key].discard(doc)
+        else:
+            doc = rng.choice(sorted(set(range(next_doc)) - set(keys_of))) if rng.random() < 0.2 and next_doc > len(
+                keys_of) else next_doc  # sometimes a document removed earlier comes back
+            next_doc = max(next_doc, doc + 1)
+            values = signature()
+            index.insert(doc, values)
+            keys_of[doc] = index.band_keys(values).tolist()
+            for key in keys_of[doc]:
+                table.setdefault(key, set()).add(doc)
+        probe = signature()
+        expected = set().union(*(table.get(key, set()) for key in index.band_keys(probe).tolist()))
+        assert index.query(probe) == expected
+    assert len(index) == len(keys_of)
+    assert index.entries <= index.bands * (len(keys_of) + 50)
+
+
+def test_a_kept_members_weights_read_back_bit_for_bit_in_their_order():
+    from newswire.enrich.stories import _pack_weights, _unpack_weights
+
+    rng = random.Random(19)
+    for count, distinct in ((0, 0), (1, 1), (270, 170), (600, 400)):  # 400: past a byte's places
+        pool = [rng.random() / 7 for _ in range(distinct)] + [0.0, 5e-324, 0.1 + 0.2]
+        weights = [rng.choice(pool) for _ in range(count)]
+        packed = _pack_weights(weights)
+        back = _unpack_weights(*packed)
+        assert back == weights and all(type(w) is float for w in back)
+        assert [w.hex() for w in back] == [w.hex() for w in weights]
+        if count >= 100:
+            assert sum(map(len, packed)) < 8 * count
+        if count == 600:
+            assert len(packed[1]) == 2 * count  # 16-bit places

@@ -42,6 +42,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 import numpy as np
+from newswire.enrich import shingle_sets
 from newswire.enrich.lsh import BandIndex
 from newswire.enrich.minhash import MinHasher
 
@@ -312,9 +313,15 @@ def _minhasher(num_perm: int) -> MinHasher:
 
 def containment(a: np.ndarray, b: np.ndarray) -> float:
     """|A∩B| / min(|A|, |B|) of two sorted distinct hash arrays."""
+    return _containment(a, b)[0]
+
+
+def _containment(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
+    """``containment`` and |A∩B|."""
     if not len(a) or not len(b):
-        return 0.0
-    return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
+        return 0.0, 0
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / min(len(a), len(b)), shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,17 +342,42 @@ class CopyDecision:
 
 @dataclass(slots=True)
 class _Doc:
-    """An indexed document: what a later candidate is checked against. Its shingles are held as
-    the bytes of their sorted uint32 array (one object: a numpy array held beside its data cost
-    about 100 bytes more a document, the detector holds a week of documents)."""
+    """An indexed document: what a later candidate is checked against. Its shingles are held
+    packed (``shingle_sets``: the detector holds a week of documents, and their shingles were
+    the largest part of its memory): on their own (``base`` None), or, for a copy, against the
+    packed shingles of the copy it matched most, ``base``, the same bytes object as that one's
+    (so a group of copies holds its shared shingles once, as long as any of them needs them)."""
 
     source_id: int
     published_at: datetime
-    packed: bytes  # the sorted distinct shingles, uint32, native byte order
+    packed: bytes
+    base: bytes | None = None
 
     @property
     def shingles(self) -> np.ndarray:
-        return np.frombuffer(self.packed, dtype=np.uint32)
+        """The sorted distinct shingles, uint32."""
+        if self.base is None:
+            return shingle_sets.unpack(self.packed)
+        return shingle_sets.unpack_against(self.packed, self.base)
+
+    @property
+    def standalone(self) -> bytes:
+        """The packed shingles another document's are packed against: its own or its base
+        (never a chain of bases)."""
+        return self.packed if self.base is None else self.base
+
+    @classmethod
+    def packing(cls, source_id: int, published_at: datetime, shingles: np.ndarray,
+                nearest: _Doc | None) -> _Doc:
+        """A document holding ``shingles`` in the fewer bytes: packed on their own, or against
+        ``nearest``'s (the matched copy sharing the most)."""
+        packed = shingle_sets.pack(shingles)
+        if nearest is not None:
+            base = nearest.standalone
+            against = shingle_sets.pack_against(shingles, shingle_sets.unpack(base))
+            if len(against) < len(packed):
+                return cls(source_id, published_at, against, base)
+        return cls(source_id, published_at, packed)
 
 
 @dataclass(slots=True)
@@ -394,16 +426,15 @@ class CopyDetector:
         kept = [i for i, stays in enumerate(keep) if stays]
         canonical: int | None = None
         if sum(prepared.words[i] for i in kept) >= self.min_words:
-            shingles = prepared.shingles(kept)
-            doc = _Doc(source_id, published_at, shingles.astype(np.uint32, copy=False).tobytes())
+            shingles = prepared.shingles(kept).astype(np.uint32, copy=False)
             minhash = prepared.signature_of(kept, self.num_perm)
             if minhash is None:
                 minhash = self._minhash(shingles)
-            group = self._best_group(doc, shingles, minhash)
+            group, nearest = self._best_group(source_id, shingles, minhash)
             if group is not None:
                 canonical, moved = self._join(doc_id, published_at, group)
                 changes.update(moved)
-            self._store(doc_id, doc, minhash)
+            self._store(doc_id, _Doc.packing(source_id, published_at, shingles, nearest), minhash)
         changes.pop(doc_id, None)
         decision = CopyDecision(doc_id, canonical, tuple(changes.items()))
         if self._newest is None or published_at > self._newest:
@@ -439,22 +470,28 @@ class CopyDetector:
     def _minhash(self, hashes: np.ndarray) -> np.ndarray:
         return self._minhasher.signature(hashes)
 
-    def _best_group(self, doc: _Doc, shingles: np.ndarray, minhash: np.ndarray) -> int | None:
-        """The canonical of the group the document overlaps most (ties: the earliest group)."""
+    def _best_group(self, source_id: int, shingles: np.ndarray,
+                    minhash: np.ndarray) -> tuple[int | None, _Doc | None]:
+        """The canonical of the group the document overlaps most (ties: the earliest group), and
+        the matched document sharing the most shingles with it (its shingles are packed against
+        that one's); (None, None) when nothing matches."""
         best: tuple[float, datetime, int] | None = None
+        nearest: tuple[int, _Doc] | None = None
         for other_id in self._lsh.query(minhash):
             other = self._docs[other_id]
-            if other.source_id == doc.source_id:
+            if other.source_id == source_id:
                 continue
-            score = containment(shingles, other.shingles)
+            score, shared = _containment(shingles, other.shingles)
             if score < self.threshold:
                 continue
+            if nearest is None or shared > nearest[0]:
+                nearest = (shared, other)
             canonical = self._canonical_of.get(other_id, other_id)
             when = self._groups[canonical].published_at if canonical in self._groups else other.published_at
             key = (-score, when, canonical)
             if best is None or key < best:
                 best = key
-        return best[2] if best else None
+        return (best[2], nearest[1]) if best and nearest else (None, None)
 
     def _join(self, doc_id: int, published_at: datetime, canonical: int) -> tuple[int | None, dict[int, int | None]]:
         """Put the document in ``canonical``'s group; returns what it copies and who moves."""

@@ -52,9 +52,10 @@ less than one new this week. Everything is deterministic: same input order, same
 
 Memory is one window of articles, kept small: a member is kept as what is read again after it
 joins (its id, headline, whether it is a copy, and its vector as its terms' numbers, shared
-with the document frequencies' record of the article (``_Kept``), beside an array of float64
-weights: the same terms and weights, in the same order, as the dict it was made from,
-so a cosine sums the same products; see ``_dot_kept`` for the sums taken in another order);
+with the document frequencies' record of the article (``_Kept``), beside its float64 weights,
+held as their distinct values and a byte a term (``_pack_weights``): the same terms and
+weights, bit for bit, in the same order, as the dict it was made from, so a cosine sums the
+same products; see ``_dot_kept`` for the sums taken in another order);
 its headline vector, names and index keys go into the story's sums and are let go. A story
 keeps only its first and latest ``KEPT_MEMBERS`` members (the only ones ``NEAREST_MEMBERS`` and
 ``CENTRAL_MEMBERS`` read) and the ids of the rest, so a story that runs for weeks holds a few
@@ -70,6 +71,8 @@ from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Hashable, Iterable
+
+import numpy as np
 
 from newswire.enrich import story_score
 from newswire.enrich.story_text import lead_of as _lead_of
@@ -152,7 +155,30 @@ class _Seen:
         self.kept: _Kept | None = None
 
 
-_NO_WEIGHTS = array("d")
+_NO_WEIGHTS = b""
+
+
+def _pack_weights(weights: Iterable[float]) -> tuple[bytes, bytes]:
+    """A vector's float64 weights as its distinct ones (bit for bit, sorted by their bits) and,
+    for each weight, its place among them (a byte, or 16 bits past 256 distinct weights): the
+    terms an article has once and no other article in the window has weigh the same, so a
+    member's 270 weights are some 170 distinct values: 1.7 KB instead of 2.2."""
+    bits = np.fromiter(weights, dtype=np.float64).view(np.uint64)
+    distinct, which = np.unique(bits, return_inverse=True)
+    return distinct.tobytes(), which.astype(_places_type(len(distinct))).tobytes()
+
+
+def _places_type(distinct: int) -> type:
+    return np.uint8 if distinct <= 0x100 else np.uint16 if distinct <= 0x10000 else np.uint32
+
+
+def _unpack_weights(distinct: bytes, which: bytes) -> list[float]:
+    """The weights ``_pack_weights`` was given, in their order."""
+    values = np.frombuffer(distinct, dtype=np.float64)
+    if not values.size:
+        return []
+    places = np.frombuffer(which, dtype=_places_type(len(values)))
+    return values[places].tolist()
 
 
 @dataclass(slots=True)
@@ -170,8 +196,19 @@ class _Kept:
     title: str
     numbers: array | None  # the vector's terms by number, in the order the vector was made in
     names: list[str] | tuple[str, ...]  # number → term (the clusterer's); once fixed, the terms
-    weights: array  # their weights (float64: the dict's very values)
+    distinct: bytes  # their weights (float64: the dict's very values), packed (``_pack_weights``)
+    which: bytes
     copy: bool
+
+    @classmethod
+    def of(cls, doc_id: Hashable, title: str, numbers: array, names: list[str], weights: Iterable[float],
+           copy: bool) -> _Kept:
+        return cls(doc_id, title, numbers, names, *_pack_weights(weights), copy)
+
+    @property
+    def weights(self) -> list[float]:
+        """The vector's weights, in its order."""
+        return _unpack_weights(self.distinct, self.which)
 
     @property
     def terms(self) -> Iterable[str]:
@@ -188,7 +225,7 @@ class _Kept:
     def release(self) -> None:
         """Let the vector go: the story no longer keeps this member (its title may still be
         this member's, and reads only ``title`` and ``doc_id``)."""
-        self.numbers, self.names, self.weights = None, (), _NO_WEIGHTS
+        self.numbers, self.names, self.distinct, self.which = None, (), _NO_WEIGHTS, _NO_WEIGHTS
 
 
 @dataclass(slots=True)
@@ -298,10 +335,11 @@ def _dot_kept(vector: dict[str, float], kept: _Kept) -> float:
 
 def _kept_dot(kept: _Kept, vector: dict[str, float]) -> float:
     """``_dot(kept's vector, vector)``: the same products summed in the same order."""
-    if len(kept.weights) > len(vector):
-        big = dict(zip(kept.terms, kept.weights))
+    weights = kept.weights
+    if len(weights) > len(vector):
+        big = dict(zip(kept.terms, weights))
         return sum([w * big[t] for t, w in vector.items() if t in big])
-    return sum([w * vector[t] for t, w in zip(kept.terms, kept.weights) if t in vector])
+    return sum([w * vector[t] for t, w in zip(kept.terms, weights) if t in vector])
 
 
 class StoryClusterer:
@@ -333,7 +371,11 @@ class StoryClusterer:
         self._stories: OrderedDict[int, _Story] = OrderedDict()  # least recently updated first
         self._by_key: dict[Hashable, _Story] = {}
         self._doc_story: dict[Hashable, _Story] = {}
-        self._index: dict[str, set[int]] = {}
+        # key → the numbers of the stories indexed under it, each once, as 32-bit values: a set
+        # of them cost about 50 bytes a story and a set of one 216, some 40 MB a 72-hour window
+        # of 100,000 articles a week (``bench/memory.py``); a story leaving takes its number out
+        # of a dozen arrays, the arrays of common keys a few thousand long
+        self._index: dict[str, array] = {}
         self._numbers = 0
         self._latest: datetime | None = None
         # (story number, story number) → their centroids' product and each one's size and
@@ -515,7 +557,11 @@ class StoryClusterer:
         self._docs += 1
         seen = _Seen(at, *self._count_terms(terms))
         self._seen.append(seen)
-        keys = frozenset(title_words) | {"@" + e for e in entities}
+        # a name's key is the clusterer's one string of that term (counted just above): a story
+        # holds its keys until it leaves (``index_keys``, the index's), and each article's names
+        # are new strings, so a name in a thousand stories was held a thousand times
+        term, number = self._terms, self._term_numbers
+        keys = frozenset(title_words) | {term[number["@" + e]] for e in entities}
         return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
                        text_entities, keys, len(terms), copy, seen)
 
@@ -666,8 +712,8 @@ class StoryClusterer:
         # its terms read through its numbers give the clusterer's one string per term: the
         # parse workers' words arrive in each batch as new strings, and a member's few hundred
         # of them cost some 15 KB (``bench/memory.py --pickled``)
-        kept = member.seen.kept = _Kept(member.doc_id, member.title, member.seen.numbers, self._terms,
-                                        array("d", member.vector.values()), member.copy)
+        kept = member.seen.kept = _Kept.of(member.doc_id, member.title, member.seen.numbers, self._terms,
+                                           member.vector.values(), member.copy)
         story.members.append(kept)
         story.doc_ids.append(member.doc_id)
         story.size += 1
@@ -719,8 +765,12 @@ class StoryClusterer:
 
     def _index_under(self, story: _Story, keys: frozenset[str] | set[str]) -> None:
         """Index ``story`` under ``keys``, keys it is not indexed under yet."""
+        index = self._index
         for key in keys:
-            self._index.setdefault(key, set()).add(story.number)
+            bucket = index.get(key)
+            if bucket is None:
+                bucket = index[key] = array("I")
+            bucket.append(story.number)
         if keys:
             story.index_keys += tuple(keys)
 
@@ -734,7 +784,10 @@ class StoryClusterer:
         for key in story.index_keys:
             bucket = self._index.get(key)
             if bucket is not None:
-                bucket.discard(story.number)
+                try:
+                    bucket.remove(story.number)  # near the front: the oldest stories go first
+                except ValueError:
+                    continue
                 if not bucket:
                     del self._index[key]
 
