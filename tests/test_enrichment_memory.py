@@ -417,20 +417,3 @@ def test_the_band_index_answers_as_a_plain_table_through_inserts_removals_and_me
         assert index.query(probe) == expected
     assert len(index) == len(keys_of)
     assert index.entries <= index.bands * (len(keys_of) + 50)
-
-
-def test_a_kept_members_weights_read_back_bit_for_bit_in_their_order():
-    from newswire.enrich.stories import _pack_weights, _unpack_weights
-
-    rng = random.Random(19)
-    for count, distinct in ((0, 0), (1, 1), (270, 170), (600, 400)):  # 400: past a byte's places
-        pool = [rng.random() / 7 for _ in range(distinct)] + [0.0, 5e-324, 0.1 + 0.2]
-        weights = [rng.choice(pool) for _ in range(count)]
-        packed = _pack_weights(weights)
-        back = _unpack_weights(*packed)
-        assert back == weights and all(type(w) is float for w in back)
-        assert [w.hex() for w in back] == [w.hex() for w in weights]
-        if count >= 100:
-            assert sum(map(len, packed)) < 8 * count
-        if count == 600:
-            assert len(packed[1]) == 2 * count  # 16-bit places

@@ -52,10 +52,9 @@ less than one new this week. Everything is deterministic: same input order, same
 
 Memory is one window of articles, kept small: a member is kept as what is read again after it
 joins (its id, headline, whether it is a copy, and its vector as its terms' numbers, shared
-with the document frequencies' record of the article (``_Kept``), beside its float64 weights,
-held as their distinct values and a byte a term (``_pack_weights``): the same terms and
-weights, bit for bit, in the same order, as the dict it was made from, so a cosine sums the
-same products; see ``_dot_kept`` for the sums taken in another order);
+with the document frequencies' record of the article (``_Kept``), beside an array of float64
+weights: the same terms and weights, in the same order, as the dict it was made from,
+so a cosine sums the same products; see ``_dot_kept`` for the sums taken in another order);
 its headline vector, names and index keys go into the story's sums and are let go. A story
 keeps only its first and latest ``KEPT_MEMBERS`` members (the only ones ``NEAREST_MEMBERS`` and
 ``CENTRAL_MEMBERS`` read) and the ids of the rest, so a story that runs for weeks holds a few
@@ -71,8 +70,6 @@ from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Hashable, Iterable
-
-import numpy as np
 
 from newswire.enrich import story_score
 from newswire.enrich.story_text import lead_of as _lead_of
@@ -155,30 +152,7 @@ class _Seen:
         self.kept: _Kept | None = None
 
 
-_NO_WEIGHTS = b""
-
-
-def _pack_weights(weights: Iterable[float]) -> tuple[bytes, bytes]:
-    """A vector's float64 weights as its distinct ones (bit for bit, sorted by their bits) and,
-    for each weight, its place among them (a byte, or 16 bits past 256 distinct weights): the
-    terms an article has once and no other article in the window has weigh the same, so a
-    member's 270 weights are some 170 distinct values: 1.7 KB instead of 2.2."""
-    bits = np.fromiter(weights, dtype=np.float64).view(np.uint64)
-    distinct, which = np.unique(bits, return_inverse=True)
-    return distinct.tobytes(), which.astype(_places_type(len(distinct))).tobytes()
-
-
-def _places_type(distinct: int) -> type:
-    return np.uint8 if distinct <= 0x100 else np.uint16 if distinct <= 0x10000 else np.uint32
-
-
-def _unpack_weights(distinct: bytes, which: bytes) -> list[float]:
-    """The weights ``_pack_weights`` was given, in their order."""
-    values = np.frombuffer(distinct, dtype=np.float64)
-    if not values.size:
-        return []
-    places = np.frombuffer(which, dtype=_places_type(len(values)))
-    return values[places].tolist()
+_NO_WEIGHTS = array("d")
 
 
 @dataclass(slots=True)
@@ -196,19 +170,8 @@ class _Kept:
     title: str
     numbers: array | None  # the vector's terms by number, in the order the vector was made in
     names: list[str] | tuple[str, ...]  # number → term (the clusterer's); once fixed, the terms
-    distinct: bytes  # their weights (float64: the dict's very values), packed (``_pack_weights``)
-    which: bytes
+    weights: array  # their weights (float64: the dict's very values)
     copy: bool
-
-    @classmethod
-    def of(cls, doc_id: Hashable, title: str, numbers: array, names: list[str], weights: Iterable[float],
-           copy: bool) -> _Kept:
-        return cls(doc_id, title, numbers, names, *_pack_weights(weights), copy)
-
-    @property
-    def weights(self) -> list[float]:
-        """The vector's weights, in its order."""
-        return _unpack_weights(self.distinct, self.which)
 
     @property
     def terms(self) -> Iterable[str]:
@@ -225,7 +188,7 @@ class _Kept:
     def release(self) -> None:
         """Let the vector go: the story no longer keeps this member (its title may still be
         this member's, and reads only ``title`` and ``doc_id``)."""
-        self.numbers, self.names, self.distinct, self.which = None, (), _NO_WEIGHTS, _NO_WEIGHTS
+        self.numbers, self.names, self.weights = None, (), _NO_WEIGHTS
 
 
 @dataclass(slots=True)
@@ -335,11 +298,10 @@ def _dot_kept(vector: dict[str, float], kept: _Kept) -> float:
 
 def _kept_dot(kept: _Kept, vector: dict[str, float]) -> float:
     """``_dot(kept's vector, vector)``: the same products summed in the same order."""
-    weights = kept.weights
-    if len(weights) > len(vector):
-        big = dict(zip(kept.terms, weights))
+    if len(kept.weights) > len(vector):
+        big = dict(zip(kept.terms, kept.weights))
         return sum([w * big[t] for t, w in vector.items() if t in big])
-    return sum([w * vector[t] for t, w in zip(kept.terms, weights) if t in vector])
+    return sum([w * vector[t] for t, w in zip(kept.terms, kept.weights) if t in vector])
 
 
 class StoryClusterer:
@@ -712,8 +674,8 @@ class StoryClusterer:
         # its terms read through its numbers give the clusterer's one string per term: the
         # parse workers' words arrive in each batch as new strings, and a member's few hundred
         # of them cost some 15 KB (``bench/memory.py --pickled``)
-        kept = member.seen.kept = _Kept.of(member.doc_id, member.title, member.seen.numbers, self._terms,
-                                           member.vector.values(), member.copy)
+        kept = member.seen.kept = _Kept(member.doc_id, member.title, member.seen.numbers, self._terms,
+                                        array("d", member.vector.values()), member.copy)
         story.members.append(kept)
         story.doc_ids.append(member.doc_id)
         story.size += 1
