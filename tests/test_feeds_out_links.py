@@ -5,6 +5,7 @@ in the future."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -90,3 +91,6 @@ def test_last_modified_is_never_in_the_future(store):
         assert sent.year < 3000
         again = client.get("/feed.atom", headers={"If-Modified-Since": response.headers["last-modified"]})
         assert again.status_code == 304
+        time.sleep(1.05)  # into another second: the same rendering keeps the same Last-Modified
+        later = client.get("/feed.atom", headers={"If-Modified-Since": response.headers["last-modified"]})
+        assert later.status_code == 304 and later.headers["last-modified"] == response.headers["last-modified"]

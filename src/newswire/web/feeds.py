@@ -297,7 +297,9 @@ def serve_feed(request: Request, fmt: str, head: FeedHead, stamps: Sequence[Stam
     if kept is None:
         feed = _feed(head, store_of(request).get_articles([stamp[0] for stamp in stamps], text=False))
         body = render(feed)
-        kept = Rendered(body, etag_of(body), feed.last_modified)
+        # a future-dated item's time is capped once, here, at the rendering: capped at each
+        # request instead, Last-Modified moved every second, and no If-Modified-Since matched
+        kept = Rendered(body, etag_of(body), min(as_utc(feed.last_modified), datetime.now(timezone.utc)))
         cache.put(key, version, kept)
     return validated_response(request, kept, response_class, shared=head.shared)
 
