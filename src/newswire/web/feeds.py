@@ -297,8 +297,9 @@ def serve_feed(request: Request, fmt: str, head: FeedHead, stamps: Sequence[Stam
     if kept is None:
         feed = _feed(head, store_of(request).get_articles([stamp[0] for stamp in stamps], text=False))
         body = render(feed)
-        # a future-dated item's time is capped once, here, at the rendering: capped at each
-        # request instead, Last-Modified moved every second, and no If-Modified-Since matched
+        # Last-Modified is capped at now, once, at the rendering: a feed's future-dated items
+        # must not make a client's cache believe in a time that has not come, and capped at each
+        # request instead, it moved every second and no If-Modified-Since matched
         kept = Rendered(body, etag_of(body), min(as_utc(feed.last_modified), datetime.now(timezone.utc)))
         cache.put(key, version, kept)
     return validated_response(request, kept, response_class, shared=head.shared)
@@ -335,11 +336,11 @@ def etag_of(body: bytes) -> str:
 def validated_response(request: Request, rendered: Rendered, response_class: type[Response], *,
                        shared: bool = False) -> Response:
     """The body with validators, or 304 when the client's copy is current. If-None-Match
-    wins over If-Modified-Since (RFC 9110 13.2.2). Last-Modified is capped at now: a feed's
-    future-dated items must not make a client's cache believe in a time that has not come.
-    ``shared``: the body is the same whoever asks, so shared caches may keep it."""
+    wins over If-Modified-Since (RFC 9110 13.2.2). ``rendered.last_modified`` is never in the
+    future (``serve_feed`` caps it when it renders). ``shared``: the body is the same whoever
+    asks, so shared caches may keep it."""
     etag = rendered.etag
-    last_modified = min(as_utc(rendered.last_modified), datetime.now(timezone.utc))
+    last_modified = rendered.last_modified
     headers = {"ETag": etag, "Last-Modified": format_datetime(last_modified, usegmt=True),
                "Cache-Control": "public, max-age=60" if shared else "private, max-age=60"}
     if not shared:
