@@ -8,7 +8,7 @@ import pytest
 
 from newswire.enrich import story_score
 from newswire.enrich.stories import StoryClusterer, named_entities, significant_words
-from newswire.enrich.story_text import with_surnames
+from newswire.enrich.story_text import when_in, with_surnames
 from newswire.testing.corpus import build_corpus
 
 T0 = datetime(2025, 9, 17, 8, 0, tzinfo=timezone.utc)
@@ -171,6 +171,42 @@ def test_features():
     assert significant_words("The councils delayed the votes") == ["council", "delay", "vot"]
 
 
+def test_when_in_reads_days_months_and_years():
+    text = ("On Wednesday, March 3, 2009 the crowd will march to the Sun offices. Theresa May spoke "
+            "in Sept. 1999 and on 12 December; the 2,009 seats, the 1850s and Sat 5 are no dates.")
+    assert when_in(text.split()) == {"wed", "mar", "2009", "sep", "1999", "dec"}
+    assert when_in("may march sunday 209".split()) == frozenset()  # lower-case words and verbs
+
+
+QUAKE = [
+    ("Quake shakes Tarrow coast", "A magnitude 6.1 earthquake shook the Tarrow coast on Wednesday, "
+     "damaging homes in Elsby and cutting power to the port, officials said."),
+    ("Homes damaged as earthquake hits Tarrow coast", "Homes in Elsby were damaged when an earthquake of "
+     "magnitude 6.1 struck the Tarrow coast on Wednesday and cut power to the port."),
+]
+
+
+def test_the_days_a_report_names_are_weighed():
+    # two earthquakes on one coast read alike but for their day: a report naming the story's day
+    # is likelier to be one with it than the same report naming another day
+    clusterer = StoryClusterer()
+    decisions = add_all(clusterer, QUAKE)
+    assert decisions[1].key == decisions[0].key
+    story = clusterer._by_key[decisions[0].key]
+    at = T0 + timedelta(hours=3)
+
+    def report(day: str) -> story_score.Features:
+        member = clusterer._member(day, "Earthquake damages Tarrow coast homes", "An earthquake of magnitude "
+                                   f"6.1 damaged homes in Elsby on the Tarrow coast on {day}, officials said.",
+                                   at, copy=False)
+        return clusterer.features(member, story, 3.0)
+
+    same, other, undated = report("Wednesday"), report("Sunday"), report("the coast")
+    assert same.dated == other.dated == 1.0 and undated.dated == 0.0
+    assert same.when > 0.3 and other.when == 0.0
+    assert story_score.probability(same) > story_score.probability(other)
+
+
 def test_memory_stays_flat_over_a_long_run():
     corpus = build_corpus(events=300, per_day=10, seed=5)
     clusterer = StoryClusterer()
@@ -241,12 +277,14 @@ def test_a_prepared_lead_names_what_the_clusterer_would_find_in_what_it_keeps():
         def learn_and_keep_keys(self, source_id, doc_id, keys):
             return self.keep
 
-    lead = "Mayor Ines Rasmussen of Lake Ossin opened the bridge.\nCrews from Dunmore Works cheered.\nRead The Ossin Courier."
+    lead = ("Mayor Ines Rasmussen of Lake Ossin opened the bridge on Tuesday.\nCrews from Dunmore Works cheered."
+            "\nRead The Ossin Courier, 2026.")
     prepared = LeadText.of(lead)
-    text, _, names = prepared.kept(Keeps([True, True, True]), 1, 1)
+    text, _, names, when = prepared.kept(Keeps([True, True, True]), 1, 1)
     assert names == names_in(text.split()) and {"mayor ines rasmussen", "ossin courier"} <= names
-    text, _, names = prepared.kept(Keeps([True, True, False]), 1, 2)
-    assert names is None and "ossin courier" not in names_in(text.split())
+    assert when == when_in(text.split()) == {"tue", "2026"}
+    text, _, names, when = prepared.kept(Keeps([True, True, False]), 1, 2)
+    assert names is None and when is None and "ossin courier" not in names_in(text.split())
 
 
 @pytest.mark.parametrize("lead_chars", [2000, 0])  # full texts; headlines only (the cosine then counts for more)

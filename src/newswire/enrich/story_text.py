@@ -127,6 +127,32 @@ def with_surnames(names: set[str]) -> set[str]:
     return names | {name.rsplit(" ", 1)[1] for name in names if " " in name}
 
 
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# not May: a name as often as a month ("Theresa May said")
+_MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september", "october",
+           "november", "december")
+# the day or month a word names, by its first three letters ("Sept." is September's "sep")
+_WHEN = {word: word[:3] for word in _DAYS + _MONTHS} | {month[:3]: month[:3] for month in _MONTHS} | {"sept": "sep"}
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def when_in(tokens: list[str]) -> frozenset[str]:
+    """The days, months and years a text split into ``tokens`` names ("wed", "mar", "2009"):
+    when its event happened. Two reports of one event name the same day; two events of one kind
+    (two earthquakes, two arrests of one team's players) rarely do, and their texts can share
+    every other word. Days and months count when capitalised, as English writes them ("march" is
+    also a verb); a day's short form is not taken ("Sun", "Sat", "Wed" are words and papers)."""
+    found = set()
+    for token in [t for t in tokens if t[:1].isupper() or t[:1].isdigit()]:
+        word = token.strip(_AROUND_WORDS).lower()
+        day = _WHEN.get(word)
+        if day is not None:
+            found.add(day)
+        elif len(word) == 4 and _YEAR.fullmatch(word):
+            found.add(word)
+    return frozenset(found)
+
+
 def lead_of(text: str, words: int) -> str:
     """The first ``words`` words of an article's text."""
     return " ".join(text.split()[:words])
@@ -158,6 +184,7 @@ class LeadText:
     # clustering reads a lead), or None when made without the words: what the lead names when
     # no part of it is boilerplate, as most leads (nine in ten of ``bench/memory.py``'s)
     names: frozenset[str] | None = None
+    when: frozenset[str] | None = None  # ``when_in`` of the same words, like ``names``
 
     @classmethod
     def of(cls, lead: str, *, with_words: bool = True) -> LeadText:
@@ -167,19 +194,19 @@ class LeadText:
         keys = tuple(unit_key(unit) for _, unit in parts)
         if not with_words:
             return cls(texts, keys, ())
-        tokens = "\n".join(texts).split()
+        tokens = "\n".join(texts).split()[:LEAD_WORDS]
         return cls(texts, keys, tuple(tuple(significant_words(part)) for part in texts),
-                   frozenset(names_in(tokens[:LEAD_WORDS])))
+                   frozenset(names_in(tokens)), when_in(tokens))
 
     def kept(self, boilerplate: Boilerplate, source_id: int, doc_id: int
-             ) -> tuple[str, list[str], frozenset[str] | None]:
+             ) -> tuple[str, list[str], frozenset[str] | None, frozenset[str] | None]:
         """The lead without the lines its source repeats in article after article (footers,
         newsletter pitches, staff bylines), learning them as it goes (a paper's footer names the
         paper and its town, and would make all its stories share two names); the kept lines'
         significant words, the same as ``significant_words`` of that text would give; and
-        their names when every line is kept and they were found beforehand (``names``), else
-        None (they are to be found in the text)."""
+        their names and dates when every line is kept and they were found beforehand (``names``,
+        ``when``), else None (they are to be found in the text)."""
         keep = boilerplate.learn_and_keep_keys(source_id, doc_id, self.keys)
         text = "\n".join(part for part, kept in zip(self.parts, keep) if kept)
         return (text, [word for words, kept in zip(self.words, keep) if kept for word in words],
-                self.names if all(keep) else None)
+                self.names if all(keep) else None, self.when if all(keep) else None)
