@@ -504,8 +504,16 @@ class StoryClusterer:
                 array("B", whole) if whole == counts and max(whole, default=0) < 256 and min(whole, default=0) >= 0
                 else array("f", counts))  # else whole numbers and halves: exact in 32 bits
 
-    def _weighted(self, terms: Counter) -> dict[str, float]:
-        vector = {term: (1.0 + math.log(count)) * self._idf(term) for term, count in terms.items()}
+    def _weighted(self, terms: Counter, numbers: Iterable[int] | None = None) -> dict[str, float]:
+        """``numbers``: the terms' numbers in ``terms``' order (``_count_terms``), when known:
+        each term's ``_idf`` is then taken without looking its number up (the same sums: those
+        lookups were a tenth of story clustering in the profile)."""
+        if numbers is None:
+            vector = {term: (1.0 + math.log(count)) * self._idf(term) for term, count in terms.items()}
+        else:
+            top, df, background, log = self._docs + PRIOR_DOCS, self._df, self._background, math.log
+            vector = {term: (1.0 + log(count)) * max(0.0, log(top / (df[number] + background.get(term, 0.0) + 0.5)))
+                      for (term, count), number in zip(terms.items(), numbers)}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {term: v / norm for term, v in vector.items()}
 
@@ -537,7 +545,8 @@ class StoryClusterer:
         # are new strings, so a name in a thousand stories was held a thousand times
         term, number = self._terms, self._term_numbers
         keys = frozenset(title_words) | {term[number["@" + e]] for e in entities}
-        return _Member(doc_id, title, self._weighted(terms), self._weighted(Counter(title_words)), entities,
+        vector = self._weighted(terms, seen.numbers)
+        return _Member(doc_id, title, vector, self._weighted(Counter(title_words)), entities,
                        text_entities, when, keys, len(terms), copy, seen)
 
     def _candidates(self, keys: Iterable[str]) -> list[_Story]:
