@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -207,6 +208,23 @@ def test_the_days_a_report_names_are_weighed():
     assert story_score.probability(same) > story_score.probability(other)
 
 
+def test_a_headline_sharing_one_word_with_a_story_is_weak_evidence():
+    # Headline-only feeds: one rare word in common ("Window on Westminster", "Fund window
+    # closes") gives a short headline a high cosine; one word shared is weighed as the weak
+    # evidence it is, two or more are not marked
+    clusterer = StoryClusterer()
+    at = T0
+    first = clusterer.add(1, 1, "Storm closes Harbour Bridge to traffic", "", at)
+    story = clusterer._by_key[first.key]
+
+    def headline(doc: int, title: str) -> story_score.Features:
+        return clusterer.features(clusterer._member(doc, title, "", at, copy=False), story, 1.0)
+
+    one, several = headline(2, "Bridge tournament opens in Calder"), headline(3, "Harbour Bridge shut as storm hits")
+    assert one.lone == 1.0 and several.lone == 0.0
+    assert story_score.probability(one) < story_score.probability(replace(one, lone=0.0))
+
+
 def test_memory_stays_flat_over_a_long_run():
     corpus = build_corpus(events=300, per_day=10, seed=5)
     clusterer = StoryClusterer()
@@ -315,3 +333,9 @@ def test_the_nearest_member_is_looked_for_only_where_the_article_could_join(monk
     needed, needed_looks = cluster(observe=False)
     assert needed == every
     assert needed_looks < every_looks * 0.8
+
+
+def test_the_weights_cover_every_feature():
+    # a feature added to a row without a refit would be dropped silently by the weighted sum
+    assert len(story_score.WEIGHTS.coefficients) == len(story_score.Features(*[0.5] * 8).row())
+    assert len(story_score.MERGE_WEIGHTS.coefficients) == len(story_score.PairFeatures(*[0.5] * 4).row())

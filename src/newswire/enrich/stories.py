@@ -569,7 +569,9 @@ class StoryClusterer:
         cosine. The look is most of a candidate's cost, and four in five candidates are far off
         (most name people the story never named: once a veto, now weighed by the score)."""
         cosine = _dot_centroid(member.vector, story) / (math.sqrt(story.norm_sq) or 1.0)
-        title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
+        title_centroid = story.title_centroid
+        title_cosine = _dot(member.title_vector, title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
+        lone = 1.0 if sum(1 for word in member.title_vector if word in title_centroid) == 1 else 0.0
         names = named = 0.0
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
             names, named = self._shared_names(((entity, 1.0) for entity in member.text_entities), story)
@@ -580,7 +582,8 @@ class StoryClusterer:
             when = shared / (len(member.when) + WHEN_PRIOR)
         features = story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
                                         math.log(1 + story.size), hours / 24,
-                                        math.sqrt(story.norm_sq) / story.size, when=when, dated=dated)
+                                        math.sqrt(story.norm_sq) / story.size, when=when, dated=dated,
+                                        lone=lone)
         if not story_score.plausible(features):  # vetoed: the members need not be looked at
             return features
         if needed is not None and story_score.best_probability(features, self.weights, NEAREST_BOUND) < needed:
