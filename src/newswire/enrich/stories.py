@@ -571,7 +571,6 @@ class StoryClusterer:
         cosine = _dot_centroid(member.vector, story) / (math.sqrt(story.norm_sq) or 1.0)
         title_centroid = story.title_centroid
         title_cosine = _dot(member.title_vector, title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
-        lone = 1.0 if sum(1 for word in member.title_vector if word in title_centroid) == 1 else 0.0
         names = named = 0.0
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
             names, named = self._shared_names(((entity, 1.0) for entity in member.text_entities), story)
@@ -582,10 +581,11 @@ class StoryClusterer:
             when = shared / (len(member.when) + WHEN_PRIOR)
         features = story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
                                         math.log(1 + story.size), hours / 24,
-                                        math.sqrt(story.norm_sq) / story.size, when=when, dated=dated,
-                                        lone=lone)
+                                        math.sqrt(story.norm_sq) / story.size, when=when, dated=dated)
         if not story_score.plausible(features):  # vetoed: the members need not be looked at
             return features
+        if sum(map(title_centroid.__contains__, member.title_vector)) == 1:  # (a vetoed one is not scored)
+            features = replace(features, lone=1.0)
         if needed is not None and story_score.best_probability(features, self.weights, NEAREST_BOUND) < needed:
             return features
         nearest = max(_dot_kept(member.vector, other) for other in _sample(story, NEAREST_MEMBERS))
