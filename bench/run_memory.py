@@ -13,13 +13,15 @@ start (no article has its copy or story decision yet, so the rebuild also decide
 them all) and a restart on the same database after a SIGTERM (the rebuild reads the stored
 decisions back). Each time it samples the process every 0.2 s (RSS; PSS from
 /proc/PID/smaps_rollup, which counts the pages shared with its children once; the RSS of its
-children), takes the kernel's own peak (VmHWM), and prints them with the start-up time.
+children), takes the kernel's own peak (VmHWM), and prints them with the start-up time and the
+CPU time the process had used by then.
 
 Start-up is done when story clustering says its window is rebuilt (its INFO log line; the
 process runs as `newswire run` with the `newswire.service` loggers at INFO on stderr, nothing
 else changed), then sampling goes on for ``--settle`` seconds and the API must answer. The
-RSS when the copy window is rebuilt (its log line) splits the peak into the base process, the
-copy window and the story window.
+RSS when the API first answers ("base": the process before its windows, give or take the
+rebuild's first seconds) and when the copy window is rebuilt (its log line) split the peak into
+the base process, the copy window ("+copies") and the story window ("+stories").
 
 The week's articles are bench/serve.py's: 60 words drawn from a 20,000-word Zipfian vocabulary
 and a 7-word title, no two about one event, so every article is a story of its own: more
@@ -102,6 +104,14 @@ def pss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far: start-up's cost, which wall time under a shared
+    machine's load is not."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     """Every descendant of ``pid`` (the parse workers and their helpers)."""
     out, todo = [], [pid]
@@ -123,6 +133,7 @@ class Start:
     """What one start of `newswire run` took."""
     label: str
     seconds: float = float("nan")  # until the story window was rebuilt
+    cpu: float = float("nan")  # the process's CPU seconds (user + system) by then
     copies_at: float = float("nan")
     rss_at_copies: float = float("nan")  # MB
     rss_at_ready: float = float("nan")
@@ -180,6 +191,7 @@ def start_run(db: Path, label: str, settle: float, timeout: float) -> Start:
             if "stories" in events and ready_at is None:
                 ready_at = now
                 result.seconds, result.rss_at_ready = events["stories"], rss / 1024
+                result.cpu = cpu_seconds(proc.pid)
             if result.base_rss != result.base_rss and now >= next_probe:
                 next_probe = now + 1.0
                 try:
@@ -207,10 +219,10 @@ def start_run(db: Path, label: str, settle: float, timeout: float) -> Start:
 
 
 def show(starts: list[Start]) -> None:
-    print(f"{'start':10} {'start-up s':>10} {'peak RSS':>9} {'VmHWM':>7} {'peak PSS':>9} {'children':>9} "
+    print(f"{'start':10} {'start-up s':>10} {'cpu s':>6} {'peak RSS':>9} {'VmHWM':>7} {'peak PSS':>9} {'children':>9} "
           f"{'base':>6} {'+copies':>8} {'+stories':>9} {'settled':>8}   (MB)")
     for s in starts:
-        print(f"{s.label:10} {s.seconds:10.0f} {s.peak_rss:9.0f} {s.hwm:7.0f} {s.peak_pss:9.0f} {s.peak_children:9.0f} "
+        print(f"{s.label:10} {s.seconds:10.0f} {s.cpu:6.0f} {s.peak_rss:9.0f} {s.hwm:7.0f} {s.peak_pss:9.0f} {s.peak_children:9.0f} "
               f"{s.base_rss:6.0f} {s.rss_at_copies - s.base_rss:+8.0f} {s.rss_at_ready - s.rss_at_copies:+9.0f} "
               f"{s.rss_settled:8.0f}   {s.windows}")
 
