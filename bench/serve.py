@@ -69,9 +69,14 @@ def vocabulary(rng: random.Random, size: int = 20000) -> list[str]:
     return sorted(words)
 
 
-def build(path: Path, n_articles: int, n_sources: int) -> None:
+def build(path: Path, n_articles: int, n_sources: int, *, now: datetime | None = None, days: float = 730,
+          recent: int = 0, recent_days: float = 7) -> None:
     """Generate the corpus straight into the migrated schema (the benchmark's own loader; the
-    product's write path is measured by bench/ingest.py)."""
+    product's write path is measured by bench/ingest.py), published over ``days`` up to ``now``
+    (default: a fixed moment, so the database is the same every time). ``recent``: that many of
+    the articles (the newest) fall in the last ``recent_days`` before ``now``, the rest before
+    them, none after ``now``: with ``now`` the real time, ``newswire run``'s enrichment windows,
+    which look back from the clock, hold them (``bench/run_memory.py``)."""
     Store(f"sqlite:///{path}").close()
     rng = random.Random(42)
     vocab = vocabulary(rng)
@@ -81,7 +86,7 @@ def build(path: Path, n_articles: int, n_sources: int) -> None:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
     fmt = "%Y-%m-%d %H:%M:%S.%f"
-    now = datetime(2025, 9, 17, 18, 56, tzinfo=timezone.utc)
+    now = now or datetime(2025, 9, 17, 18, 56, tzinfo=timezone.utc)
     db.execute("BEGIN")
     db.executemany("INSERT INTO sources (id, feed_url, name, created_at, next_due_at) VALUES (?,?,?,?,?)",
                    [(i + 1, f"http://127.0.0.1/outlet{i}/feed.xml", f"The Outlet {i} Gazette",
@@ -90,8 +95,20 @@ def build(path: Path, n_articles: int, n_sources: int) -> None:
     db.executemany("INSERT INTO authors (id, name, key) VALUES (?,?,?)",
                    [(i + 1, f"Author{i} Writer", f"author{i} writer") for i in range(n_authors)])
     db.execute("COMMIT")
-    start = now - timedelta(days=730)
-    step = timedelta(days=730) / n_articles
+    older = n_articles - recent
+    start = now - timedelta(days=days)
+    step = (timedelta(days=days) - (timedelta(days=recent_days) if recent else timedelta(0))) / max(older, 1)
+    recent_start = now - timedelta(days=recent_days)
+    recent_step = timedelta(days=recent_days) / max(recent, 1)
+    latest = now - timedelta(minutes=1)
+
+    def published_at(i: int, jitter: int) -> datetime:
+        if not recent:
+            return start + step * i + timedelta(seconds=jitter)
+        if i < older:
+            return min(start + step * i + timedelta(seconds=jitter), recent_start - timedelta(seconds=1))
+        return min(recent_start + recent_step * (i - older) + timedelta(seconds=jitter), latest)
+
     chunk = 10000
     for base in range(0, n_articles, chunk):
         rows, links = [], []
@@ -109,7 +126,7 @@ def build(path: Path, n_articles: int, n_sources: int) -> None:
                 words[30] = "zephyrine"
             text = " ".join(words)
             title = " ".join(rng.choices(vocab, cum_weights=cum, k=7)).capitalize()
-            published = (start + step * i + timedelta(seconds=rng.randint(-3600, 3600))).strftime(fmt)
+            published = published_at(i, rng.randint(-3600, 3600)).strftime(fmt)
             author = rng.randrange(n_authors)
             rows.append((i + 1, i % n_sources + 1, f"g{i}", f"http://127.0.0.1/a/{i}.html", title,
                          f"Author{author} Writer", published, published, "", f"<p>{text}</p>", text,

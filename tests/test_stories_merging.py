@@ -120,3 +120,26 @@ def test_leads_prepared_in_the_parse_workers_give_the_same_stories(store, monkey
         ids += result.new_ids
     story_ids = [a.story_id for a in sorted(store.get_articles(ids), key=lambda a: a.id)]
     assert story_ids[0] == story_ids[1] == story_ids[2] != story_ids[3] and None not in story_ids
+
+
+def test_a_rebuild_writes_the_stories_it_decides_a_batch_at_a_time(store, monkeypatch):
+    """A first start (articles stored without their story, as by ``fetch --no-enrich``): the
+    rebuild writes what it decided every ``REBUILD_WRITES`` articles, as ``after_store`` writes a
+    batch, not the whole window at the end; a later article still joins a story written before."""
+    from newswire.service import stories as story_service
+
+    sources = [store.add_source(f"http://127.0.0.1:9/r{i}/feed", name=f"The Rebuild Post {i}") for i in range(4)]
+    docs = [(FERRY[0], NOW), (LIBRARY, NOW + timedelta(minutes=5)), (FERRY[1], NOW + timedelta(minutes=20)),
+            (FERRY[2], NOW + timedelta(minutes=40))]
+    ids = [store.save_refresh(sources[i].id, ok(), [entry(f"r{i}", *doc, at)]).new_ids[0]
+           for i, (doc, at) in enumerate(docs)]
+    writes = []
+    assign = store.assign_stories
+    monkeypatch.setattr(store, "assign_stories", lambda pairs, titles={}: (writes.append(list(pairs)),
+                                                                           assign(pairs, titles)))
+    monkeypatch.setattr(story_service, "REBUILD_WRITES", 1)
+    StoryEnricher(store)
+    assert [[article for article, _ in pairs] for pairs in writes] == [[i] for i in ids]
+    story = {a.id: a.story_id for a in store.get_articles(ids)}
+    assert story[ids[0]] == story[ids[2]] == story[ids[3]] != story[ids[1]] and None not in story.values()
+    assert store.get_story(story[ids[0]]).article_count == 3

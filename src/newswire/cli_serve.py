@@ -31,7 +31,7 @@ from newswire.cli import (DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT, Database, _fai
                           app, console, pass_line)
 from newswire.config import Settings
 from newswire.errors import NewswireError
-from newswire.malloc import fewer_arenas
+from newswire.malloc import fewer_arenas, map_large_blocks
 from newswire.service.update import UpdateResult
 from newswire.store import Store
 from newswire.terminal import counted
@@ -63,6 +63,7 @@ def serve(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port
           workers: Workers = 1) -> None:
     """Serve the web reader and the API only; another process keeps the sources fresh."""
     fewer_arenas()
+    map_large_blocks()
     store = _open(database)
     listener = _listen(host, port)
     processes = f" with {workers} processes" if workers > 1 else ""
@@ -87,6 +88,7 @@ def worker(database: Database = DEFAULT_DB,
     from newswire.worker import run_worker
 
     fewer_arenas()
+    map_large_blocks()
     store = _open(database)
     owner = process_name()
     role = " (--enrich: enriches while no other worker does)" if enrich else ""
@@ -113,6 +115,7 @@ def run(database: Database = DEFAULT_DB, host: Host = DEFAULT_HOST, port: Port =
         access_log: AccessLog = False, workers: Workers = 1) -> None:
     """Keep every source fresh on its own schedule and serve the newswire, until Ctrl-C or SIGTERM."""
     fewer_arenas()
+    map_large_blocks()
     store = _open(database)
     listener = _listen(host, port)
     count = len(store.list_sources())
