@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -206,24 +205,6 @@ def test_the_days_a_report_names_are_weighed():
     assert same.dated == other.dated == 1.0 and undated.dated == 0.0
     assert same.when > 0.3 and other.when == 0.0
     assert story_score.probability(same) > story_score.probability(other)
-
-
-def test_a_headline_sharing_one_word_with_a_story_is_weak_evidence():
-    # Headline-only feeds: one word in common gives a short headline a cosine that two reports
-    # of one event have ("Window on Westminster", "Fund window closes"); one word shared is
-    # weighed as the weak evidence it is, and two or more are not marked
-    clusterer = StoryClusterer()
-    first = clusterer.add(1, 1, "Storm shuts Harbour Bridge", "", T0)
-    story = clusterer._by_key[first.key]
-
-    def headline(doc: int, title: str) -> story_score.Features:
-        return clusterer.features(clusterer._member(doc, title, "", T0, copy=False), story, 1.0)
-
-    one, several = headline(2, "Bridge champions crowned"), headline(3, "Harbour Bridge shut as storm hits")
-    assert one.lone == 1.0 and several.lone == 0.0
-    assert story_score.probability(one) < story_score.probability(replace(one, lone=0.0))
-    assert clusterer.add(2, 2, "Bridge champions crowned", "", T0 + timedelta(hours=1)).key != first.key
-    assert clusterer.add(3, 3, "Harbour Bridge shut as storm hits", "", T0 + timedelta(hours=2)).key == first.key
 
 
 def test_memory_stays_flat_over_a_long_run():

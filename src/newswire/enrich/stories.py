@@ -569,8 +569,7 @@ class StoryClusterer:
         cosine. The look is most of a candidate's cost, and four in five candidates are far off
         (most name people the story never named: once a veto, now weighed by the score)."""
         cosine = _dot_centroid(member.vector, story) / (math.sqrt(story.norm_sq) or 1.0)
-        title_centroid = story.title_centroid
-        title_cosine = _dot(member.title_vector, title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
+        title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
         names = named = 0.0
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
             names, named = self._shared_names(((entity, 1.0) for entity in member.text_entities), story)
@@ -584,8 +583,6 @@ class StoryClusterer:
                                         math.sqrt(story.norm_sq) / story.size, when=when, dated=dated)
         if not story_score.plausible(features):  # vetoed: the members need not be looked at
             return features
-        if sum(map(title_centroid.__contains__, member.title_vector)) == 1:  # (a vetoed one is not scored)
-            features = replace(features, lone=1.0)
         if needed is not None and story_score.best_probability(features, self.weights, NEAREST_BOUND) < needed:
             return features
         nearest = max(_dot_kept(member.vector, other) for other in _sample(story, NEAREST_MEMBERS))
