@@ -14,7 +14,7 @@ stories, never a pass over all of them:
                centroid, the headline cosine, the best cosine with one member, the names the
                story shares, the days, months and years they both name, the article's length,
                the story's size and cohesion, and the time gap (``story_score.probability``)
-            ─► join the most probable story with P ≥ 0.5, else start a new story
+            ─► join the most probable story with P ≥ JOIN_PROBABILITY (0.65), else start a new story
             ─► late recognition: the story the article joined is checked against the other
                candidates as a whole (``story_score.merge_probability`` over the two
                centroids, the names they share and the time between them); stories found
