@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, timedelta, timezone
 
-from newswire.enrich.dedupe import Boilerplate, CopyDetector, containment, normalise, shingles, units
+from newswire.enrich.dedupe import _APOSTROPHES, Boilerplate, CopyDetector, containment, normalise, shingles, units
 
 T0 = datetime(2025, 9, 17, 12, 0, tzinfo=timezone.utc)
 PEOPLE = ["Ada Moreau", "Bruno Gagnon", "Elif Okafor", "Hana Lindqvist", "Omar Tremblay", "Priya Hollis"]
@@ -40,6 +41,17 @@ def test_normalise_and_units():
     assert normalise("  The Council’s VOTE — 7 to 2!  ") == "the councils vote 7 to 2"
     assert units("One sentence. Two sentences!\n\nCanadian Wire staff") == [
         "one sentence", "two sentences", "canadian wire staff"]
+
+
+def test_an_apostrophe_goes_only_between_two_word_characters():
+    """The pattern looks for the apostrophe first (see ``_APOSTROPHES``); it removes exactly
+    what the look-behind form removed, letters of any script and digits counting as word
+    characters, two apostrophes in a row or at a word's edge staying (as spaces)."""
+    as_before = re.compile(r"(?<=\w)['’](?=\w)")
+    for text in ["it's", "O'Neill's", "a'b'c", "rock 'n' roll", "x''y", "'quoted'", "l’été", "Ω'Ω", "1'2",
+                 "_'_", "a'\nb", "a\n'b", "’’", "don’t’", "end'"]:
+        assert _APOSTROPHES.sub("", text) == as_before.sub("", text), text
+    assert normalise("rock 'n' roll, O’Neill's") == "rock n roll oneills"
 
 
 def test_same_body_with_other_title_byline_and_footer_is_a_copy():
