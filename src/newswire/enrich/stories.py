@@ -69,7 +69,7 @@ from array import array
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Hashable, Iterable
+from typing import Hashable, Iterable, NamedTuple
 
 from newswire.enrich import story_score
 from newswire.enrich.story_text import lead_of as _lead_of
@@ -127,6 +127,13 @@ class StoryDecision:
     title_doc: Hashable
     size: int
     merged: tuple[Hashable, ...] = ()
+
+
+class _Weighed(NamedTuple):
+    """Names as ``_shared_names`` weighs them (``StoryClusterer._weigh_names``)."""
+
+    names: list[tuple[str, float]]  # (name, weight), in the order given
+    total: float
 
 
 @dataclass(slots=True)
@@ -561,18 +568,22 @@ class StoryClusterer:
         return [self._stories[number] for number, _ in ranked]
 
     def features(self, member: _Member, story: _Story, hours: float,
-                 needed: float | None = None) -> story_score.Features:
+                 needed: float | None = None, names_weighed: _Weighed | None = None) -> story_score.Features:
         """What the score weighs for ``member`` joining ``story`` (see ``story_score``). With
         ``needed``, the nearest member is looked for only if the probability could reach it:
         the score is monotonic in that cosine, which lies in [0, 1] (unit vectors, weights never
         below 0), so where neither end reaches ``needed`` the article cannot join, whatever the
         cosine. The look is most of a candidate's cost, and four in five candidates are far off
-        (most name people the story never named: once a veto, now weighed by the score)."""
+        (most name people the story never named: once a veto, now weighed by the score).
+        ``names_weighed``: ``_weigh_names`` of the member's names, when taken already for the
+        other candidates."""
         cosine = _dot_centroid(member.vector, story) / (math.sqrt(story.norm_sq) or 1.0)
         title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
         names = named = 0.0
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
-            names, named = self._shared_names(((entity, 1.0) for entity in member.text_entities), story)
+            if names_weighed is None:
+                names_weighed = self._weigh_names((entity, 1.0) for entity in member.text_entities)
+            names, named = self._shared_names(names_weighed, story)
         when = dated = 0.0
         if member.when and story.dated:  # a date counts fully where half the dated members name it
             dated = 1.0
@@ -594,6 +605,7 @@ class StoryClusterer:
         window_hours = self.window.total_seconds() / 3600
         scored: list[tuple[float, int, _Story]] = []
         neighbours: list[_Story] = []
+        names_weighed = None  # the same for every candidate: taken at the first that has names in texts
         for story in self._candidates(member.keys):
             if not story.mergeable:
                 continue
@@ -603,7 +615,10 @@ class StoryClusterer:
             if len(neighbours) < MERGE_CHECKS:
                 neighbours.append(story)
             # what is observed (the fit) gets every feature; a decision needs only the joinable
-            features = self.features(member, story, hours, None if self.observe else self.join_probability)
+            if names_weighed is None and member.text_entities and story.texts:
+                names_weighed = self._weigh_names((entity, 1.0) for entity in member.text_entities)
+            features = self.features(member, story, hours, None if self.observe else self.join_probability,
+                                     names_weighed)
             if self.observe is not None:
                 self.observe(features, story)
             if story_score.plausible(features):
@@ -613,24 +628,36 @@ class StoryClusterer:
             return scored[0][2], neighbours
         return None, neighbours
 
-    def _shared_names(self, names: Iterable[tuple[str, float]], story: _Story) -> tuple[float, float]:
-        """The IDF-weighted share of ``names`` (name, how much of its holder has it) that
-        ``story`` has too (a name in half of its members or more counts fully; ``NAMES_PRIOR``
-        unshared names more in the whole), and 1.0 when
-        any of them is rare enough to count (0.0 when all are as common as a town's name)."""
+    def _weigh_names(self, names: Iterable[tuple[str, float]]) -> _Weighed:
+        """Each of ``names`` (name, how much of its holder has it) that counts, with its weight
+        (its IDF times that share), in their order, and the weights' sum; none that are as
+        common as a town's name. What ``_shared_names`` compares with a story: the same for
+        every candidate story an article is scored against, so taken once for them all."""
         common = max(COMMON_ENTITY * self._docs, 3)
-        total = shared = 0.0
+        total = 0.0
+        weighed: list[tuple[str, float]] = []
         for entity, share in names:
             if self._doc_frequency("@" + entity) > common and " " not in entity:
                 continue
             weight = self._idf("@" + entity) * share
             total += weight
-            if entity in story.entity_counts:
-                shared += weight * min(1.0, story.entity_counts[entity] / story.size * 2)
-        if not total:
+            weighed.append((entity, weight))
+        return _Weighed(weighed, total)
+
+    def _shared_names(self, names: _Weighed, story: _Story) -> tuple[float, float]:
+        """The IDF-weighted share of the names weighed (``_weigh_names``) that ``story`` has too
+        (a name in half of its members or more counts fully; ``NAMES_PRIOR`` unshared names more
+        in the whole), and 1.0 when any of them is rare enough to count (0.0 when all are as
+        common as a town's name)."""
+        if not names.total:
             return 0.0, 0.0
+        counts, size = story.entity_counts, story.size
+        shared = 0.0
+        for entity, weight in names.names:
+            if entity in counts:
+                shared += weight * min(1.0, counts[entity] / size * 2)
         unit = math.log((self._docs + PRIOR_DOCS) / 0.5)  # the weight of a name no article has had yet
-        return shared / (total + NAMES_PRIOR * unit), 1.0
+        return shared / (names.total + NAMES_PRIOR * unit), 1.0
 
     def pair_features(self, a: _Story, b: _Story) -> story_score.PairFeatures:
         """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``): the
@@ -642,9 +669,8 @@ class StoryClusterer:
         small, big = sorted((a, b), key=lambda story: story.size)
         names = named = 0.0
         if small.texts and big.texts:
-            names, named = self._shared_names(
-                ((entity, min(1.0, count / small.size * 2)) for entity, count in small.entity_counts.items()),
-                big)
+            names, named = self._shared_names(self._weigh_names(
+                (entity, min(1.0, count / small.size * 2)) for entity, count in small.entity_counts.items()), big)
         days = abs(a.seconds / a.size - b.seconds / b.size) / 86400
         return story_score.PairFeatures(cosine, title_cosine, terms, math.log(1 + small.size),
                                         names, named, days)
