@@ -52,7 +52,9 @@ CANDIDATE_WEIGHTS = (0.2, 0.8)  # favour recall in the LSH (false candidates are
 MINHASH_SEED = 1
 NUM_PERM = 128  # MinHash permutations (a ``CopyDetector``'s default)
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+# The space after a sentence's end: a space first, then the look-behind (a pattern led by the
+# look-behind tried it at every position of every first and last line).
+SENTENCE_END = re.compile(r"\s(?<=[.!?…]\s)\s*")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 # An apostrophe between two word characters. The apostrophe comes first so that the engine
 # looks only where there is one: led by the look-behind, ``(?<=\w)['’](?=\w)``, it tried every
@@ -73,7 +75,7 @@ def units(text: str) -> list[str]:
     lines = [line for line in text.splitlines() if line.strip()]
     found = []
     for i, line in enumerate(lines):
-        parts = _SENTENCE_END.split(line) if i in (0, len(lines) - 1) else [line]
+        parts = SENTENCE_END.split(line) if i in (0, len(lines) - 1) else [line]
         found.extend(unit for unit in map(normalise, parts) if unit)
     return found
 

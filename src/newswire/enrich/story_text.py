@@ -10,7 +10,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from newswire.enrich.dedupe import Boilerplate, normalise, unit_key
+from newswire.enrich.dedupe import SENTENCE_END, Boilerplate, normalise, unit_key
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -33,7 +33,6 @@ LEAD_WORDS = 400
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _SENTENCE_ENDS = ".!?:;"  # a token ending so ends its sentence
 _AROUND_WORDS = "\"'“”‘’()[],.;:!?`"  # quotes and punctuation around a word
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
 
 
 def stem(word: str) -> str:
@@ -48,12 +47,7 @@ def stem(word: str) -> str:
 
 def significant_words(text: str) -> list[str]:
     """Lower-cased, stemmed words of ``text`` without stopwords, digits-only tokens kept."""
-    words = []
-    for raw in _WORD.findall(text.lower()):
-        word = _significant(raw)
-        if word:
-            words.append(word)
-    return words
+    return list(filter(None, map(_significant, _WORD.findall(text.lower()))))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -154,8 +148,8 @@ def when_in(tokens: list[str]) -> frozenset[str]:
 
 
 def lead_of(text: str, words: int) -> str:
-    """The first ``words`` words of an article's text."""
-    return " ".join(text.split()[:words])
+    """The first ``words`` words of an article's text (the rest of it left unsplit)."""
+    return " ".join(text.split(None, words)[:words])
 
 
 def _parts(text: str) -> list[tuple[str, str]]:
@@ -165,7 +159,7 @@ def _parts(text: str) -> list[tuple[str, str]]:
     lines = [line for line in text.splitlines() if line.strip()]
     found: list[str] = []
     for i, line in enumerate(lines):
-        found.extend(_SENTENCE_BREAK.split(line) if i in (0, len(lines) - 1) else [line])
+        found.extend(SENTENCE_END.split(line) if i in (0, len(lines) - 1) else [line])
     return [(part, unit) for part, unit in zip(found, map(normalise, found)) if unit]
 
 
