@@ -11,9 +11,10 @@ the same run times:
      clustering as well (work `reader` does not do; printed for the record), then an unchanged
      `fetch --all` there: what the default command costs when nothing changed.
 
-Prints entries/s and peak RSS for each, `reader`'s unchanged second pass beside ours, and three
-lines scripts read: `ratio: X` (1 ÷ 2), `pipeline ratio: X` (4 ÷ 2) and `unchanged ratio: X`
-(`reader`'s unchanged pass time ÷ ours: ≥ 1 means no slower). All run as subprocesses so each
+Prints entries/s, peak RSS and CPU seconds (the process and those it starts: the steadier figure
+on a shared machine, see bench/process_cpu.py) for each, `reader`'s unchanged second pass beside
+ours, and three lines scripts read: `ratio: X` (1 ÷ 2), `pipeline ratio: X` (4 ÷ 2) and
+`unchanged ratio: X` (`reader`'s unchanged pass time ÷ ours: ≥ 1 means no slower). All run as subprocesses so each
 pays its own start-up; the feed server runs in another process. Newswire's modules are compiled
 to bytecode first, as `reader`'s are in site-packages. `--unchanged-only` leaves out 4 (and its
 line); `--repeat N` times N unchanged passes of each, in turn, and compares the medians.
@@ -47,6 +48,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
+import process_cpu  # noqa: E402  (bench/process_cpu.py)
 import workers  # noqa: E402  (bench/workers.py)
 from newswire.testing import samples  # noqa: E402
 from newswire.testing.feedserver import FeedServer  # noqa: E402
@@ -88,21 +90,28 @@ class Run:
     seconds: float  # the whole process, start-up included
     peak_mb: float  # its peak resident memory (its parse worker processes not included)
     stdout: str
+    cpu: process_cpu.TreeCpu  # CPU seconds of it and of every process it started
+
+    def cpu_line(self, entries: int) -> str:
+        per = f", {self.cpu.total / entries * 1e3:.2f} ms an entry" if entries else ""
+        return (f"CPU {self.cpu.total:.1f}s{per} (the process {self.cpu.root_seconds:.1f}s, the processes "
+                f"it started {self.cpu.others:.1f}s)")
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` to its end: wall time, and peak RSS of that process (``wait4``'s rusage)."""
+    """Run ``cmd`` to its end: wall time, peak RSS of that process (``wait4``'s rusage) and the
+    CPU time of its process tree (``process_cpu``: steadier than the wall time here)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
+        status, usage, cpu = process_cpu.follow(process.pid)
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if process.returncode:
             sys.exit(f"{' '.join(cmd[:4])} failed ({process.returncode}):\n{err.read()[-2000:]}")
-        return Run(seconds, usage.ru_maxrss / 1024, out.read())
+        return Run(seconds, usage.ru_maxrss / 1024, out.read(), cpu)
 
 
 def count(db: Path, table: str) -> int:
@@ -167,13 +176,13 @@ def compare_sqlite(work: Path, opml: Path, env: dict[str, str], feeds: int, unch
     print("Each figure is a whole process, start-up included; `reader`'s own timer (update_feeds() "
           "alone) in brackets.")
     print(f"newswire --no-enrich: {stored} entries in {first.seconds:.2f}s = {ours:,.0f} entries/s, "
-          f"peak RSS {first.peak_mb:.0f} MB (fetch, parse, store, FTS5 index)")
+          f"peak RSS {first.peak_mb:.0f} MB (fetch, parse, store, FTS5 index); {first.cpu_line(stored)}")
     if not unchanged_only:
         pipeline = enriched_stored / enriched.seconds
         print(f"newswire (pipeline):  {enriched_stored} entries in {enriched.seconds:.2f}s = {pipeline:,.0f} "
               f"entries/s, peak RSS {enriched.peak_mb:.0f} MB (also syndicated copies and stories); "
-              f"{pipeline / ours:.0%} of the --no-enrich rate")
-    print(reader_line(reader_stored, reader_first))
+              f"{pipeline / ours:.0%} of the --no-enrich rate; {enriched.cpu_line(enriched_stored)}")
+    print(f"{reader_line(reader_stored, reader_first)}; {reader_first.cpu_line(reader_stored)}")
     each = (f" (each: newswire {', '.join(f'{r.seconds:.2f}' for r in seconds)}; "
             f"reader {', '.join(f'{r.seconds:.2f}' for r in reader_seconds)})" if repeat > 1 else "")
     print(f"unchanged pass (all 304), {feeds} feeds: newswire {second.seconds:.2f}s "
