@@ -89,6 +89,7 @@ PRIOR_DOCS = 100  # idf = log((N + 100) / (df + 0.5)): a word in every article w
 # 0.940 and 0.881 / 0.927, but a report naming only its town joined another story from it.
 NAMES_PRIOR = 2.0
 NEAREST_BOUND = 1.0 + 1e-9  # a cosine of unit vectors, up to its rounding
+BOUND_MARGIN = 1e-12  # a probability at best, up to its rounding (``_best_story``)
 # The days, months and years a text names (``story_text.when_in``) are weighed as the names are:
 # the share the story names too, counting one unshared more, so that a lone "Tuesday" is weak
 # evidence. Two events of one kind (two quakes, two of one team's players injured) share their
@@ -594,6 +595,16 @@ class StoryClusterer:
         (most name people the story never named: once a veto, now weighed by the score).
         ``names_weighed``: ``_weigh_names`` of the member's names, when taken already for the
         other candidates."""
+        features = self._features(member, story, hours, names_weighed)
+        if not story_score.plausible(features):  # vetoed: the members need not be looked at
+            return features
+        if needed is not None and story_score.best_probability(features, self.weights, NEAREST_BOUND) < needed:
+            return features
+        return self._with_nearest(member, story, features)
+
+    def _features(self, member: _Member, story: _Story, hours: float,
+                  names_weighed: _Weighed | None = None) -> story_score.Features:
+        """``features`` but the nearest member (0.0 here)."""
         cosine = (_dot_member(member, story.members[0]) if story.size == 1 else _dot(member.vector, _centroid_of(story))
                   ) / (math.sqrt(story.norm_sq) or 1.0)
         title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
@@ -607,21 +618,26 @@ class StoryClusterer:
             dated = 1.0
             shared = sum(min(1.0, story.when_counts[w] / story.dated * 2) for w in member.when)
             when = shared / (len(member.when) + WHEN_PRIOR)
-        features = story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
-                                        math.log(1 + story.size), hours / 24,
-                                        math.sqrt(story.norm_sq) / story.size, when=when, dated=dated)
-        if not story_score.plausible(features):  # vetoed: the members need not be looked at
-            return features
-        if needed is not None and story_score.best_probability(features, self.weights, NEAREST_BOUND) < needed:
-            return features
+        return story_score.Features(cosine, title_cosine, names, named, math.log(1 + member.terms),
+                                    math.log(1 + story.size), hours / 24,
+                                    math.sqrt(story.norm_sq) / story.size, when=when, dated=dated)
+
+    def _with_nearest(self, member: _Member, story: _Story, features: story_score.Features) -> story_score.Features:
         nearest = max(_dot_member(member, other) for other in _sample(story, NEAREST_MEMBERS))
         return replace(features, nearest=nearest)
 
     def _best_story(self, member: _Member, at: datetime) -> tuple[_Story | None, list[_Story]]:
         """The most probable story (None when none is probable enough), and the candidates
-        sharing the most keys with the article: the stories it might show to be one with it."""
+        sharing the most keys with the article: the stories it might show to be one with it.
+
+        The nearest member is most of a candidate's cost, so it is looked for only where it
+        could change the outcome: in the candidates whose probability could reach the join
+        threshold (``features``' ``needed``), most probable at best first, and no further once
+        the best could not beat the most probable found (the same story is chosen: it is
+        chosen by its probability, then by its number)."""
         window_hours = self.window.total_seconds() / 3600
         scored: list[tuple[float, int, _Story]] = []
+        joinable: list[tuple[float, int, _Story, story_score.Features]] = []  # (at best, -number, ...)
         neighbours: list[_Story] = []
         names_weighed = None  # the same for every candidate: taken at the first that has names in texts
         for story in self._candidates(member.keys):
@@ -635,12 +651,24 @@ class StoryClusterer:
             # what is observed (the fit) gets every feature; a decision needs only the joinable
             if names_weighed is None and member.text_entities and story.texts:
                 names_weighed = self._weigh_names((entity, 1.0) for entity in member.text_entities)
-            features = self.features(member, story, hours, None if self.observe else self.join_probability,
-                                     names_weighed)
             if self.observe is not None:
+                features = self.features(member, story, hours, None, names_weighed)
                 self.observe(features, story)
+                if story_score.plausible(features):
+                    scored.append((story_score.probability(features, self.weights), -story.number, story))
+                continue
+            features = self._features(member, story, hours, names_weighed)
             if story_score.plausible(features):
-                scored.append((story_score.probability(features, self.weights), -story.number, story))
+                at_best = story_score.best_probability(features, self.weights, NEAREST_BOUND)
+                if at_best >= self.join_probability:
+                    joinable.append((at_best, -story.number, story, features))
+        joinable.sort(key=lambda candidate: candidate[:2], reverse=True)
+        for at_best, order, story, features in joinable:
+            if scored and at_best + BOUND_MARGIN < scored[0][0]:
+                break  # and so would every candidate after it
+            probability = story_score.probability(self._with_nearest(member, story, features), self.weights)
+            if not scored or (probability, order) > scored[0][:2]:
+                scored[:] = [(probability, order, story)]
         scored.sort(reverse=True)
         if scored and scored[0][0] >= self.join_probability:
             return scored[0][2], neighbours
