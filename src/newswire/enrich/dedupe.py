@@ -435,11 +435,12 @@ class CopyDetector:
             minhash = prepared.signature_of(kept, self.num_perm)
             if minhash is None:
                 minhash = self._minhash(shingles)
-            group, nearest = self._best_group(source_id, shingles, minhash)
+            bands = self._lsh.band_keys(minhash)  # for the query and the insertion
+            group, nearest = self._best_group(source_id, shingles, bands)
             if group is not None:
                 canonical, moved = self._join(doc_id, published_at, group)
                 changes.update(moved)
-            self._store(doc_id, _Doc.packing(source_id, published_at, shingles, nearest), minhash)
+            self._store(doc_id, _Doc.packing(source_id, published_at, shingles, nearest), bands)
         changes.pop(doc_id, None)
         decision = CopyDecision(doc_id, canonical, tuple(changes.items()))
         if self._newest is None or published_at > self._newest:
@@ -476,13 +477,13 @@ class CopyDetector:
         return self._minhasher.signature(hashes)
 
     def _best_group(self, source_id: int, shingles: np.ndarray,
-                    minhash: np.ndarray) -> tuple[int | None, _Doc | None]:
+                    bands: np.ndarray) -> tuple[int | None, _Doc | None]:
         """The canonical of the group the document overlaps most (ties: the earliest group), and
         the matched document sharing the most shingles with it (its shingles are packed against
         that one's); (None, None) when nothing matches."""
         best: tuple[float, datetime, int] | None = None
         nearest: tuple[int, _Doc] | None = None
-        for other_id in self._lsh.query(minhash):
+        for other_id in self._lsh.query_bands(bands):
             other = self._docs[other_id]
             if other.source_id == source_id:
                 continue
@@ -518,11 +519,11 @@ class CopyDetector:
         moved[canonical] = doc_id
         return None, moved
 
-    def _store(self, doc_id: int, doc: _Doc, minhash: np.ndarray) -> None:
+    def _store(self, doc_id: int, doc: _Doc, bands: np.ndarray) -> None:
         if self._newest is not None and doc.published_at < self._newest - self.window:
             return  # already outside the window: looked up, not kept
         self._docs[doc_id] = doc
-        self._lsh.insert(doc_id, minhash)
+        self._lsh.insert_bands(doc_id, bands)
         heapq.heappush(self._expiry, (doc.published_at, doc_id))
 
     def _leave_group(self, doc_id: int) -> bool:

@@ -136,12 +136,16 @@ class BandIndex:
         return key
 
     def insert(self, doc: Hashable, hashvalues: np.ndarray) -> None:
+        self.insert_bands(doc, self.band_keys(hashvalues))
+
+    def insert_bands(self, doc: Hashable, bands: np.ndarray) -> None:
+        """``insert`` for the document's ``band_keys``, taken once for its query and its insertion."""
         if doc in self._serial_of:
             raise ValueError("The given key already exists")
         serial = self._next
         if serial > 0xFFFFFFFF:
             raise OverflowError("BandIndex: over 2**32 insertions in one index")
-        keys = self.band_keys(hashvalues).tolist()
+        keys = bands.tolist()
         self._next += 1
         self._serial_of[doc] = serial
         self._doc_of.append(doc)
@@ -166,7 +170,10 @@ class BandIndex:
 
     def query(self, hashvalues: np.ndarray) -> set[Hashable]:
         """The documents sharing at least one band with ``hashvalues``."""
-        keys = self.band_keys(hashvalues)
+        return self.query_bands(self.band_keys(hashvalues))
+
+    def query_bands(self, keys: np.ndarray) -> set[Hashable]:
+        """``query`` for ``band_keys``."""
         serials = set(self._old.find(keys))
         serials.update(self._young.find(keys))
         if self._newest:
