@@ -220,7 +220,8 @@ def test_memory_stays_flat_over_a_long_run():
 def test_merge_checks_remembered_centroid_products_equal_fresh_ones(monkeypatch):
     # The merge checks take a pair's centroid product from the last one and the members that
     # joined since (``_centroid_product``); it must be the product taken afresh, through joins,
-    # merges (absorbed stories void it) and long stories (only the latest members are kept).
+    # merges (absorbed stories void it) and long stories (only the latest members are kept),
+    # the arriving article's part taken from its scoring.
     from newswire.enrich import stories
     from newswire.enrich.stories import _dot
 
@@ -228,13 +229,15 @@ def test_merge_checks_remembered_centroid_products_equal_fresh_ones(monkeypatch)
     corpus = build_corpus(events=120, seed=3)
     clusterer = StoryClusterer()
     remembered = clusterer._centroid_product
-    checks = {"calls": 0, "reused": 0}
+    checks = {"calls": 0, "reused": 0, "scored": 0}
 
-    def checked(a, b):
+    def checked(a, b, arriving=None):
         key = (min(a.number, b.number), max(a.number, b.number))
         checks["reused"] += key in clusterer._products
         checks["calls"] += 1
-        product = remembered(a, b)
+        # the arriving article's product with the other story, taken when it was scored
+        checks["scored"] += arriving is not None and any(n in arriving.dots for n in key)
+        product = remembered(a, b, arriving)
         assert abs(product - _dot(centroid(a), centroid(b))) < 1e-9
         return product
 
@@ -245,7 +248,7 @@ def test_merge_checks_remembered_centroid_products_equal_fresh_ones(monkeypatch)
     merges = 0
     for a in corpus.articles:
         merges += bool(clusterer.add(a.id, a.source_id, a.title, a.text, a.published_at).merged)
-    assert checks["reused"] > checks["calls"] / 2 and merges > 0
+    assert checks["reused"] > checks["calls"] / 2 and checks["scored"] > 0 and merges > 0
     assert clusterer.memory_counts()["products"] == 64
 
 

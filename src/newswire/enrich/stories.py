@@ -153,6 +153,9 @@ class _Member:
     copy: bool
     seen: _Seen  # its terms' numbers and counts, as the document frequencies took them
     by_number: dict[int, float] | None = None  # ``vector`` by term number, once read (``_dot_member``)
+    # its products with candidate stories' centroids, by story number, where summed in its own
+    # order: what a merge check that follows its joining would take again (``_centroid_product``)
+    dots: dict[int, float] = field(default_factory=dict)
 
 
 class _Seen:
@@ -421,7 +424,7 @@ class StoryClusterer:
             self._by_key[story.key] = story
         self._join(story, member, published_at)
         if not created:
-            merged = [other for other in neighbours if other is not story and self._same_story(story, other)]
+            merged = [other for other in neighbours if other is not story and self._same_story(story, other, member)]
         if merged:  # the oldest story keeps its key: links to it stay valid
             story, *merged = sorted([story, *merged], key=lambda s: s.number)
             for other in merged:
@@ -605,8 +608,14 @@ class StoryClusterer:
     def _features(self, member: _Member, story: _Story, hours: float,
                   names_weighed: _Weighed | None = None) -> story_score.Features:
         """``features`` but the nearest member (0.0 here)."""
-        cosine = (_dot_member(member, story.members[0]) if story.size == 1 else _dot(member.vector, _centroid_of(story))
-                  ) / (math.sqrt(story.norm_sq) or 1.0)
+        if story.size == 1:
+            product = _dot_member(member, story.members[0])
+        else:
+            centroid = _centroid_of(story)
+            product = _dot(member.vector, centroid)
+            if len(member.vector) <= len(centroid):  # summed in the member's order
+                member.dots[story.number] = product
+        cosine = product / (math.sqrt(story.norm_sq) or 1.0)
         title_cosine = _dot(member.title_vector, story.title_centroid) / (math.sqrt(story.title_norm_sq) or 1.0)
         names = named = 0.0
         if member.text_entities and story.texts:  # names in texts, compared with names in texts
@@ -705,10 +714,11 @@ class StoryClusterer:
         unit = math.log((self._docs + PRIOR_DOCS) / 0.5)  # the weight of a name no article has had yet
         return shared / (names.total + NAMES_PRIOR * unit), 1.0
 
-    def pair_features(self, a: _Story, b: _Story) -> story_score.PairFeatures:
+    def pair_features(self, a: _Story, b: _Story, arriving: _Member | None = None) -> story_score.PairFeatures:
         """What the merge score weighs for stories ``a`` and ``b`` (see ``story_score``): the
-        names are the smaller story's, looked for in the larger."""
-        cosine = self._centroid_product(a, b) / ((math.sqrt(a.norm_sq) or 1.0) * (math.sqrt(b.norm_sq) or 1.0))
+        names are the smaller story's, looked for in the larger. ``arriving``: the article that
+        has just joined one of them (``_centroid_product``)."""
+        cosine = self._centroid_product(a, b, arriving) / ((math.sqrt(a.norm_sq) or 1.0) * (math.sqrt(b.norm_sq) or 1.0))
         title_cosine = _dot(a.title_centroid, b.title_centroid) / (
             (math.sqrt(a.title_norm_sq) or 1.0) * (math.sqrt(b.title_norm_sq) or 1.0))
         terms = (a.log_terms / a.size + b.log_terms / b.size) / 2
@@ -721,14 +731,24 @@ class StoryClusterer:
         return story_score.PairFeatures(cosine, title_cosine, terms, math.log(1 + small.size),
                                         names, named, days)
 
-    def _centroid_product(self, a: _Story, b: _Story) -> float:
+    def _centroid_product(self, a: _Story, b: _Story, arriving: _Member | None = None) -> float:
         """``_dot(a.centroid, b.centroid)``, from the product last taken for the pair and the
         members that joined either story since. The merge checks ask about the same few pairs
         article after article, and a centroid has thousands of terms where a member has a few
         hundred: the full product was a third of story clustering's time (py-spy on
         ``bench/memory.py``). With A = A0 + dA and B = B0 + dB,
         A·B = A0·B0 + dA·B + A·dB − dA·dB. Taken afresh when a story absorbed another since,
-        or more members joined than the story keeps as its latest."""
+        or more members joined than the story keeps as its latest. The article ``arriving`` was
+        scored against the other story's centroid just before (``_features``): that product is
+        taken from it, the same sum (its terms in its order, the centroid unchanged since)."""
+
+        def added(m: _Kept, other: _Story) -> float:
+            if arriving is not None and m is arriving.seen.kept:
+                known = arriving.dots.get(other.number)
+                if known is not None:
+                    return known
+            return _dot_kept(other.centroid, m)
+
         if a.size == 1 or b.size == 1:  # a one-member story's product is as cheap as a member's
             one, other = (a, b) if a.size == 1 else (b, a)
             return _dot_centroid(other.centroid or dict(zip(other.members[0].terms, other.members[0].weights)), one)
@@ -743,8 +763,7 @@ class StoryClusterer:
             if (absorbed_a, absorbed_b) == (a.absorbed, b.absorbed) and new_a <= KEPT_MEMBERS and new_b <= KEPT_MEMBERS:
                 added_a = a.members[len(a.members) - new_a:] if new_a else []
                 added_b = b.members[len(b.members) - new_b:] if new_b else []
-                product = before + sum(_dot_kept(b.centroid, m) for m in added_a) \
-                    + sum(_dot_kept(a.centroid, m) for m in added_b)
+                product = before + sum(added(m, b) for m in added_a) + sum(added(m, a) for m in added_b)
                 if added_a and added_b:
                     product -= sum(_dot_kept(dict(zip(m.terms, m.weights)), n) for m in added_a for n in added_b)
             self._products.move_to_end(key)
@@ -755,10 +774,10 @@ class StoryClusterer:
             self._products.popitem(last=False)
         return product
 
-    def _same_story(self, a: _Story, b: _Story) -> bool:
+    def _same_story(self, a: _Story, b: _Story, arriving: _Member | None = None) -> bool:
         """Two stories are one when the calibrated merge score says so: evidence from the two
         stories as wholes, so one bridging article does not chain two events."""
-        features = self.pair_features(a, b)
+        features = self.pair_features(a, b, arriving)
         if self.observe_pair is not None:
             self.observe_pair(features, a, b)
         return (story_score.plausible_merge(features)
