@@ -137,7 +137,7 @@ def when_in(tokens: list[str]) -> frozenset[str]:
     every other word. Days and months count when capitalised, as English writes them ("march" is
     also a verb); a day's short form is not taken ("Sun", "Sat", "Wed" are words and papers)."""
     found = set()
-    for token in [t for t in tokens if t[:1].isupper() or t[:1].isdigit()]:
+    for token in [t for t in set(tokens) if t[:1].isupper() or t[:1].isdigit()]:  # each distinct token once
         word = token.strip(_AROUND_WORDS).lower()
         day = _WHEN.get(word)
         if day is not None:
