@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from itertools import chain
 from dataclasses import dataclass
 
 from newswire.enrich.dedupe import SENTENCE_END, Boilerplate, normalise, unit_key
@@ -201,6 +202,7 @@ class LeadText:
         their names and dates when every line is kept and they were found beforehand (``names``,
         ``when``), else None (they are to be found in the text)."""
         keep = boilerplate.learn_and_keep_keys(source_id, doc_id, self.keys)
+        if all(keep):  # as for most leads: every part's words, flattened in C
+            return "\n".join(self.parts), list(chain.from_iterable(self.words)), self.names, self.when
         text = "\n".join(part for part, kept in zip(self.parts, keep) if kept)
-        return (text, [word for words, kept in zip(self.words, keep) if kept for word in words],
-                self.names if all(keep) else None, self.when if all(keep) else None)
+        return text, [word for words, kept in zip(self.words, keep) if kept for word in words], None, None
