@@ -24,7 +24,6 @@ class TreeCpu:
 
     root: int
     seconds: dict[int, float] = field(default_factory=dict)
-    names: dict[int, str] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -42,31 +41,30 @@ class TreeCpu:
     def read(self) -> None:
         """Read every process of the tree once."""
         parents: dict[int, int] = {}
-        used: dict[int, tuple[str, float]] = {}
+        used: dict[int, float] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 found = _stat(int(entry))
                 if found is not None:
-                    parents[int(entry)], used[int(entry)] = found[0], found[1:]
+                    parents[int(entry)], used[int(entry)] = found
         tree, grown = {self.root}, True
         while grown:
             children = {pid for pid, parent in parents.items() if parent in tree} - tree
             tree |= children
             grown = bool(children)
         for pid in tree & used.keys():
-            self.names[pid], self.seconds[pid] = used[pid]
+            self.seconds[pid] = used[pid]
 
 
-def _stat(pid: int) -> tuple[int, str, float] | None:
-    """A process's parent, name and CPU seconds so far; None when it is gone."""
+def _stat(pid: int) -> tuple[int, float] | None:
+    """A process's parent and CPU seconds so far; None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             text = stat.read()
     except OSError:
         return None
-    name = text[text.index("(") + 1:text.rindex(")")]
-    fields = text[text.rindex(")") + 2:].split()
-    return int(fields[1]), name, (int(fields[11]) + int(fields[12])) / TICKS  # ppid, utime, stime
+    fields = text[text.rindex(")") + 2:].split()  # after the name, which may hold spaces
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS  # ppid, utime + stime
 
 
 def follow(pid: int, interval: float = 0.25) -> tuple[int, resource.struct_rusage, TreeCpu]:
