@@ -589,19 +589,12 @@ class StoryClusterer:
         return [self._stories[number] for number, _ in ranked]
 
     def features(self, member: _Member, story: _Story, hours: float,
-                 needed: float | None = None, names_weighed: _Weighed | None = None) -> story_score.Features:
-        """What the score weighs for ``member`` joining ``story`` (see ``story_score``). With
-        ``needed``, the nearest member is looked for only if the probability could reach it:
-        the score is monotonic in that cosine, which lies in [0, 1] (unit vectors, weights never
-        below 0), so where neither end reaches ``needed`` the article cannot join, whatever the
-        cosine. The look is most of a candidate's cost, and four in five candidates are far off
-        (most name people the story never named: once a veto, now weighed by the score).
-        ``names_weighed``: ``_weigh_names`` of the member's names, when taken already for the
-        other candidates."""
+                 names_weighed: _Weighed | None = None) -> story_score.Features:
+        """What the score weighs for ``member`` joining ``story`` (see ``story_score``), the
+        nearest member included unless vetoed. ``names_weighed``: ``_weigh_names`` of the
+        member's names, when taken already for the other candidates."""
         features = self._features(member, story, hours, names_weighed)
         if not story_score.plausible(features):  # vetoed: the members need not be looked at
-            return features
-        if needed is not None and story_score.best_probability(features, self.weights, NEAREST_BOUND) < needed:
             return features
         return self._with_nearest(member, story, features)
 
@@ -639,11 +632,15 @@ class StoryClusterer:
         """The most probable story (None when none is probable enough), and the candidates
         sharing the most keys with the article: the stories it might show to be one with it.
 
-        The nearest member is most of a candidate's cost, so it is looked for only where it
-        could change the outcome: in the candidates whose probability could reach the join
-        threshold (``features``' ``needed``), most probable at best first, and no further once
-        the best could not beat the most probable found (the same story is chosen: it is
-        chosen by its probability, then by its number)."""
+        The nearest member is most of a candidate's cost, and four in five candidates are far
+        off (most name people the story never named: once a veto, now weighed by the score), so
+        it is looked for only where it could change the outcome. The score is monotonic in that
+        cosine, which lies in [0, 1] (unit vectors, weights never below 0), so the probability
+        at either end bounds it (``best_probability``): the nearest member is looked for in the
+        candidates whose bound reaches the join threshold, highest bound first, and no further
+        once the bound could not beat the most probable found (the same story is chosen: it is
+        chosen by its probability, then by its number). What is observed (the fit) gets every
+        feature of every candidate."""
         window_hours = self.window.total_seconds() / 3600
         scored: list[tuple[float, int, _Story]] = []
         joinable: list[tuple[float, int, _Story, story_score.Features]] = []  # (at best, -number, ...)
@@ -657,11 +654,10 @@ class StoryClusterer:
                 continue
             if len(neighbours) < MERGE_CHECKS:
                 neighbours.append(story)
-            # what is observed (the fit) gets every feature; a decision needs only the joinable
             if names_weighed is None and member.text_entities and story.texts:
                 names_weighed = self._weigh_names((entity, 1.0) for entity in member.text_entities)
             if self.observe is not None:
-                features = self.features(member, story, hours, None, names_weighed)
+                features = self.features(member, story, hours, names_weighed)
                 self.observe(features, story)
                 if story_score.plausible(features):
                     scored.append((story_score.probability(features, self.weights), -story.number, story))
