@@ -6,7 +6,7 @@ import random
 import re
 from datetime import datetime, timedelta, timezone
 
-from newswire.enrich.dedupe import _APOSTROPHES, SENTENCE_END, Boilerplate, CopyDetector, containment, normalise, shingles, units
+from newswire.enrich.dedupe import _APOSTROPHES, _SENTENCE_END, Boilerplate, CopyDetector, containment, normalise, shingles, units
 from newswire.enrich.story_text import lead_of
 
 T0 = datetime(2025, 9, 17, 12, 0, tzinfo=timezone.utc)
@@ -56,11 +56,11 @@ def test_an_apostrophe_goes_only_between_two_word_characters():
 
 
 def test_sentences_end_where_they_did_with_the_look_behind_first():
-    """``SENTENCE_END`` splits exactly where the look-behind form split (see its comment)."""
+    """``_SENTENCE_END`` splits exactly where the look-behind form split (see its comment)."""
     as_before = re.compile(r"(?<=[.!?…])\s+")
     for text in ["One. Two! Three? Four… Five", "a.  b", "x.\u2003y", ". lead", "end.", ". ", "?\t\tq!",
                  "no end here", "3.5 million. Then", "Mr. Smith", "…  z", "a .b", "a.\nb"]:
-        assert SENTENCE_END.split(text) == as_before.split(text), text
+        assert _SENTENCE_END.split(text) == as_before.split(text), text
     assert lead_of("One two\nthree  four five", 3) == "One two three"
     assert lead_of("one two", 400) == "one two" and lead_of("one two", 0) == ""
 

@@ -54,7 +54,7 @@ NUM_PERM = 128  # MinHash permutations (a ``CopyDetector``'s default)
 
 # The space after a sentence's end: a space first, then the look-behind (a pattern led by the
 # look-behind tried it at every position of every first and last line).
-SENTENCE_END = re.compile(r"\s(?<=[.!?…]\s)\s*")
+_SENTENCE_END = re.compile(r"\s(?<=[.!?…]\s)\s*")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 # An apostrophe between two word characters. The apostrophe comes first so that the engine
 # looks only where there is one: led by the look-behind, ``(?<=\w)['’](?=\w)``, it tried every
@@ -68,16 +68,20 @@ def normalise(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
-def units(text: str) -> list[str]:
-    """A text's units, normalised, empty ones left out: its lines, with the first and the last
-    line split into sentences (where a byline or a footer sits inside a paragraph). Boilerplate
-    is learnt, and shingles are taken, unit by unit."""
+def unit_parts(text: str) -> list[str]:
+    """A text's units as written: its lines, with the first and the last line split into
+    sentences (where a byline or a footer sits inside a paragraph); blank lines left out."""
     lines = [line for line in text.splitlines() if line.strip()]
-    found = []
+    found: list[str] = []
     for i, line in enumerate(lines):
-        parts = SENTENCE_END.split(line) if i in (0, len(lines) - 1) else [line]
-        found.extend(unit for unit in map(normalise, parts) if unit)
+        found.extend(_SENTENCE_END.split(line) if i in (0, len(lines) - 1) else [line])
     return found
+
+
+def units(text: str) -> list[str]:
+    """A text's units (``unit_parts``), normalised, empty ones left out. Boilerplate is learnt,
+    and shingles are taken, unit by unit."""
+    return [unit for unit in map(normalise, unit_parts(text)) if unit]
 
 
 class _SourceUnits:

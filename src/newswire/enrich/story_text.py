@@ -11,7 +11,7 @@ import re
 from itertools import chain
 from dataclasses import dataclass
 
-from newswire.enrich.dedupe import SENTENCE_END, Boilerplate, normalise, unit_key
+from newswire.enrich.dedupe import Boilerplate, normalise, unit_key, unit_parts
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
@@ -154,13 +154,9 @@ def lead_of(text: str, words: int) -> str:
 
 
 def _parts(text: str) -> list[tuple[str, str]]:
-    """A text's lines, the first and the last split into sentences: the units the copy
-    detector's ``Boilerplate`` learns (a byline or a footer may sit inside a paragraph); each
+    """A text's units (``unit_parts``): what the copy detector's ``Boilerplate`` learns; each
     with its normalised form (made once), empty ones left out."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    found: list[str] = []
-    for i, line in enumerate(lines):
-        found.extend(SENTENCE_END.split(line) if i in (0, len(lines) - 1) else [line])
+    found = unit_parts(text)
     return [(part, unit) for part, unit in zip(found, map(normalise, found)) if unit]
 
 
