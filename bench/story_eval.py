@@ -1,6 +1,6 @@
 """Story clustering on the real labelled sets, in process: seconds instead of minutes.
 
-    python bench/story_eval.py /work/shared/data/stories-dev [--seeds 1 2 3 9] [--errors]
+    python bench/story_eval.py /work/shared/data/stories-dev [--seeds 1 2 3 9] [--errors] [--orders N]
 
 Runs ``StoryClusterer`` over the same timelines ``story_stream`` serves as feeds (ECB+ with an
 event start per seed, UCI at its own times), in publication order, and prints B-cubed
@@ -9,7 +9,9 @@ and per ECB+ event-time seed. The product path (``bench/stories.py --real``) is 
 quote; this one is for looking at errors and checking changes over halves and seeds quickly.
 With ``--errors`` it prints the wrong links: each article that joined a story whose majority
 was another gold story, and each merge of two stories with different majorities, with the
-features that decided it.
+features that decided it. With ``--orders N`` it also runs each whole set in N arrival orders
+the product may see (``story_stream.arrival_order``: within an hour, feeds in any order) and
+prints their mean and worst: a change smaller than what the order moves is not a result.
 """
 
 from __future__ import annotations
@@ -122,6 +124,19 @@ def report(folder: Path, seeds: list[int], make: Callable[[], StoryClusterer] = 
     return results
 
 
+def report_orders(folder: Path, seeds: list[int], orders: int,
+                  make: Callable[[], StoryClusterer] = StoryClusterer) -> None:
+    """Mean and worst P/R/F1 over ``orders`` arrival orders of each whole set."""
+    sets = [(f"ecb s{seed}", story_stream.ecbplus(folder / "ecbplus_dev.jsonl", seed=seed)) for seed in seeds]
+    sets.append(("uci", story_stream.uci(folder / "uci_dev.csv")))
+    for name, items in sets:
+        runs = [score(story_stream.arrival_order(items, order), make) for order in range(orders)]
+        mean = [sum(run[i] for run in runs) / len(runs) for i in range(3)]
+        worst = [min(run[i] for run in runs) for i in range(3)]
+        print(f"{name:6s} {orders} orders  mean P {mean[0]:.3f}  R {mean[1]:.3f}  F1 {mean[2]:.3f}"
+              f"   worst P {worst[0]:.3f}  R {worst[1]:.3f}  F1 {worst[2]:.3f}")
+
+
 def cross_validate(folder: Path, seeds: list[int]) -> None:
     """Fit the scores on one half of the gold stories (``story_fit``), score the other half;
     then the other way round. What the held-back halves may expect is the checked half's figure."""
@@ -147,11 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[9, 1, 2, 3])
     parser.add_argument("--errors", action="store_true")
     parser.add_argument("--cv", action="store_true", help="fit on one half, check on the other, both ways")
+    parser.add_argument("--orders", type=int, default=0, help="also run each set in this many arrival orders")
     args = parser.parse_args(argv)
     if args.cv:
         cross_validate(args.folder, args.seeds)
     else:
         report(args.folder, args.seeds, show_errors=args.errors)
+        if args.orders:
+            report_orders(args.folder, args.seeds, args.orders)
     return 0
 
 

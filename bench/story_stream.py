@@ -89,6 +89,28 @@ def uci(path: Path, half: int | None = None) -> list[Item]:
     return sorted(items, key=lambda i: (i.published, i.doc_id))
 
 
+def arrival_order(items: list[Item], seed: int) -> list[Item]:
+    """``items`` in an order the product may see them in: rounds of ``ROUND`` as ``_stream``
+    serves them, the feeds with news refreshed together and written in whichever order they
+    finish (here a shuffled one), each feed's items in publication order. Within a round the
+    product's order is not fixed, so a change is judged over several of these orders, not one."""
+    rng = random.Random(seed)
+    ordered: list[Item] = []
+    moment = items[0].published
+    position = 0
+    while position < len(items):
+        moment += ROUND
+        by_feed: dict[str, list[Item]] = {}
+        while position < len(items) and items[position].published < moment:
+            by_feed.setdefault(items[position].feed, []).append(items[position])
+            position += 1
+        feeds = list(by_feed)
+        rng.shuffle(feeds)
+        for feed in feeds:
+            ordered.extend(by_feed[feed])
+    return ordered
+
+
 def _rss(name: str, items: list[Item], shift: timedelta) -> str:
     entries = []
     for item in items:
