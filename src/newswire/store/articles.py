@@ -33,10 +33,17 @@ from newswire.parse.authors import normalise_author_name
 
 from .conflicts import insert_for
 from .id_lists import in_ids
+from .prepared import Many
 from .search import strip_markers
 from .tables import article_authors, article_categories, articles, authors, categories, sources
 
 CHUNK = 500  # bound on IN (…) lists and parameters per statement
+
+# The hot path's writes, built once and compiled once per dialect (see prepared.py).
+_INSERT_ARTICLES = Many(sa.insert(articles))
+_UPDATE_ARTICLES = Many(sa.update(articles).where(articles.c.id == sa.bindparam("b_id")))
+_INSERT_AUTHOR_LINKS = Many(sa.insert(article_authors))
+_INSERT_CATEGORY_LINKS = Many(sa.insert(article_categories))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +173,10 @@ def upsert_entries(conn: Connection, source_id: int, entries: Sequence[Entry], n
         mark_wanted(plan.new, _full_text(conn, source_id), teaser, now)
         # A plain executemany is one driver call; INSERT … RETURNING would be one per row on
         # SQLite. The new ids are then read back in one query.
-        conn.execute(sa.insert(articles), plan.new)
+        _INSERT_ARTICLES(conn, plan.new)
         ids.update((guid, row.id) for guid, row in _stored(conn, source_id, [r["guid"] for r in plan.new]).items())
     if plan.changed:
-        conn.execute(sa.update(articles).where(articles.c.id == sa.bindparam("b_id")), plan.changed)
+        _UPDATE_ARTICLES(conn, plan.changed)
         changed_ids = [row["b_id"] for row in plan.changed]
         for chunk in _chunks(changed_ids):
             conn.execute(sa.delete(article_authors).where(article_authors.c.article_id.in_(chunk)))
@@ -221,10 +228,8 @@ def _write_links(conn: Connection, by_id: dict[int, Entry], known: NameIds, foun
                    for id_, ns in names.items() for i, n in enumerate(ns)]
     category_rows = [{"article_id": id_, "category_id": category_ids[n]}
                      for id_, ns in cats.items() for n in ns]
-    if author_rows:
-        conn.execute(sa.insert(article_authors), author_rows)
-    if category_rows:
-        conn.execute(sa.insert(article_categories), category_rows)
+    _INSERT_AUTHOR_LINKS(conn, author_rows)
+    _INSERT_CATEGORY_LINKS(conn, category_rows)
 
 
 def create_names(conn: Connection, entries: Iterable[Entry], known: NameIds, found: NameIds) -> None:
