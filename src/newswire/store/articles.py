@@ -44,6 +44,14 @@ _INSERT_ARTICLES = Many(sa.insert(articles))
 _UPDATE_ARTICLES = Many(sa.update(articles).where(articles.c.id == sa.bindparam("b_id")))
 _INSERT_AUTHOR_LINKS = Many(sa.insert(article_authors))
 _INSERT_CATEGORY_LINKS = Many(sa.insert(article_categories))
+# Its reads, built once too: SQLAlchemy then reuses their compiled form without building a
+# statement and its cache key again on every call.
+_OF_SOURCE = (articles.c.source_id == sa.bindparam("source_id"),
+              articles.c.guid.in_(sa.bindparam("guids", expanding=True)))
+_STORED = sa.select(articles.c.guid, articles.c.id, articles.c.content_hash, articles.c.published_at,
+                    articles.c.published_estimated).where(*_OF_SOURCE)
+_IDS = sa.select(articles.c.guid, articles.c.id).where(*_OF_SOURCE)
+_FULL_TEXT = sa.select(sources.c.full_text).where(sources.c.id == sa.bindparam("source_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +182,7 @@ def upsert_entries(conn: Connection, source_id: int, entries: Sequence[Entry], n
         # A plain executemany is one driver call; INSERT … RETURNING would be one per row on
         # SQLite. The new ids are then read back in one query.
         _INSERT_ARTICLES(conn, plan.new)
-        ids.update((guid, row.id) for guid, row in _stored(conn, source_id, [r["guid"] for r in plan.new]).items())
+        ids.update(_new_ids(conn, source_id, [r["guid"] for r in plan.new]))
     if plan.changed:
         _UPDATE_ARTICLES(conn, plan.changed)
         changed_ids = [row["b_id"] for row in plan.changed]
@@ -201,17 +209,22 @@ def mark_wanted(rows: list[dict[str, Any]], full_text: bool, teaser: Teaser | No
 
 def _full_text(conn: Connection, source_id: int) -> bool:
     """The source's switch as this transaction sees it (extraction may have just turned it on)."""
-    return bool(conn.execute(sa.select(sources.c.full_text).where(sources.c.id == source_id)).scalar())
+    return bool(conn.execute(_FULL_TEXT, {"source_id": source_id}).scalar())
 
 
 def _stored(conn: Connection, source_id: int, guids: list[str]) -> dict[str, Stored]:
-    c = articles.c
     out: dict[str, Stored] = {}
     for chunk in _chunks(guids):
-        query = (sa.select(c.guid, c.id, c.content_hash, c.published_at, c.published_estimated)
-                 .where(c.source_id == source_id, c.guid.in_(chunk)))
-        for guid, *rest in conn.execute(query):
+        for guid, *rest in conn.execute(_STORED, {"source_id": source_id, "guids": chunk}):
             out[guid] = Stored(*rest)
+    return out
+
+
+def _new_ids(conn: Connection, source_id: int, guids: list[str]) -> dict[str, int]:
+    """The ids of articles just inserted, by guid: only the ids, no times to convert."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(guids):
+        out.update((guid, id_) for guid, id_ in conn.execute(_IDS, {"source_id": source_id, "guids": chunk}))
     return out
 
 
