@@ -267,13 +267,26 @@ def _ids(conn: Connection, table: sa.Table, key: sa.Column[str], wanted: dict[st
     out = {k: known.get(k) or found.get(k) for k in wanted}
     missing = sorted(k for k, v in out.items() if v is None)
     if missing:
-        dialect_insert = insert_for(conn)
-        conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=[key]),
-                     [wanted[k] for k in missing])
+        insert, select = _name_statements(conn, table, key)
+        insert(conn, [wanted[k] for k in missing])
         for chunk in _chunks(missing):
-            for id_, k in conn.execute(sa.select(table.c.id, key).where(key.in_(chunk))):
+            for id_, k in conn.execute(select, {"keys": chunk}):
                 out[k] = found[k] = id_
     return out  # type: ignore[return-value]
+
+
+_NAME_STATEMENTS: dict[tuple[str, str], tuple[Many, sa.Select[Any]]] = {}
+
+
+def _name_statements(conn: Connection, table: sa.Table, key: sa.Column[str]) -> tuple[Many, sa.Select[Any]]:
+    """Built once per dialect and table: ``INSERT … ON CONFLICT DO NOTHING`` of names, and the
+    SELECT of their ids by key."""
+    found = _NAME_STATEMENTS.get((conn.dialect.name, table.name))
+    if found is None:
+        found = _NAME_STATEMENTS[(conn.dialect.name, table.name)] = (
+            Many(insert_for(conn)(table).on_conflict_do_nothing(index_elements=[key])),
+            sa.select(table.c.id, key).where(key.in_(sa.bindparam("keys", expanding=True))))
+    return found
 
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
