@@ -102,3 +102,15 @@ def test_rows_lacking_a_bound_value_are_refused(store):
     needs_id = Many(sa.update(articles).where(articles.c.id == sa.bindparam("b_id")))
     with store._engine.connect() as conn, pytest.raises(ValueError, match="b_id"):
         needs_id(conn, [{"title": "x"}])
+
+
+def test_a_source_update_refuses_an_unknown_column(store):
+    from newswire.store import sources
+
+    source_id = store.add_source("http://127.0.0.1/feed.xml").id
+    with store._engine.begin() as conn:
+        assert sources.update(conn, source_id, {"name": "Renamed"})
+        assert not sources.update(conn, source_id + 1, {"name": "Nobody"})
+        with pytest.raises(sa.exc.CompileError, match="no_such_column"):
+            sources.update(conn, source_id, {"name": "x", "no_such_column": 1})
+    assert store.get_source(source_id).name == "Renamed"
