@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from newswire.enrich.extract import extract_page, is_teaser, looks_like_teaser
+from newswire.enrich.extract import _TEASER_ENDINGS, extract_page, is_teaser, looks_like_teaser
 from newswire.testing.samples import article_page, make_articles, make_outlets
 
 OUTLET = make_outlets(1, seed=3)[0]
@@ -82,3 +84,58 @@ def test_published_is_aware_utc_comparable() -> None:
     assert page is not None and page.published is not None
     assert page.published.astimezone(timezone.utc) == ARTICLE.published
     assert isinstance(page.published, datetime)
+
+
+# looks_like_teaser's shortcut (an opening with no leading or doubled whitespace is long enough)
+# must answer as the plain rule does, whatever the text.
+
+WHITESPACE = "".join(chr(cp) for cp in range(0x110000) if chr(cp).isspace())
+
+
+def _looks_like_teaser_reference(entry_text: str) -> bool:
+    """The rule as first written: collapse all the whitespace, then judge."""
+    text = " ".join(entry_text.split())
+    return bool(text) and len(text) < 1200 and _TEASER_ENDINGS.search(text) is not None
+
+
+def test_whitespace_is_one_thing_to_regex_isspace_and_split() -> None:
+    """The shortcut finds doubled whitespace with ``\\s``; the rule collapses what ``split`` splits."""
+    everything = "".join(chr(cp) for cp in range(0x110000))
+    assert len(WHITESPACE) == 29  # Unicode's White_Space plus the four ASCII separators \x1c–\x1f
+    assert "".join(re.findall(r"\s", everything)) == WHITESPACE
+    assert {c for c in everything if len(("a" + c + "a").split()) == 2} == set(WHITESPACE)
+
+
+def _edge_texts() -> list[str]:
+    """Texts whose collapsed length is near 1,200 (and 2,400, where the opening's test ends), with
+    every kind of whitespace leading, trailing, single and doubled, with and without a teaser's
+    ending."""
+    texts = []
+    lengths = [*range(1194, 1207), *range(2394, 2407)]
+    for sep in WHITESPACE:
+        for lead in ("", sep, sep * 2, sep + " "):
+            for tail in ("", sep, "…", "…" + sep, "…" + sep * 2, " [...]" + sep, " Read more" + sep):
+                for length in lengths:
+                    size = length - len(lead) - len(tail)
+                    for middle in (("word" + sep) * 700)[:size], "x" * size:
+                        texts.append(lead + middle + tail)
+        for length in lengths:  # a run of whitespace inside, near the opening's end
+            for at in (1, 600, 1198, 1199, 1200, 1201, 1202, length - 2):
+                for run in (sep, sep * 2, sep + "x" + sep):
+                    texts.append("x" * at + run + "x" * (length - at - len(run) - 1) + "…")
+    return texts
+
+
+def test_looks_like_teaser_as_the_plain_rule_at_every_edge() -> None:
+    texts = _edge_texts()
+    differing = [t for t in texts if looks_like_teaser(t) is not _looks_like_teaser_reference(t)]
+    assert not differing, [(len(t), repr(t[:8]), repr(t[1195:1205])) for t in differing[:5]]
+    assert {looks_like_teaser(t) for t in texts} == {True, False}
+
+
+@given(st.lists(st.sampled_from(["word", "x", "…", "...", "Read more", " ", "  ", "\n", "\xa0", "\u3000",
+                                 "\x1f", "\t\n"]), max_size=900))
+@settings(max_examples=300, deadline=None)
+def test_looks_like_teaser_as_the_plain_rule(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert looks_like_teaser(text) is _looks_like_teaser_reference(text)

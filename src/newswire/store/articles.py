@@ -33,10 +33,25 @@ from newswire.parse.authors import normalise_author_name
 
 from .conflicts import insert_for
 from .id_lists import in_ids
+from .prepared import Many
 from .search import strip_markers
 from .tables import article_authors, article_categories, articles, authors, categories, sources
 
 CHUNK = 500  # bound on IN (…) lists and parameters per statement
+
+# The hot path's writes, built once and compiled once per dialect (see prepared.py).
+_INSERT_ARTICLES = Many(sa.insert(articles))
+_UPDATE_ARTICLES = Many(sa.update(articles).where(articles.c.id == sa.bindparam("b_id")))
+_INSERT_AUTHOR_LINKS = Many(sa.insert(article_authors))
+_INSERT_CATEGORY_LINKS = Many(sa.insert(article_categories))
+# Its reads, built once too: SQLAlchemy then reuses their compiled form without building a
+# statement and its cache key again on every call.
+_OF_SOURCE = (articles.c.source_id == sa.bindparam("source_id"),
+              articles.c.guid.in_(sa.bindparam("guids", expanding=True)))
+_STORED = sa.select(articles.c.guid, articles.c.id, articles.c.content_hash, articles.c.published_at,
+                    articles.c.published_estimated).where(*_OF_SOURCE)
+_IDS = sa.select(articles.c.guid, articles.c.id).where(*_OF_SOURCE)
+_FULL_TEXT = sa.select(sources.c.full_text).where(sources.c.id == sa.bindparam("source_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +181,10 @@ def upsert_entries(conn: Connection, source_id: int, entries: Sequence[Entry], n
         mark_wanted(plan.new, _full_text(conn, source_id), teaser, now)
         # A plain executemany is one driver call; INSERT … RETURNING would be one per row on
         # SQLite. The new ids are then read back in one query.
-        conn.execute(sa.insert(articles), plan.new)
-        ids.update((guid, row.id) for guid, row in _stored(conn, source_id, [r["guid"] for r in plan.new]).items())
+        _INSERT_ARTICLES(conn, plan.new)
+        ids.update(_new_ids(conn, source_id, [r["guid"] for r in plan.new]))
     if plan.changed:
-        conn.execute(sa.update(articles).where(articles.c.id == sa.bindparam("b_id")), plan.changed)
+        _UPDATE_ARTICLES(conn, plan.changed)
         changed_ids = [row["b_id"] for row in plan.changed]
         for chunk in _chunks(changed_ids):
             conn.execute(sa.delete(article_authors).where(article_authors.c.article_id.in_(chunk)))
@@ -194,17 +209,22 @@ def mark_wanted(rows: list[dict[str, Any]], full_text: bool, teaser: Teaser | No
 
 def _full_text(conn: Connection, source_id: int) -> bool:
     """The source's switch as this transaction sees it (extraction may have just turned it on)."""
-    return bool(conn.execute(sa.select(sources.c.full_text).where(sources.c.id == source_id)).scalar())
+    return bool(conn.execute(_FULL_TEXT, {"source_id": source_id}).scalar())
 
 
 def _stored(conn: Connection, source_id: int, guids: list[str]) -> dict[str, Stored]:
-    c = articles.c
     out: dict[str, Stored] = {}
     for chunk in _chunks(guids):
-        query = (sa.select(c.guid, c.id, c.content_hash, c.published_at, c.published_estimated)
-                 .where(c.source_id == source_id, c.guid.in_(chunk)))
-        for guid, *rest in conn.execute(query):
+        for guid, *rest in conn.execute(_STORED, {"source_id": source_id, "guids": chunk}):
             out[guid] = Stored(*rest)
+    return out
+
+
+def _new_ids(conn: Connection, source_id: int, guids: list[str]) -> dict[str, int]:
+    """The ids of articles just inserted, by guid: only the ids, no times to convert."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(guids):
+        out.update((guid, id_) for guid, id_ in conn.execute(_IDS, {"source_id": source_id, "guids": chunk}))
     return out
 
 
@@ -221,10 +241,8 @@ def _write_links(conn: Connection, by_id: dict[int, Entry], known: NameIds, foun
                    for id_, ns in names.items() for i, n in enumerate(ns)]
     category_rows = [{"article_id": id_, "category_id": category_ids[n]}
                      for id_, ns in cats.items() for n in ns]
-    if author_rows:
-        conn.execute(sa.insert(article_authors), author_rows)
-    if category_rows:
-        conn.execute(sa.insert(article_categories), category_rows)
+    _INSERT_AUTHOR_LINKS(conn, author_rows)
+    _INSERT_CATEGORY_LINKS(conn, category_rows)
 
 
 def create_names(conn: Connection, entries: Iterable[Entry], known: NameIds, found: NameIds) -> None:
@@ -249,13 +267,26 @@ def _ids(conn: Connection, table: sa.Table, key: sa.Column[str], wanted: dict[st
     out = {k: known.get(k) or found.get(k) for k in wanted}
     missing = sorted(k for k, v in out.items() if v is None)
     if missing:
-        dialect_insert = insert_for(conn)
-        conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=[key]),
-                     [wanted[k] for k in missing])
+        insert, select = _name_statements(conn, table, key)
+        insert(conn, [wanted[k] for k in missing])
         for chunk in _chunks(missing):
-            for id_, k in conn.execute(sa.select(table.c.id, key).where(key.in_(chunk))):
+            for id_, k in conn.execute(select, {"keys": chunk}):
                 out[k] = found[k] = id_
     return out  # type: ignore[return-value]
+
+
+_NAME_STATEMENTS: dict[tuple[str, str], tuple[Many, sa.Select[Any]]] = {}
+
+
+def _name_statements(conn: Connection, table: sa.Table, key: sa.Column[str]) -> tuple[Many, sa.Select[Any]]:
+    """Built once per dialect and table: ``INSERT … ON CONFLICT DO NOTHING`` of names, and the
+    SELECT of their ids by key."""
+    found = _NAME_STATEMENTS.get((conn.dialect.name, table.name))
+    if found is None:
+        found = _NAME_STATEMENTS[(conn.dialect.name, table.name)] = (
+            Many(insert_for(conn)(table).on_conflict_do_nothing(index_elements=[key])),
+            sa.select(table.c.id, key).where(key.in_(sa.bindparam("keys", expanding=True))))
+    return found
 
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:

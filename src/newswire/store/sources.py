@@ -13,6 +13,7 @@ from newswire.models import Source, SourceUpdate
 
 from . import server_values
 from .conflicts import insert_for
+from .prepared import Many
 from .tables import articles, sources
 
 _FIELDS = [name for name in Source.__dataclass_fields__ if name != "article_count"]
@@ -139,12 +140,19 @@ def lease(conn: Connection, owner: str, now: datetime, until: datetime, limit: i
     return [to_source(row) for row in rows]
 
 
+_UPDATE = Many(sa.update(sources).where(sources.c.id == sa.bindparam("b_id")))
+
+
 def update(conn: Connection, source_id: int, values: dict[str, Any]) -> bool:
-    """Write ``values``; False when there is no such source."""
-    result = conn.execute(sa.update(sources).where(sources.c.id == source_id).values(**values))
-    if result.rowcount > 0 and "category" in values:
+    """Write ``values``; False when there is no such source. Every refresh writes its outcome
+    here: the statement is built once (``prepared.Many``)."""
+    unknown = values.keys() - sources.c.keys()
+    if unknown:  # as .values() would refuse them, rather than leave them out
+        raise sa.exc.CompileError(f"Unconsumed column names: {', '.join(sorted(unknown))}")
+    written = _UPDATE(conn, [{**values, "b_id": source_id}])
+    if written > 0 and "category" in values:
         categories_changed(conn)
-    return result.rowcount > 0
+    return written > 0
 
 
 def delete(conn: Connection, source_id: int) -> bool:
