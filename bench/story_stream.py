@@ -26,6 +26,7 @@ import html
 import json
 import random
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -89,13 +90,10 @@ def uci(path: Path, half: int | None = None) -> list[Item]:
     return sorted(items, key=lambda i: (i.published, i.doc_id))
 
 
-def arrival_order(items: list[Item], seed: int) -> list[Item]:
-    """``items`` in an order the product may see them in: rounds of ``ROUND`` as ``_stream``
-    serves them, the feeds with news refreshed together and written in whichever order they
-    finish (here a shuffled one), each feed's items in publication order. Within a round the
-    product's order is not fixed, so a change is judged over several of these orders, not one."""
-    rng = random.Random(seed)
-    ordered: list[Item] = []
+def _rounds(items: list[Item]) -> Iterator[dict[str, list[Item]]]:
+    """``items`` (in publication order) round by round, ``ROUND`` apart from the first: what
+    each feed published in the round, feeds in the order they first published in it (none for
+    a quiet round)."""
     moment = items[0].published
     position = 0
     while position < len(items):
@@ -104,6 +102,17 @@ def arrival_order(items: list[Item], seed: int) -> list[Item]:
         while position < len(items) and items[position].published < moment:
             by_feed.setdefault(items[position].feed, []).append(items[position])
             position += 1
+        yield by_feed
+
+
+def arrival_order(items: list[Item], seed: int) -> list[Item]:
+    """``items`` in an order the product may see them in: rounds as ``_stream`` serves them,
+    the feeds with news refreshed together and written in whichever order they finish (here a
+    shuffled one), each feed's items in publication order. Within a round the product's order
+    is not fixed, so a change is judged over several of these orders, not one."""
+    rng = random.Random(seed)
+    ordered: list[Item] = []
+    for by_feed in _rounds(items):
         feeds = list(by_feed)
         rng.shuffle(feeds)
         for feed in feeds:
@@ -133,18 +142,11 @@ async def _stream(store: Store, server: FeedServer, items: list[Item], shift: ti
     slug = {feed: f"/f{i}.xml" for i, feed in enumerate(feeds)}
     source = {feed: store.add_source(server.url(slug[feed]), name=feed) for feed in feeds}
     published: dict[str, list[Item]] = {feed: [] for feed in feeds}
-    moment = items[0].published
-    position = 0
     async with Refresher(store, settings=LOOPBACK, enrichers=index_enrichers()) as refresher:
-        while position < len(items):
-            moment += ROUND
-            changed = []
-            while position < len(items) and items[position].published < moment:
-                item = items[position]
-                published[item.feed].append(item)
-                if item.feed not in changed:
-                    changed.append(item.feed)
-                position += 1
+        for by_feed in _rounds(items):
+            changed = list(by_feed)
+            for feed, new in by_feed.items():
+                published[feed].extend(new)
             for feed in changed:
                 server.add(slug[feed], _rss(feed, published[feed][-100:], shift))
             if changed:
