@@ -31,3 +31,34 @@ def test_the_catch_up_check_reads_the_window_not_every_article_without_a_story(s
         finally:
             engine.dispose()
         assert any("ix_articles_published_at_id" in d for d in details), details
+
+
+def test_a_story_batch_reads_its_stories_stats_from_an_index_and_finds_merged_rows_by_one(store, database_url):
+    """Every batch the story step writes recomputes its stories' stats (``refresh_many``): from
+    the story index alone, not from the article rows, whose text makes each a dozen pages. A
+    merge repoints the stories merged into the old one: by an index, not a scan of all."""
+    load_articles(database_url)
+    with captured() as statements:
+        store.assign_stories([(5, 3)], {3: "Story 3"}, merges=[(2, 1)])
+    # counting a story's distinct sources sorts them: bounded by the story, not the archive
+    assert plan_problems(database_url, lambda: store.assign_stories([(5, 3)], merges=[(4, 1)]),
+                         sorts_of_a_group=True) == {}
+    stats = [(s, p) for s, p in statements if "count(DISTINCT" in s or "count(distinct" in s]
+    assert len(stats) == 1
+    from newswire.store.engine import create_engine
+
+    repoint = "UPDATE stories SET merged_into=5 WHERE stories.merged_into = 1"
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            if store.dialect == "sqlite":
+                details = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + stats[0][0], stats[0][1])]
+                assert any("COVERING INDEX ix_articles_story_id_published_at" in d for d in details), details
+                details = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + repoint)]
+                assert any("INDEX ix_stories_merged_into" in d for d in details), details
+            else:
+                conn.exec_driver_sql("SET enable_seqscan = off")
+                plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + repoint))
+                assert "ix_stories_merged_into" in plan and "Seq Scan" not in plan, plan
+    finally:
+        engine.dispose()

@@ -135,8 +135,8 @@ def test_a_rebuild_writes_the_stories_it_decides_a_batch_at_a_time(store, monkey
            for i, (doc, at) in enumerate(docs)]
     writes = []
     assign = store.assign_stories
-    monkeypatch.setattr(store, "assign_stories", lambda pairs, titles={}: (writes.append(list(pairs)),
-                                                                           assign(pairs, titles)))
+    monkeypatch.setattr(store, "assign_stories", lambda pairs, titles={}, merges=(): (
+        writes.append(list(pairs)), assign(pairs, titles, merges)))
     monkeypatch.setattr(story_service, "REBUILD_WRITES", 1)
     StoryEnricher(store)
     assert [[article for article, _ in pairs] for pairs in writes] == [[i] for i in ids]

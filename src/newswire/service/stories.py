@@ -5,8 +5,9 @@
                     articles without one are clustered and written, as on a write)
     each write:  new ids ─► Store.articles_for_stories, in publication order ─► StoryClusterer.add
                  (with the lead the parse workers prepared, found by its text: ``service.prepared``)
-                 ─► Store.create_stories for new stories ─► Store.merge_stories for stories the
-                    clusterer found to be one (the old row redirects) ─► Store.assign_stories
+                 ─► Store.create_stories for new stories ─► Store.assign_stories, one
+                    transaction: the stories the clusterer found to be one folded (the old row
+                    redirects), the articles assigned, each touched story's stats recomputed
 
 A syndicated copy (``duplicate_of``, set by the copy enricher that runs first) joins its
 canonical's story. The clusterer (``newswire.enrich.stories``) keeps one window in memory.
@@ -106,9 +107,6 @@ class StoryEnricher:
             return key if isinstance(key, int) else renamed[key]
 
         merges = sorted({(old, row_of(old)) for old in merged_into if isinstance(old, int)})
-        if merges:
-            store.merge_stories(merges)
-            log.info("stories: merged %s", ", ".join(f"{old}→{new_id}" for old, new_id in merges))
         pairs: list[tuple[int, int]] = []
         titles: dict[int, str] = {}
         for article_id, decision, _ in pending:
@@ -117,5 +115,7 @@ class StoryEnricher:
             titles[story_id] = decision.title
         for story_id in titles:
             titles[story_id] = self.clusterer.title_of(story_id) or titles[story_id]
-        if pairs:
-            store.assign_stories(pairs, titles)
+        if pairs or merges:
+            store.assign_stories(pairs, titles, merges)
+        if merges:
+            log.info("stories: merged %s", ", ".join(f"{old}→{new_id}" for old, new_id in merges))

@@ -587,20 +587,18 @@ class Store(ReaderStateMethods):
         with self._write() as conn:
             return story_rows.create_many(conn, new)
 
-    def assign_stories(self, pairs: Sequence[tuple[int, int]], titles: Mapping[int, str] = {}) -> None:
-        """One transaction: set each (article id, story id), then recompute the stats of every
-        story touched, and set the titles given (story id → its most central headline).
-        Raises StorageError."""
+    def assign_stories(self, pairs: Sequence[tuple[int, int]], titles: Mapping[int, str] = {},
+                       merges: Sequence[tuple[int, int]] = ()) -> None:
+        """One transaction: fold each (old story id, story id it turned out to be) of
+        ``merges``, in order (the old story's articles move over; its row is left empty and
+        pointing at the new one, where its links redirect); set each (article id, story id) of
+        ``pairs``; then recompute the stats of every story these touched, once, and set the
+        titles given (story id → its most central headline). Raises StorageError."""
         with self._write() as conn:
+            folded_into = story_rows.fold_many(conn, merges)
             story_rows.assign(conn, pairs)
-            story_rows.refresh_many(conn, sorted({story_id for _, story_id in pairs} | set(titles)), titles)
-
-    def merge_stories(self, merges: Sequence[tuple[int, int]]) -> None:
-        """One transaction: for each (old story id, story id it belongs to), move the old story's
-        articles over, leave the old row empty and pointing at the new one (links to it
-        redirect), and recompute the new one's stats. Raises StorageError."""
-        with self._write() as conn:
-            story_rows.merge_many(conn, merges)
+            touched = {story_id for _, story_id in pairs} | folded_into | set(titles)
+            story_rows.refresh_many(conn, sorted(touched), titles)
 
     def story_redirect(self, story_id: int) -> int | None:
         """The story a merged story now lives in (following merges of merges); None when the

@@ -90,22 +90,36 @@ def refresh_many(conn: Connection, story_ids: Sequence[int], titles: Mapping[int
                      .values({k: sa.bindparam(k) for k in shape}), rows)
 
 
-def merge_many(conn: Connection, merges: Sequence[tuple[int, int]]) -> None:
-    """Fold each story ``old`` into ``new``, in order (see ``Store.merge_stories``); stories
-    already merged into ``old`` now point at ``new`` too, so a redirect is one hop. The stats
-    of the stories merged into are recomputed once, together, at the end: a batch of a
-    clustering run can hold a thousand merges, and one grouped query each was a tenth of the
-    enrichment's time."""
-    targets: set[int] = set()
+def fold_many(conn: Connection, merges: Sequence[tuple[int, int]]) -> set[int]:
+    """Fold each story ``old`` into ``new``, in order (see ``Store.assign_stories``): its
+    articles move over, its row is left empty and points at the story it went into at last, as
+    do the stories merged into it before, so a redirect is one hop. Three statements, however
+    many merges (each run for every merge); the stats of the stories folded into are the
+    caller's to recompute (``refresh_many``), once with the batch's others. Returns those
+    stories."""
+    into: dict[int, int] = {}
     for old, new in merges:
-        if old == new:
-            continue
-        conn.execute(sa.update(articles).where(articles.c.story_id == old).values(story_id=new))
-        conn.execute(sa.update(stories).where(_c.merged_into == old).values(merged_into=new))
-        conn.execute(sa.update(stories).where(_c.id == old)
-                     .values(merged_into=new, article_count=0, source_count=0))
-        targets.add(new)
-    refresh_many(conn, sorted(targets), {})
+        if old != new:
+            into[old] = new
+
+    def last(story_id: int) -> int:  # where a chain of this batch's merges ends
+        seen = set()
+        while story_id in into and story_id not in seen:
+            seen.add(story_id)
+            story_id = into[story_id]
+        return story_id
+
+    # No story folded into is itself folded here, so the order of the rows does not matter.
+    params = [{"old": old, "new": new} for old, new in ((old, last(old)) for old in into) if old != new]
+    if not params:
+        return set()
+    conn.execute(sa.update(articles).where(articles.c.story_id == sa.bindparam("old"))
+                 .values(story_id=sa.bindparam("new")), params)
+    conn.execute(sa.update(stories).where(_c.merged_into == sa.bindparam("old"))
+                 .values(merged_into=sa.bindparam("new")), params)
+    conn.execute(sa.update(stories).where(_c.id == sa.bindparam("old"))
+                 .values(merged_into=sa.bindparam("new"), article_count=0, source_count=0), params)
+    return {param["new"] for param in params}
 
 
 def merged_into(conn: Connection, story_id: int) -> int | None:

@@ -99,7 +99,7 @@ articles = sa.Table(
     sa.Column("enclosures", sa.JSON, nullable=False),
     sa.Column("content_hash", sa.String(32), nullable=False),
     # Enrichment: the story it belongs to, the earlier copy it repeats, its page's full text.
-    sa.Column("story_id", sa.Integer, index=True),
+    sa.Column("story_id", sa.Integer),
     sa.Column("duplicate_of", sa.Integer, index=True),
     sa.Column("page_html", sa.Text),
     sa.Column("page_text", sa.Text),
@@ -113,6 +113,8 @@ articles = sa.Table(
     # id too: a source's page is ordered by (published_at, id), and PostgreSQL, unlike SQLite,
     # does not carry the row's id in every index entry (without it: an incremental sort).
     sa.Index("ix_articles_source_id_published_at_id", "source_id", "published_at", "id"),
+    # a story's articles by time, and all its stats read (``stories.refresh_many``) in the index
+    sa.Index("ix_articles_story_id_published_at", "story_id", "published_at", "source_id"),
 )
 
 # Not a syndicated copy. The unary plus keeps SQLite off the duplicate_of index: without statistics
@@ -128,7 +130,7 @@ stories = sa.Table(
     sa.Column("article_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("source_count", sa.Integer, nullable=False, server_default="0"),
     # set when clustering found this story to be part of another: old links redirect there
-    sa.Column("merged_into", sa.Integer, nullable=True),
+    sa.Column("merged_into", sa.Integer, nullable=True, index=True),
 )
 
 authors = sa.Table(
